@@ -1,0 +1,146 @@
+"""Database engines with the guard-rails the dashboard relies on.
+
+- SQLite: WAL journal, busy timeout, foreign keys on; read-only connections use ``PRAGMA query_only``.
+- PostgreSQL via psycopg 3: read-only sessions (``default_transaction_read_only``) for the dashboard.
+- Every query has a time limit (``query_timeout_s``): PostgreSQL's ``statement_timeout``; on SQLite a progress
+  handler interrupts the statement. Both surface as ``QueryTimeout`` with a plain message.
+- Results are capped (``row_cap``) by ``fetch_frame``: a larger result raises ``RowCapExceeded`` instead of
+  filling the server's memory.
+
+The engine is injected everywhere (like sqlmodel): tests pass a SQLite or PostgreSQL engine, pages get theirs from
+``ui`` through ``st.cache_resource``.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.url import URL
+
+from data_access import settings
+
+
+class GridscopeDBError(RuntimeError):
+    """Base of the errors the UI shows as a plain message."""
+
+
+class DatabaseConfigError(GridscopeDBError):
+    """The database URL is malformed or names an unsupported database."""
+
+
+class DatabaseUnavailable(GridscopeDBError):
+    """The database cannot be reached (server down, file missing or unreadable)."""
+
+
+class QueryTimeout(GridscopeDBError):
+    """A query ran longer than the configured time limit and was stopped."""
+
+
+class RowCapExceeded(GridscopeDBError):
+    """A query would return more rows than the configured cap."""
+
+
+def resolve_url(url: str | None = None) -> URL:
+    """Parse and normalise a database URL (relative SQLite paths are made absolute against the project)."""
+    raw = url or settings.get("db_url")
+    try:
+        parsed = make_url(raw)
+    except exc.ArgumentError as err:
+        raise DatabaseConfigError(
+            f"Cannot read the database URL {raw!r}. Expected e.g. 'sqlite:///data/gridscope.db' or "
+            f"'postgresql+psycopg://user@host:5432/gridscope' (set GRIDSCOPE_DB_URL).") from err
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        db = parsed.database
+        if not db or db == ":memory:":
+            raise DatabaseConfigError("An in-memory SQLite database cannot be shared by pages; give a file path.")
+        path = Path(db)
+        if not path.is_absolute():
+            path = settings.PROJECT_ROOT / path
+        return parsed.set(database=str(path))
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed
+    raise DatabaseConfigError(f"Unsupported database {backend!r} in {raw!r}: Gridscope supports SQLite and PostgreSQL.")
+
+
+def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout_s: float | None = None) -> Engine:
+    """Create an engine with Gridscope's guard-rails. ``read_only=False`` only for seeding, imports and the few
+    dashboard writes (flag reviews, action items)."""
+    target = url if isinstance(url, URL) else resolve_url(url)
+    limit = float(settings.get("query_timeout_s") if timeout_s is None else timeout_s)
+    if target.get_backend_name() == "sqlite":
+        path = Path(target.database)
+        if read_only and not path.exists():
+            raise DatabaseUnavailable(f"The database file {path} does not exist (run the README's first command).")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(target, connect_args={"timeout": settings.get("sqlite_busy_timeout_ms") / 1000,
+                                                      "check_same_thread": False})
+        _install_sqlite_guards(engine, read_only=read_only, timeout_s=limit)
+    else:
+        options = f"-c statement_timeout={int(limit * 1000)}"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        engine = create_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                               connect_args={"options": options, "connect_timeout": 5,
+                                             "application_name": "gridscope"})
+    engine.info = {"read_only": read_only, "timeout_s": limit}
+    return engine
+
+
+def _install_sqlite_guards(engine: Engine, *, read_only: bool, timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # pysqlite opens transactions itself; let SQLAlchemy's BEGIN handling stay predictable.
+        cur = dbapi_conn.cursor()
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start_clock(conn, _cursor, _statement, _params, _context, _many):
+        deadline = time.monotonic() + timeout_s
+        # Called every ~10k VM steps; a non-zero return interrupts the statement ("interrupted").
+        conn.connection.dbapi_connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop_clock(conn, _cursor, _statement, _params, _context, _many):
+        conn.connection.dbapi_connection.set_progress_handler(None, 0)
+
+
+def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
+    """Turn a driver error into one of Gridscope's plain errors."""
+    if isinstance(err, GridscopeDBError):
+        return err
+    text = str(getattr(err, "orig", err)).lower()
+    limit = engine.info.get("timeout_s")
+    if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
+        return QueryTimeout(f"The query took longer than the {limit:g} s limit and was stopped "
+                            f"(setting query_timeout_s). Narrow the time window or filters.")
+    if isinstance(err, exc.OperationalError) or isinstance(err, exc.InterfaceError):
+        return DatabaseUnavailable(f"The case database cannot be reached: {str(getattr(err, 'orig', err)).strip()}")
+    return GridscopeDBError(str(err))
+
+
+def fetch_frame(engine: Engine, stmt, params: dict | None = None, *, row_cap: int | None = None) -> pd.DataFrame:
+    """Run a SELECT and return a DataFrame, refusing results over the row cap and translating driver errors."""
+    cap = int(settings.get("row_cap") if row_cap is None else row_cap)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(stmt, params or {})
+            rows = result.fetchmany(cap + 1)
+            columns = list(result.keys())
+    except exc.DBAPIError as err:
+        raise translate_error(err, engine) from err
+    if len(rows) > cap:
+        raise RowCapExceeded(f"The query returned more than {cap:,} rows (setting row_cap); "
+                             f"narrow the filters or aggregate.")
+    return pd.DataFrame.from_records(rows, columns=columns)

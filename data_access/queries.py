@@ -1,0 +1,256 @@
+"""Aggregate queries: small DataFrames, computed in the database, written once for SQLite and PostgreSQL.
+
+Rules every function here follows:
+- it takes the engine (injected) and small arguments, and returns an aggregate, never the case table;
+- its cost grows with the time window asked for, or with the open backlog (partial indexes), not with history;
+- it goes through ``fetch_frame``, so the time limit and row cap apply.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, and_, case, func, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.types import Date, Integer
+
+from data_access.domain import PUBLIC_CHANNELS
+from data_access.engine import fetch_frame
+from data_access.schema import (OPEN_PREDICATE, Case, Category, Community, DatasetInfo, Department, Grid, Street,
+                                Workday)
+
+
+# --- dialect helpers ----------------------------------------------------------------------------------------------
+class day_of(FunctionElement):
+    """Calendar day of a timestamp, comparable with ``workdays.day`` on both dialects."""
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(day_of, "sqlite")
+def _day_of_sqlite(element, compiler, **kw):
+    return "date(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(day_of)
+def _day_of_default(element, compiler, **kw):
+    return "CAST(%s AS DATE)" % compiler.process(element.clauses, **kw)
+
+
+class hour_of(FunctionElement):
+    """Hour of day (0–23) of a timestamp."""
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(hour_of, "sqlite")
+def _hour_of_sqlite(element, compiler, **kw):
+    return "CAST(strftime('%%H', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(hour_of)
+def _hour_of_default(element, compiler, **kw):
+    return "CAST(EXTRACT(HOUR FROM %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
+
+
+def is_open() -> ColumnElement[bool]:
+    """The open-case predicate, as literal SQL identical to the partial indexes' (so both planners use them)."""
+    return text(OPEN_PREDICATE)
+
+
+def effective_deadline() -> ColumnElement:
+    """Deadline after approved extensions (延期), else the original one."""
+    return func.coalesce(Case.extended_deadline_at, Case.deadline_at)
+
+
+def _in_street(stmt, street_id: int | None, column=Case.street_id):
+    return stmt if street_id is None else stmt.where(column == street_id)
+
+
+def _counted():
+    """Cases that count in volumes: everything except 作废 (cancelled) and duplicates."""
+    return and_(Case.status != "cancelled", Case.duplicate_of.is_(None))
+
+
+# --- reference data -------------------------------------------------------------------------------------------------
+def streets(engine: Engine) -> pd.DataFrame:
+    """One row per street: id, code, name, kind, centroid, area, population, polygon GeoJSON."""
+    return fetch_frame(engine, select(Street.id, Street.code, Street.name, Street.kind, Street.centroid_lat,
+                                      Street.centroid_lon, Street.area_km2, Street.population,
+                                      Street.polygon_geojson).order_by(Street.code))
+
+
+def communities(engine: Engine, street_id: int | None = None) -> pd.DataFrame:
+    """One row per community (居委/村委): id, code, name, kind, street_id, centroid, population, polygon GeoJSON."""
+    stmt = select(Community.id, Community.code, Community.name, Community.kind, Community.street_id,
+                  Community.centroid_lat, Community.centroid_lon, Community.population,
+                  Community.polygon_geojson).order_by(Community.code)
+    return fetch_frame(engine, _in_street(stmt, street_id, Community.street_id))
+
+
+def grids(engine: Engine, street_id: int | None = None) -> pd.DataFrame:
+    """One row per grid: id, code, name, kind, community/street ids, centroid, area, population, land use, polygon."""
+    stmt = select(Grid.id, Grid.code, Grid.name, Grid.kind, Grid.community_id, Grid.street_id, Grid.centroid_lat,
+                  Grid.centroid_lon, Grid.area_km2, Grid.population, Grid.land_use,
+                  Grid.polygon_geojson).order_by(Grid.code)
+    return fetch_frame(engine, _in_street(stmt, street_id, Grid.street_id))
+
+
+def departments(engine: Engine) -> pd.DataFrame:
+    """One row per department: id, code, name, name_en, kind, street_id."""
+    return fetch_frame(engine, select(Department.id, Department.code, Department.name, Department.name_en,
+                                      Department.kind, Department.street_id).order_by(Department.code))
+
+
+def categories(engine: Engine) -> pd.DataFrame:
+    """The category taxonomy: id, code, kind, major/minor names (zh, en), difficulty, default department, limit."""
+    return fetch_frame(engine, select(Category.id, Category.code, Category.kind, Category.major_code,
+                                      Category.major_name, Category.minor_name, Category.major_name_en,
+                                      Category.minor_name_en, Category.difficulty, Category.multi_department,
+                                      Category.default_department_id,
+                                      Category.time_limit_work_hours).order_by(Category.code))
+
+
+def dataset_info(engine: Engine) -> dict[str, str]:
+    """Facts about the loaded data, e.g. ``{'origin': 'seed:demo', 'seeded_at': ...}``."""
+    frame = fetch_frame(engine, select(DatasetInfo.key, DatasetInfo.value))
+    return dict(zip(frame["key"], frame["value"]))
+
+
+def data_time_range(engine: Engine) -> tuple[datetime | None, datetime | None]:
+    """Earliest and latest ``reported_at`` (uses the reported_at index at both ends)."""
+    frame = fetch_frame(engine, select(func.min(Case.reported_at).label("lo"), func.max(Case.reported_at).label("hi")))
+    lo, hi = frame.iloc[0]
+    return (None if pd.isna(lo) else pd.Timestamp(lo).to_pydatetime(),
+            None if pd.isna(hi) else pd.Timestamp(hi).to_pydatetime())
+
+
+# --- volumes in a window ----------------------------------------------------------------------------------------------
+def count_reported(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> int:
+    """Number of cases reported in [start, end) (作废 and duplicates excluded)."""
+    stmt = select(func.count()).where(Case.reported_at >= start, Case.reported_at < end, _counted())
+    return int(fetch_frame(engine, _in_street(stmt, street_id)).iloc[0, 0])
+
+
+def daily_new_and_closed(engine: Engine, start: datetime, end: datetime,
+                         street_id: int | None = None) -> pd.DataFrame:
+    """Per calendar day in [start, end): ``day``, ``new`` (reported) and ``closed`` (结案/自行处置/强制结案)."""
+    new = _in_street(select(day_of(Case.reported_at).label("day"), func.count().label("new"))
+                     .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+                     .group_by(day_of(Case.reported_at)), street_id)
+    closed = _in_street(select(day_of(Case.closed_at).label("day"), func.count().label("closed"))
+                        .where(Case.closed_at >= start, Case.closed_at < end,
+                               Case.status.in_(("closed", "self_handled", "force_closed")))
+                        .group_by(day_of(Case.closed_at)), street_id)
+    days = pd.DataFrame({"day": pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end), freq="D",
+                                              inclusive="left").date})
+    frames = [fetch_frame(engine, q) for q in (new, closed)]
+    for frame in frames:
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+        days = days.merge(frame, on="day", how="left")
+    return days.fillna(0).astype({"new": int, "closed": int})
+
+
+def channel_mix(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> pd.DataFrame:
+    """Cases reported in [start, end) per channel: ``channel``, ``n``, ``share``."""
+    stmt = _in_street(select(Case.channel, func.count().label("n"))
+                      .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+                      .group_by(Case.channel), street_id)
+    frame = fetch_frame(engine, stmt)
+    frame["share"] = frame["n"] / frame["n"].sum() if len(frame) else []
+    return frame.sort_values("n", ascending=False, ignore_index=True)
+
+
+def status_counts(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> pd.DataFrame:
+    """Cases reported in [start, end) by current ``status``: ``status``, ``n``."""
+    stmt = _in_street(select(Case.status, func.count().label("n"))
+                      .where(Case.reported_at >= start, Case.reported_at < end)
+                      .group_by(Case.status), street_id)
+    return fetch_frame(engine, stmt)
+
+
+# --- the open backlog (partial indexes) -------------------------------------------------------------------------------
+def open_backlog_by_grid(engine: Engine, now: datetime, street_id: int | None = None) -> pd.DataFrame:
+    """Per grid with open cases: ``grid_id``, ``open``, ``overdue`` (past the effective deadline at ``now``)."""
+    overdue = case((effective_deadline() < now, 1), else_=0)
+    stmt = _in_street(select(Case.grid_id, func.count().label("open"), func.sum(overdue).label("overdue"))
+                      .where(is_open()).group_by(Case.grid_id), street_id)
+    frame = fetch_frame(engine, stmt)
+    return frame.astype({"open": int, "overdue": int})
+
+
+def backlog_totals(engine: Engine, now: datetime, street_id: int | None = None) -> dict[str, int]:
+    """District (or street) totals: ``open``, ``overdue`` and ``parked`` (挂账 stock)."""
+    by_grid = open_backlog_by_grid(engine, now, street_id)
+    parked = _in_street(select(func.count()).where(Case.status == "parked"), street_id)
+    return {"open": int(by_grid["open"].sum()), "overdue": int(by_grid["overdue"].sum()),
+            "parked": int(fetch_frame(engine, parked).iloc[0, 0])}
+
+
+# --- disposal and satisfaction in a window ----------------------------------------------------------------------------
+def disposal_counts(engine: Engine, start: datetime, end: datetime, by: str = "department_id",
+                    street_id: int | None = None) -> pd.DataFrame:
+    """Disposal counts for cases disposed in [start, end), per ``by`` (a cases column, or ``None`` for one row).
+
+    Columns: ``disposed`` (处置数), ``ontime`` (disposed by the effective deadline, 按期(含延期)),
+    ``ontime_original`` (by the original deadline), ``rework`` and ``extended`` case counts. 作废, 自行处置 and
+    挂账 cases are excluded (DOMAIN.md §2).
+    """
+    key = [getattr(Case, by).label(by)] if by else []
+    stmt = select(*key,
+                  func.count().label("disposed"),
+                  func.sum(case((Case.disposed_at <= effective_deadline(), 1), else_=0)).label("ontime"),
+                  func.sum(case((Case.disposed_at <= Case.deadline_at, 1), else_=0)).label("ontime_original"),
+                  func.sum(case((Case.rework_count > 0, 1), else_=0)).label("rework"),
+                  func.sum(case((Case.extension_count > 0, 1), else_=0)).label("extended")) \
+        .where(Case.disposed_at >= start, Case.disposed_at < end,
+               Case.status.not_in(("cancelled", "self_handled", "parked")))
+    if by:
+        stmt = stmt.group_by(getattr(Case, by))
+    frame = fetch_frame(engine, _in_street(stmt, street_id))
+    num = ["disposed", "ontime", "ontime_original", "rework", "extended"]
+    frame[num] = frame[num].fillna(0).astype(int)
+    return frame
+
+
+def satisfaction_counts(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> dict:
+    """Hotline/app call-back results for cases closed in [start, end): counts per answer and the 满意率
+    (satisfied + 0.9 × basic) / answered."""
+    stmt = _in_street(select(Case.satisfaction, func.count().label("n"))
+                      .where(Case.closed_at >= start, Case.closed_at < end, Case.satisfaction.is_not(None),
+                             Case.channel.in_(PUBLIC_CHANNELS))
+                      .group_by(Case.satisfaction), street_id)
+    frame = fetch_frame(engine, stmt)
+    counts = dict(zip(frame["satisfaction"], frame["n"].astype(int)))
+    answered = sum(counts.values())
+    rate = (counts.get("satisfied", 0) + 0.9 * counts.get("basic", 0)) / answered if answered else None
+    return {"counts": counts, "answered": answered, "rate": rate}
+
+
+# --- working calendar -----------------------------------------------------------------------------------------------
+def workdays_between(engine: Engine, first: date, last: date) -> int:
+    """Working days in (first, last], from the ``workdays`` table's running count."""
+    stmt = select(Workday.day, Workday.workday_seq).where(Workday.day.in_([first, last]))
+    frame = fetch_frame(engine, stmt)
+    seq = {pd.Timestamp(d).date(): s for d, s in zip(frame["day"], frame["workday_seq"])}
+    if first not in seq or last not in seq:
+        raise ValueError(f"{first} or {last} is outside the working calendar table")
+    return int(seq[last] - seq[first])
+
+
+def calendar_rows(engine: Engine) -> list[dict]:
+    """All rows of the ``workdays`` table (a few thousand), for building a ``WorkCalendar``."""
+    frame = fetch_frame(engine, select(Workday.day, Workday.is_workday).order_by(Workday.day))
+    return [{"day": pd.Timestamp(d).date(), "is_workday": bool(w)} for d, w in zip(frame["day"], frame["is_workday"])]
+
+
+def now_floor(now: datetime) -> datetime:
+    """Start of the local day containing ``now``."""
+    return datetime(now.year, now.month, now.day)
+
+
+def window(now: datetime, days: int) -> tuple[datetime, datetime]:
+    """The [start, end) of the last ``days`` calendar days up to ``now``."""
+    return now - timedelta(days=days), now
+

@@ -1,0 +1,121 @@
+"""Every Gridscope setting, declared once with its default and help text.
+
+Like datasette's settings: one declarative list, read from the environment (``GRIDSCOPE_<NAME>``), with the database
+URL also read from ``.streamlit/secrets.toml``. ``tests/test_settings.py`` fails when a setting here is missing from
+``docs/configuration.md``; regenerate that table with ``python -m data_access.settings``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "GRIDSCOPE_" + self.name.upper()
+
+
+SETTINGS: list[Setting] = [
+    # --- database -------------------------------------------------------------------------------------------------
+    Setting("db_url", "sqlite:///data/gridscope.db",
+            "SQLAlchemy URL of the case database. Also read from `.streamlit/secrets.toml` (`db_url = ...`). "
+            "Relative SQLite paths are resolved against the project folder. PostgreSQL: "
+            "`postgresql+psycopg://user@host/dbname`."),
+    Setting("query_timeout_s", 15.0,
+            "Per-query time limit in seconds; a slower query is stopped with a clear error instead of hanging."),
+    Setting("row_cap", 200_000,
+            "Largest number of rows any dashboard query may return; larger results are refused with a clear error."),
+    Setting("sqlite_busy_timeout_ms", 10_000,
+            "How long an SQLite connection waits for a writer's lock before failing (WAL readers rarely wait)."),
+    # --- time and calendar ----------------------------------------------------------------------------------------
+    Setting("timezone", "Asia/Shanghai",
+            "Local time zone of the district. Case timestamps are stored as naive local times in this zone."),
+    Setting("work_hours", "08:30-12:00,13:00-17:30",
+            "Working periods of a working day, used for deadlines and durations in working hours (工作时)."),
+    Setting("calendar_first_year", 2015, "First year of the `workdays` calendar table."),
+    Setting("calendar_last_year", 2030,
+            "Last year of the `workdays` calendar table. Years the Chinese holiday library does not know yet fall "
+            "back to Monday-Friday working weeks (logged as a warning)."),
+    # --- dashboard ------------------------------------------------------------------------------------------------
+    Setting("language", "zh", "Default UI language: `zh` (Simplified Chinese) or `en`."),
+    Setting("refresh_seconds", 30, "How often live panels refresh (the wall's `?refresh=` overrides it)."),
+    Setting("cache_ttl_seconds", 30,
+            "How long a cached aggregate is served before it is refreshed in the background; N viewers cost one "
+            "query per TTL."),
+    Setting("stale_after_seconds", 120,
+            "Age of the last good data after which a panel shows the stale-data banner."),
+    Setting("map_max_points", 100_000,
+            "Most case points ever sent to the browser; longer windows are aggregated per grid on the server."),
+    # --- scoring --------------------------------------------------------------------------------------------------
+    Setting("score_weights", {"disposal_rate": 30, "ontime_rate": 20, "rework_free": 20, "overdue_free": 20,
+                              "extension_free": 10},
+            "Weights of the department composite score (处置率, 按期处置率, 1−返工率, 1−超期待处置率, 1−延期率); "
+            "JSON object in the environment. They are normalised to sum to 100."),
+    Setting("grade_thresholds", {"A": 90, "B": 75, "C": 60, "D": 40},
+            "Lowest composite score for each grade; anything below D is E."),
+    Setting("min_rank_volume", 30,
+            "Fewest cases (应处置数) a department needs in the period before it is ranked."),
+]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _secrets_file() -> Path:
+    return PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Parse an environment string into the type of the default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (dict, list)):
+        return json.loads(raw)
+    return raw
+
+
+def get(name: str) -> Any:
+    """Current value of a setting: environment, then (for db_url) secrets.toml, then the default."""
+    setting = _BY_NAME[name]
+    raw = os.environ.get(setting.env_var)
+    if raw is not None and raw != "":
+        try:
+            return _coerce(raw, setting.default)
+        except ValueError as exc:
+            raise ValueError(f"{setting.env_var}={raw!r} is not a valid value for {name}: {exc}") from exc
+    if name == "db_url":
+        secrets = _secrets_file()
+        if secrets.exists():
+            with secrets.open("rb") as fh:
+                value = tomllib.load(fh).get("db_url")
+            if value:
+                return value
+    return setting.default
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table (the source of the table in docs/configuration.md)."""
+    lines = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = json.dumps(s.default, ensure_ascii=False) if isinstance(s.default, (dict, list)) else s.default
+        lines.append(f"| `{s.name}` | `{s.env_var}` | `{default}` | {s.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
