@@ -12,6 +12,7 @@ The engine is injected everywhere (like sqlmodel): tests pass a SQLite or Postgr
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.pool import NullPool
 
 from data_access import settings
 
@@ -78,8 +80,14 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
         if read_only and not path.exists():
             raise DatabaseUnavailable(f"The database file {path} does not exist (run the README's first command).")
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(target, connect_args={"timeout": settings.get("sqlite_busy_timeout_ms") / 1000,
-                                                      "check_same_thread": False})
+        busy = settings.get("sqlite_busy_timeout_ms") / 1000
+        if read_only:
+            # mode=ro never creates a missing file, and no pool: a file that disappears or becomes unreadable
+            # is noticed on the next query (stale banner) and picked up again when it returns.
+            engine = create_engine(target, poolclass=NullPool, creator=lambda: sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=busy, check_same_thread=False))
+        else:
+            engine = create_engine(target, connect_args={"timeout": busy, "check_same_thread": False})
         _install_sqlite_guards(engine, read_only=read_only, timeout_s=limit)
     else:
         options = f"-c statement_timeout={int(limit * 1000)}"
@@ -125,6 +133,9 @@ def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
     if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
         return QueryTimeout(f"The query took longer than the {limit:g} s limit and was stopped "
                             f"(setting query_timeout_s). Narrow the time window or filters.")
+    if "no such column" in text or ("column" in text and "does not exist" in text):
+        return GridscopeDBError("The database schema is older than this version of Gridscope: run "
+                                "`python -m data_access.migrate`.")
     if isinstance(err, exc.OperationalError) or isinstance(err, exc.InterfaceError):
         return DatabaseUnavailable(f"The case database cannot be reached: {str(getattr(err, 'orig', err)).strip()}")
     return GridscopeDBError(str(err))

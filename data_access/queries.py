@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select, text
+from sqlalchemy import Engine, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlalchemy.types import Date, Integer
 
-from data_access.domain import PUBLIC_CHANNELS
+from data_access.domain import OPEN_STATUSES, PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
-from data_access.schema import (OPEN_PREDICATE, Case, Category, Community, DatasetInfo, Department, Grid, Street,
+from data_access.schema import (Case, Category, Community, DatasetInfo, Department, Grid, Street,
                                 Workday)
 
 
@@ -55,8 +55,9 @@ def _hour_of_default(element, compiler, **kw):
 
 
 def is_open() -> ColumnElement[bool]:
-    """The open-case predicate, as literal SQL identical to the partial indexes' (so both planners use them)."""
-    return text(OPEN_PREDICATE)
+    """The open-case predicate with literal values, matching the partial indexes' predicate (a bound-parameter
+    IN list would not let SQLite prove the index applies)."""
+    return Case.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES])
 
 
 def effective_deadline() -> ColumnElement:
@@ -254,3 +255,68 @@ def window(now: datetime, days: int) -> tuple[datetime, datetime]:
     """The [start, end) of the last ``days`` calendar days up to ``now``."""
     return now - timedelta(days=days), now
 
+
+
+# --- changes over time without a history table ------------------------------------------------------------------------
+def _ended_between(start: datetime, end: datetime):
+    """Left the open backlog in (start, end]: closed/cancelled (closed_at) or parked (parked_at)."""
+    return or_(and_(Case.closed_at > start, Case.closed_at <= end),
+               and_(Case.parked_at > start, Case.parked_at <= end))
+
+
+def backlog_then_by(engine: Engine, then: datetime, now: datetime, unit: str | None = None,
+                    street_id: int | None = None) -> pd.DataFrame:
+    """Open and overdue counts as they stood at ``then`` (< now), per ``unit`` column (e.g. ``grid_id``; None for
+    one row), rebuilt from the current backlog and the cases that entered or left it since — window-bounded
+    queries, no history table:
+
+        open(then) = open(now) − reported in (then, now] and still open + reported ≤ then and ended in (then, now]
+    """
+    deadline = effective_deadline()
+    keys = [getattr(Case, unit).label("unit")] if unit else []
+
+    def grouped(*cols, where):
+        stmt = select(*keys, *cols).where(*where)
+        return fetch_frame(engine, _in_street(stmt.group_by(*keys) if unit else stmt, street_id))
+
+    now_open = grouped(func.count().label("open_now"), where=[is_open()])
+    new_open = grouped(func.count().label("new_open"), where=[is_open(), Case.reported_at > then])
+    old_overdue = grouped(func.count().label("old_overdue"),
+                          where=[is_open(), Case.reported_at <= then, deadline < then])
+    ended = grouped(func.count().label("ended"), func.sum(case((deadline < then, 1), else_=0)).label("ended_overdue"),
+                    where=[_ended_between(then, now), Case.reported_at <= then])
+    frames = [now_open, new_open, old_overdue, ended]
+    if unit:
+        out = frames[0]
+        for frame in frames[1:]:
+            out = out.merge(frame, on="unit", how="outer")
+    else:
+        out = pd.concat(frames, axis=1)
+    out = out.fillna(0)
+    out["open"] = (out["open_now"] - out["new_open"] + out["ended"]).astype(int)
+    out["overdue"] = (out["old_overdue"] + out["ended_overdue"]).astype(int)
+    return out[(["unit"] if unit else []) + ["open", "overdue"]]
+
+
+def backlog_at(engine: Engine, then: datetime, now: datetime, street_id: int | None = None) -> dict[str, int]:
+    """District (or street) open and overdue counts as they stood at ``then``; see ``backlog_then_by``."""
+    row = backlog_then_by(engine, then, now, None, street_id).iloc[0]
+    return {"open": int(row["open"]), "overdue": int(row["overdue"])}
+
+
+def recent_case_points(engine: Engine, since: datetime, street_id: int | None = None,
+                       limit: int = 100_000) -> pd.DataFrame:
+    """Cases reported since ``since`` as map points: id, lat, lon, status, channel, category_id, grid_id,
+    reported_at (newest first, at most ``limit``)."""
+    stmt = _in_street(select(Case.id, Case.lat, Case.lon, Case.status, Case.channel, Case.category_id,
+                             Case.grid_id, Case.reported_at)
+                      .where(Case.reported_at >= since, Case.status != "cancelled")
+                      .order_by(Case.reported_at.desc()).limit(limit), street_id)
+    return fetch_frame(engine, stmt, row_cap=limit)
+
+
+def count_closed(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> int:
+    """结案数: cases closed (结案 or 强制结案, not 自行处置) in [start, end)."""
+    stmt = select(func.count()).where(Case.closed_at >= start, Case.closed_at < end,
+                                      Case.status.in_(("closed", "force_closed")))
+    return int(fetch_frame(engine, _in_street(stmt, street_id)).iloc[0, 0])

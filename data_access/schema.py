@@ -150,6 +150,7 @@ class Case(Base):
         # Time-leading indexes: "the last N days" costs the same whatever the length of history.
         Index("ix_cases_reported_at", "reported_at", "street_id"),
         Index("ix_cases_closed_at", "closed_at"),
+        Index("ix_cases_parked_at", "parked_at"),
         Index("ix_cases_disposed_at", "disposed_at", "department_id"),
         Index("ix_cases_registered_at", "registered_at"),
         Index("ix_cases_updated_at", "updated_at"),

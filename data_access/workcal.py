@@ -47,20 +47,22 @@ def parse_work_hours(spec: str) -> list[tuple[int, int]]:
     return periods
 
 
+_WARNED_YEARS: set[int] = set()
+
+
 def calendar_rows(first_year: int, last_year: int) -> list[dict]:
     """One dict per day for the ``workdays`` table, from the holiday library (weekday fallback outside it)."""
     rows, seq = [], 0
     day, last = date(first_year, 1, 1), date(last_year, 12, 31)
-    warned: set[int] = set()
     while day <= last:
         try:
             is_work = chinese_calendar.is_workday(day)
             _, holiday = chinese_calendar.get_holiday_detail(day)
             source = "chinese_calendar"
         except NotImplementedError:
-            if day.year not in warned:
+            if day.year not in _WARNED_YEARS:
                 log.warning("chinesecalendar has no data for %s: using Monday-Friday", day.year)
-                warned.add(day.year)
+                _WARNED_YEARS.add(day.year)
             is_work, holiday, source = day.weekday() < 5, None, "weekday_fallback"
         seq += int(is_work)
         rows.append({

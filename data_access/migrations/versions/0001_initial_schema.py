@@ -165,6 +165,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_closed_at', ['closed_at'], unique=False)
+        batch_op.create_index('ix_cases_parked_at', ['parked_at'], unique=False)
         batch_op.create_index('ix_cases_dept_reported', ['department_id', 'reported_at'], unique=False)
         batch_op.create_index('ix_cases_disposed_at', ['disposed_at', 'department_id'], unique=False)
         batch_op.create_index('ix_cases_grid_reported', ['grid_id', 'reported_at'], unique=False)
@@ -211,6 +212,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_grid_reported')
         batch_op.drop_index('ix_cases_disposed_at')
         batch_op.drop_index('ix_cases_dept_reported')
+        batch_op.drop_index('ix_cases_parked_at')
         batch_op.drop_index('ix_cases_closed_at')
 
     op.drop_table('cases')

@@ -1,0 +1,76 @@
+"""Global filters (time window, street) and the language, bound to URL query parameters.
+
+A URL reproduces a view: the sidebar widgets start from the query parameters and write their values back.
+Unknown or malformed values are ignored with a notice, never an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from data_access import settings
+from ui.i18n import COMMON, LANGUAGES, current_language
+
+WINDOW_DAYS = (1, 7, 30, 90, 365)
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Filters:
+    days: int = DEFAULT_DAYS
+    street_id: int | None = None
+    notices: tuple[str, ...] = field(default=())
+
+
+def parse_query(params: dict, street_ids: set[int]) -> Filters:
+    """Validate ``days``/``street`` query values; invalid ones fall back to defaults with a notice."""
+    notices, days, street_id = [], DEFAULT_DAYS, None
+    raw_days = params.get("days")
+    if raw_days is not None:
+        if raw_days.isdigit() and int(raw_days) in WINDOW_DAYS:
+            days = int(raw_days)
+        else:
+            notices.append(COMMON("ignored_param", name="days", value=raw_days[:40]))
+    raw_street = params.get("street")
+    if raw_street not in (None, "", "all"):
+        if raw_street.isdigit() and int(raw_street) in street_ids:
+            street_id = int(raw_street)
+        else:
+            notices.append(COMMON("ignored_param", name="street", value=raw_street[:40]))
+    raw_lang = params.get("lang")
+    if raw_lang is not None and raw_lang not in LANGUAGES:
+        notices.append(COMMON("ignored_param", name="lang", value=raw_lang[:40]))
+    return Filters(days, street_id, tuple(notices))
+
+
+def _sync(name: str, key: str, default) -> None:
+    value = st.session_state[key]
+    if value == default or value is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = str(value)
+
+
+def sidebar_filters(street_names: dict[int, str]) -> Filters:
+    """Render the language and global filter widgets in the sidebar; return the validated filters."""
+    parsed = parse_query(dict(st.query_params), set(street_names))
+    st.session_state.setdefault("lang", current_language())
+    # A hand-edited URL (or an opened link) wins over the session's earlier choice.
+    if "days" in st.query_params and "days" not in " ".join(parsed.notices):
+        st.session_state["filter_days"] = parsed.days
+    if "street" in st.query_params and "street" not in " ".join(parsed.notices):
+        st.session_state["filter_street"] = parsed.street_id
+    st.session_state.setdefault("filter_days", parsed.days)
+    st.session_state.setdefault("filter_street", parsed.street_id)
+    with st.sidebar:
+        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
+                     on_change=_sync, args=("lang", "lang", settings.get("language")))
+        st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
+                     on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))
+        st.selectbox(COMMON("street"), [None, *street_names], key="filter_street",
+                     format_func=lambda k: COMMON("all_streets") if k is None else street_names.get(k, str(k)),
+                     on_change=_sync, args=("street", "filter_street", None))
+    for notice in parsed.notices:
+        st.toast(notice)
+    return Filters(st.session_state["filter_days"], st.session_state["filter_street"], parsed.notices)

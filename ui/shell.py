@@ -1,0 +1,67 @@
+"""The app shell around every page: titles, sidebar (language, global filters), demo-data marker, carousel."""
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access import settings
+from ui.filters import Filters, sidebar_filters
+from ui.i18n import COMMON, Catalog
+from ui.live import resilient
+from ui.reference import dataset_facts, is_demo, street_table
+
+PAGE_TITLES = Catalog({
+    "wall": ("态势大屏", "Wall display"),
+    "map": ("案件地图", "Case map"),
+    "backlog": ("网格积案", "Backlogs"),
+    "departments": ("部门考评", "Departments"),
+    "reporting": ("选择性上报预警", "Reporting flags"),
+    "weekly": ("周例会", "Weekly meeting"),
+})
+# Carousel order for ?rotate=N (only pages that are registered take part).
+ROTATION = ("wall", "map", "departments", "reporting")
+
+
+def render_shell() -> Filters:
+    """Sidebar widgets and the demo marker; returns the validated global filters (stored for the pages)."""
+    streets = resilient(street_table)
+    names = dict(zip(streets.value["id"].astype(int), streets.value["name"])) if streets.ok else {}
+    filters = sidebar_filters(names)
+    facts = resilient(dataset_facts)
+    if is_demo(facts.value):
+        st.sidebar.info(COMMON("demo_data"), icon="🧪")
+    st.session_state["filters"] = filters
+    return filters
+
+
+def current_filters() -> Filters:
+    return st.session_state.get("filters") or Filters()
+
+
+def rotate_seconds() -> int | None:
+    """The carousel interval from ``?rotate=N`` (10–3600 s), else None."""
+    raw = st.query_params.get("rotate")
+    return int(raw) if raw and raw.isdigit() and 10 <= int(raw) <= 3600 else None
+
+
+def start_carousel(pages: dict[str, st.Page], current: str) -> None:
+    """With ``?rotate=N``, move to the next page of the rotation every N seconds (query parameters kept)."""
+    every = rotate_seconds()
+    order = [p for p in ROTATION if p in pages]
+    if not every or current not in order:
+        return
+
+    @st.fragment(run_every=every)
+    def _tick():
+        ticks = st.session_state.get("carousel_ticks", 0) + 1
+        st.session_state["carousel_ticks"] = ticks
+        if ticks > 1:        # the first run is the page's own render
+            st.session_state["carousel_ticks"] = 0
+            nxt = order[(order.index(current) + 1) % len(order)]
+            st.switch_page(pages[nxt], query_params=dict(st.query_params))
+    _tick()
+
+
+def refresh_seconds() -> int:
+    """Live refresh interval from ``?refresh=N`` (5–3600 s), else the setting."""
+    raw = st.query_params.get("refresh")
+    return int(raw) if raw and raw.isdigit() and 5 <= int(raw) <= 3600 else int(settings.get("refresh_seconds"))
