@@ -83,11 +83,12 @@ def backlog_by_unit(engine: Engine, now: datetime, level: str, parent_id: int | 
         stmt, parked = stmt.where(parent == parent_id), parked.where(parent == parent_id)
     out = fetch_frame(engine, flt.apply(stmt).group_by(unit))
     out = out.merge(fetch_frame(engine, flt.apply(parked).group_by(unit)), on="unit_id", how="outer")
-    if week_ago is not None and level == "street" or (week_ago is not None and parent_id is None):
-        then = backlog_then_by(engine, week_ago, now, UNIT_COLUMNS[level], flt.street_id)
+    if week_ago is not None:
+        street = parent_id if level == "community" else flt.street_id
+        then = backlog_then_by(engine, week_ago, now, UNIT_COLUMNS[level], street)
         out = out.merge(then.rename(columns={"unit": "unit_id", "open": "open_week_ago"})[["unit_id",
                                                                                           "open_week_ago"]],
-                        on="unit_id", how="outer")
+                        on="unit_id", how="left")
     counts = [c for c in out.columns if c not in ("unit_id", "oldest_reported_at")]
     out[counts] = out[counts].fillna(0).astype(int)
     return out

@@ -147,7 +147,7 @@ def district_map(street_id):
     if previous is None or previous > loaded.fetched_at:
         previous = loaded.fetched_at
     deck = make_district_deck(shapes.value, values, street_rows, value_label=T("overdue_cases"),
-                              points=loaded.value["points"], new_since=previous, height_px=MAP_HEIGHT,
+                              points=loaded.value["points"], new_since=previous, height_px=MAP_HEIGHT, width_px=780,
                               tooltip_html=T("map_tooltip"))
     st.session_state["wall_previous_fetch"] = loaded.fetched_at
     st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_map")

@@ -29,7 +29,9 @@ def test_deck_is_offline_and_has_expected_layers():
     deck = make_district_deck(grids, values, streets, value_label="超期", points=points,
                               new_since=pd.Timestamp("2026-11-21 09:00"))
     spec = json.loads(deck.to_json())
-    assert spec.get("mapProvider") in (None, "")      # map_provider=None: no basemap request at all
+    # No basemap: no provider, and the pydeck sentinel style that Streamlit's frontend drops (null would make it
+    # fetch CARTO tiles from the internet).
+    assert spec.get("mapProvider") in (None, "") and spec.get("mapStyle") == "__MAP_STYLE__"
     assert [layer["id"] for layer in spec["layers"]] == ["grids", "street-borders", "street-names", "cases"]
     cases = next(layer for layer in spec["layers"] if layer["id"] == "cases")
     colours = [p["colour"] for p in cases["data"]]

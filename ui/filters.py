@@ -14,6 +14,7 @@ from ui.i18n import COMMON, LANGUAGES, current_language
 
 WINDOW_DAYS = (1, 7, 30, 90, 365)
 DEFAULT_DAYS = 30
+ALL = 0          # "whole district" in the street picker (street ids start at 1)
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,21 @@ def sidebar_filters(street_names: dict[int, str]) -> Filters:
     if "days" in st.query_params and "days" not in " ".join(parsed.notices):
         st.session_state["filter_days"] = parsed.days
     if "street" in st.query_params and "street" not in " ".join(parsed.notices):
-        st.session_state["filter_street"] = parsed.street_id
+        st.session_state["filter_street"] = parsed.street_id or ALL
     st.session_state.setdefault("filter_days", parsed.days)
-    st.session_state.setdefault("filter_street", parsed.street_id)
+    st.session_state.setdefault("filter_street", parsed.street_id or ALL)
     with st.sidebar:
         st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
                      on_change=_sync, args=("lang", "lang", settings.get("language")))
         st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
                      on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))
-        st.selectbox(COMMON("street"), [None, *street_names], key="filter_street",
-                     format_func=lambda k: COMMON("all_streets") if k is None else street_names.get(k, str(k)),
-                     on_change=_sync, args=("street", "filter_street", None))
+        st.selectbox(COMMON("street"), [ALL, *street_names], key="filter_street",
+                     format_func=lambda k: COMMON("all_streets") if k == ALL else street_names.get(k, str(k)),
+                     on_change=_sync, args=("street", "filter_street", ALL))
+    for name, key, default in (("lang", "lang", settings.get("language")), ("days", "filter_days", DEFAULT_DAYS),
+                               ("street", "filter_street", ALL)):
+        _sync(name, key, default)      # the URL always reproduces what is shown
     for notice in parsed.notices:
         st.toast(notice)
-    return Filters(st.session_state["filter_days"], st.session_state["filter_street"], parsed.notices)
+    street = st.session_state["filter_street"]
+    return Filters(st.session_state["filter_days"], None if street == ALL else street, parsed.notices)

@@ -16,6 +16,7 @@ PAGE_TITLES = Catalog({
     "departments": ("部门考评", "Departments"),
     "reporting": ("选择性上报预警", "Reporting flags"),
     "weekly": ("周例会", "Weekly meeting"),
+    "data_quality": ("数据质量", "Data quality"),
 })
 # Carousel order for ?rotate=N (only pages that are registered take part).
 ROTATION = ("wall", "map", "departments", "reporting")
@@ -28,9 +29,20 @@ def render_shell() -> Filters:
     filters = sidebar_filters(names)
     facts = resilient(dataset_facts)
     if is_demo(facts.value):
-        st.sidebar.info(COMMON("demo_data"), icon="🧪")
+        st.sidebar.info(COMMON("demo_data"), icon=":material/science:")
     st.session_state["filters"] = filters
     return filters
+
+
+def is_kiosk() -> bool:
+    """True for ``?embed=true`` (Streamlit hides that parameter from st.query_params, so read the raw query)
+    or ``?kiosk=1``."""
+    from urllib.parse import parse_qs
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    raw = parse_qs(getattr(ctx, "query_string", "") or "") if ctx else {}
+    return raw.get("embed", [""])[-1].lower() == "true" or raw.get("kiosk", [""])[-1] in ("1", "true")
 
 
 def current_filters() -> Filters:

@@ -1,0 +1,183 @@
+"""The selective-reporting families on constructed aggregates with known answers (no database)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import flags as fl
+
+N_STREETS = 30
+
+
+def make_inputs(seed=0, hide=None, pad_end=None, pad_spread=None, tiny=(), weeks=8, verifiers=None, reporters=None):
+    """Aggregates shaped like data_access.flag_queries output for N_STREETS streets (one community each).
+
+    Every street has its own patrol diligence (C3-like) and public reporting rate (C2-like); ``hide`` maps street →
+    share of hard problems patrol withholds (G1); ``pad_end``/``pad_spread`` map street → extra simple patrol reports
+    as a share (G2) dumped in the period end / spread; ``tiny`` streets have 20× less data.
+    """
+    rng = np.random.default_rng(seed)
+    hide, pad_end, pad_spread = hide or {}, pad_end or {}, pad_spread or {}
+    counts, matched = [], []
+    for s in range(1, N_STREETS + 1):
+        scale = 0.05 if s in tiny else 1.0
+        diligence = rng.uniform(0.55, 0.85)
+        public = rng.uniform(0.12, 0.30)
+        w = hide.get(s, 0.0)
+        for diff, rate in (("complex", 90), ("simple", 600)):
+            for week in range(weeks):
+                problems = rng.poisson(rate * scale)
+                hard = diff == "complex"
+                p_patrol = diligence * (1 - w) if hard else diligence
+                seen_p = rng.binomial(1, p_patrol, problems).astype(bool)
+                seen_q = rng.binomial(1, public, problems).astype(bool)
+                n_pat, n_pub = int(seen_p.sum()), int(seen_q.sum())
+                extra_end = int(round(n_pat * pad_end.get(s, 0.0))) if not hard else 0
+                extra_spread = int(round(n_pat * pad_spread.get(s, 0.0))) if not hard else 0
+                end_share = 5 / 30
+                n_end = rng.binomial(n_pat, end_share) + extra_end
+                pat_total = n_pat + extra_end + extra_spread
+                counts.append(dict(street_id=s, community_id=s * 10, channel="patrol", difficulty=diff, week=week,
+                                   n=pat_total, n_period_end=n_end, n_self=0))
+                counts.append(dict(street_id=s, community_id=s * 10, channel="hotline", difficulty=diff, week=week,
+                                   n=n_pub, n_period_end=rng.binomial(n_pub, end_share), n_self=0))
+                both = int((seen_p & seen_q).sum())
+                first = rng.binomial(both, 0.5)
+                matched.append(dict(street_id=s, community_id=s * 10, side="public", difficulty=diff, n=n_pub,
+                                    n_matched=both, n_other_first=first))
+                matched.append(dict(street_id=s, community_id=s * 10, side="patrol", difficulty=diff, n=pat_total,
+                                    n_matched=both, n_other_first=both - first))
+    counts = pd.DataFrame(counts)
+    matched = pd.DataFrame(matched).groupby(["street_id", "community_id", "side", "difficulty"],
+                                            as_index=False).sum()
+    bunching = pd.DataFrame({"street_id": range(1, N_STREETS + 1), "community_id": [s * 10 for s in
+                                                                                    range(1, N_STREETS + 1)],
+                             "n": 1000, "n_80_90": rng.binomial(200, 0.5, N_STREETS)})
+    bunching["n_90_100"] = 200 - bunching["n_80_90"]
+    return {"counts": counts, "matched": matched, "bunching": bunching,
+            "verifiers": verifiers if verifiers is not None else pd.DataFrame(
+                columns=["verifier_id", "n", "n_instant", "n_pairs", "n_impossible", "n_fail", "n_checks"]),
+            "reporters": reporters if reporters is not None else pd.DataFrame(
+                columns=["reporter_id", "n", "n_spots", "max_spot", "n_recur", "n_grids"])}
+
+
+def street_levels(flags):
+    st = flags[flags["unit_type"] == "street"].drop_duplicates("unit_id").set_index("unit_id")
+    return st["unit_level"].to_dict(), st
+
+
+def test_planted_hider_is_flagged_and_honest_units_are_not():
+    inputs = make_inputs(seed=1, hide={3: 0.5})
+    prev = [make_inputs(seed=2, hide={3: 0.5}), make_inputs(seed=3, hide={3: 0.5})]
+    flags, indicators = fl.flags_from_windows(inputs, prev)
+    levels, st = street_levels(flags)
+    assert levels[3] == "red"
+    assert sum(lv in ("red", "amber") for u, lv in levels.items() if u != 3) <= 1
+    a1 = indicators[(indicators["indicator"] == "A1") & (indicators["unit_id"] == 3)].iloc[0]
+    assert a1["z"] < -3 and a1["observed"] < a1["expected"]
+
+
+def test_hard_share_alone_cannot_find_the_hider():
+    """DOMAIN.md §6: a funnel of the unit's own hard share (A4) is context only, never a flag on its own."""
+    flags, indicators = fl.flags_from_windows(make_inputs(seed=4, hide={5: 0.5}))
+    a4 = indicators[(indicators["indicator"] == "A4") & (indicators["unit_type"] == "street")]
+    assert len(a4) == N_STREETS
+    combined = fl.combine_units(indicators[indicators["indicator"] == "A4"])
+    assert combined.empty or combined["family_p"].isna().all()
+
+
+def test_period_end_padding_is_flagged_in_family_b():
+    flags, indicators = fl.flags_from_windows(make_inputs(seed=5, pad_end={7: 0.3}))
+    levels, st = street_levels(flags)
+    assert levels[7] in ("red", "amber")
+    b = flags[(flags["unit_id"] == 7) & (flags["family"] == "B")].iloc[0]
+    assert b["lead_indicator"] == "B1" and b["family_p"] < 1e-4
+
+
+def test_little_data_is_insufficient_not_clean():
+    flags, _ = fl.flags_from_windows(make_inputs(seed=6, tiny=(9,)))
+    card = flags[(flags["unit_type"] == "street") & (flags["unit_id"] == 9) & (flags["family"] == "A")].iloc[0]
+    assert card["level"] == "insufficient" and not card["enough"]
+    assert "数据不足" in card["title"]
+    flags, _ = fl.flags_from_windows(make_inputs(seed=6, tiny=(9,)), config=fl.FlagConfig(min_patrol=10_000, min_bunching=10_000))
+    levels, _ = street_levels(flags)
+    assert levels[9] == "insufficient"
+
+
+def test_no_planted_behaviour_gives_few_flags():
+    total = 0
+    for seed in range(10, 16):
+        flags, _ = fl.flags_from_windows(make_inputs(seed=seed))
+        levels, _ = street_levels(flags)
+        total += sum(lv in ("red", "amber") for lv in levels.values())
+    assert total <= 2          # 6 worlds × 30 honest streets
+
+
+def test_verifier_and_reporter_families():
+    rng = np.random.default_rng(8)
+    n = rng.integers(40, 120, 40)
+    ver = pd.DataFrame({"verifier_id": [f"v{i}" for i in range(40)], "n": n,
+                        "n_instant": rng.binomial(n, 0.01), "n_pairs": n - 1,
+                        "n_impossible": rng.binomial(n - 1, 0.01), "n_fail": rng.binomial(n, 0.04)})
+    ver.loc[0, ["n_instant", "n_impossible", "n_fail"]] = [int(n[0] * 0.6), int(n[0] * 0.3), 0]
+    ver["n_checks"] = ver["n"] + ver["n_fail"]
+    k = rng.integers(5, 15, 200)
+    rep = pd.DataFrame({"reporter_id": [f"r{i}" for i in range(200)], "n": k,
+                        "n_spots": k - rng.binomial(k, 0.05), "max_spot": 1, "n_recur": rng.binomial(k, 0.01),
+                        "n_grids": 2})
+    rep.loc[0, ["n", "n_spots", "max_spot", "n_recur"]] = [60, 4, 20, 40]
+    rep.loc[1, ["n"]] = [2]
+    inputs = make_inputs(seed=9, verifiers=ver, reporters=rep)
+    flags, indicators = fl.flags_from_windows(inputs)
+    v = flags[flags["unit_type"] == "verifier"].set_index("unit_id")
+    r = flags[flags["unit_type"] == "app_reporter"].set_index("unit_id")
+    assert v.loc["v0", "unit_level"] in ("red", "amber")
+    assert (v.drop(index="v0")["unit_level"].isin(["red", "amber"])).sum() == 0
+    assert r.loc["r0", "unit_level"] in ("red", "amber")
+    assert r.loc["r1", "unit_level"] == "insufficient"
+    assert (r.drop(index="r0")["unit_level"].isin(["red", "amber"])).sum() <= 1
+
+
+def test_red_needs_persistence_or_backing():
+    base = pd.DataFrame({"unit_type": "street", "unit_id": [1, 1, 2], "family": ["A", "B", "A"],
+                         "street_id": [1, 1, 2], "family_p": [1e-6, 0.5, 1e-6], "lead_indicator": "A1",
+                         "enough": True, "p_unit": [2e-6, 2e-6, 2e-6], "q": [0.001, 0.001, 0.001],
+                         "q_family": [0.001, 0.8, 0.001]})
+    out = fl.assign_levels(base)
+    assert out["unit_level"].tolist() == ["amber", "amber", "amber"]
+    assert out["level"].tolist() == ["amber", "none", "amber"]        # family B carries no signal
+    prev = base.assign(q=[0.01, 0.01, 0.5])
+    out = fl.assign_levels(base, [prev])
+    assert out.set_index(["unit_id", "family"])["unit_level"].to_dict() == {(1, "A"): "red", (1, "B"): "red",
+                                                                       (2, "A"): "amber"}
+    backed = base.assign(q_family=[0.001, 0.05, 0.001])
+    assert fl.assign_levels(backed)["level"].tolist() == ["red", "red", "amber"]   # B backs A: both carry it
+
+
+def test_evidence_wording_is_cautious():
+    flags, _ = fl.flags_from_windows(make_inputs(seed=1, hide={3: 0.6}))
+    card = flags[(flags["unit_id"] == 3) & (flags["family"] == "A")].iloc[0]
+    assert card["level"] in ("red", "amber")
+    assert "疑似" in card["title"]
+    assert "类似单元通常为" in card["observed_text"]
+    assert "概率低于" in card["chance_text"]
+    assert "人员变动" in card["innocent_text"] and "专项整治" in card["innocent_text"]
+    assert card["reason"].startswith("A.")
+
+
+@pytest.mark.parametrize("p,words", [(5e-5, "万分之一"), (5e-4, "千分之一"), (0.02, "二十分之一"),
+                                     (0.3, "正常波动")])
+def test_chance_text(p, words):
+    assert words in fl.chance_text(p)
+
+
+def test_a3_detects_a_mid_window_change():
+    inputs = make_inputs(seed=12)
+    c = inputs["counts"]
+    late = (c["street_id"] == 4) & (c["channel"] == "patrol") & (c["difficulty"] == "complex") & (c["week"] >= 4)
+    c.loc[late, "n"] = (c.loc[late, "n"] * 0.35).round().astype(int)
+    ind = fl.family_ab_indicators(c, inputs["matched"], inputs["bunching"], "street")
+    a3 = ind[ind["indicator"] == "A3"].set_index("unit_id")["z"]
+    assert a3[4] < -3
+    assert (a3.drop(index=4) < -3).sum() == 0
