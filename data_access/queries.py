@@ -69,6 +69,10 @@ def _in_street(stmt, street_id: int | None, column=Case.street_id):
     return stmt if street_id is None else stmt.where(column == street_id)
 
 
+# Columns callers may group by (never a free string turned into SQL).
+GROUPABLE = {None, "department_id", "street_id", "community_id", "grid_id", "category_id", "channel"}
+
+
 def _counted():
     """Cases that count in volumes: everything except 作废 (cancelled) and duplicates."""
     return and_(Case.status != "cancelled", Case.duplicate_of.is_(None))
@@ -198,6 +202,8 @@ def disposal_counts(engine: Engine, start: datetime, end: datetime, by: str = "d
     ``ontime_original`` (by the original deadline), ``rework`` and ``extended`` case counts. 作废, 自行处置 and
     挂账 cases are excluded (DOMAIN.md §2).
     """
+    if by not in GROUPABLE:
+        raise ValueError(f"cannot group by {by!r}; choose one of {sorted(k for k in GROUPABLE if k)}")
     key = [getattr(Case, by).label(by)] if by else []
     stmt = select(*key,
                   func.count().label("disposed"),
@@ -272,6 +278,8 @@ def backlog_then_by(engine: Engine, then: datetime, now: datetime, unit: str | N
 
         open(then) = open(now) − reported in (then, now] and still open + reported ≤ then and ended in (then, now]
     """
+    if unit not in GROUPABLE:
+        raise ValueError(f"cannot group by {unit!r}")
     deadline = effective_deadline()
     keys = [getattr(Case, unit).label("unit")] if unit else []
 

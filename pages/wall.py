@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from html import escape
+
 import pandas as pd
 import streamlit as st
 
@@ -10,11 +12,13 @@ from data_access import queries, settings
 from data_access.workcal import local_now
 from ui.db import get_engine
 from ui.deck import make_district_deck
+from ui.flags_cache import active_flags_summary, flags_wall_panel
 from ui.figures import make_ranking_figure, make_share_bar_figure, make_trend_figure
 from ui.i18n import COMMON, Catalog, label
 from ui.live import Loaded, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, department_table, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, refresh_seconds
+from ui.viewport import screen_scale
 
 T = Catalog({
     "title": ("城市运行态势", "City operations"),
@@ -36,18 +40,15 @@ T = Catalog({
     "channels": ("案件来源(30天)", "Channels (30 d)"),
     "trend": ("近30天 新增 vs 结案", "Last 30 days: new vs closed"),
     "new": ("新增", "New"), "closed": ("结案", "Closed"),
-    "no_flags_module": ("待接入", "not yet available"),
+    "flags_pending": ("计算中", "computing"),
+    "flags_split": ("疑似 {red} · 建议核查 {amber}", "suspected {red} · worth a look {amber}"),
+    "map_legend": ("网格颜色：超期案件数（深蓝为无，越红越多）· 圆点：近24小时案件，按状态着色，白色为本次刷新后新增",
+                   "Grid colour: overdue cases (dark blue none, red most) · dots: cases of the last 24 h by status, "
+                   "white = new since the last refresh"),
     "map_tooltip": ("<b>{name}</b><br/>超期案件: {value}", "<b>{name}</b><br/>Overdue cases: {value}"),
 })
 
-WALL_CSS = """
-<style>
-/* A 4K wall renders the same layout as 1080p, twice as large: readable from the back of the room. */
-@media (min-width: 2500px) { html { zoom: 1.333; } }
-@media (min-width: 3400px) { html { zoom: 2; } }
-</style>
-"""
-MAP_HEIGHT = 610
+MAP_HEIGHT = 700       # CSS px at 1920×1080; every size below is multiplied by the screen scale
 
 
 # --- cached loaders (shared by every screen; one query set per TTL) ------------------------------------------------
@@ -103,41 +104,80 @@ def wall_side_panels(street_id: int | None) -> dict:
                                                   street_id)}
 
 
-# --- layout -----------------------------------------------------------------------------------------------------------
+# --- layout ---------------------------------------------------------------------------------------------------------
+DELTA_COLOURS = {"good": "#4cc38a", "bad": "#e5484d", "neutral": "#9aa7b4"}
+
+
 def _pct(v):
     return "—" if v is None else f"{v:.1%}"
 
 
 def _delta_pct(v, prev):
-    return None if v is None or prev is None else f"{(v - prev) * 100:+.1f} pt"
+    if v is None or prev is None:
+        return None
+    change = round((v - prev) * 100, 1) + 0.0       # + 0.0 turns -0.0 into 0.0
+    return f"{change:+.1f} pt"
 
 
-def kpi_strip(street_id):
+def _tone(change: float | None, good_when_up: bool) -> str:
+    if change is None or change == 0:
+        return "neutral"
+    return "good" if (change > 0) == good_when_up else "bad"
+
+
+def kpi_tile(container, scale: float, title: str, value: str, delta: str | None, tone: str, hint: str) -> None:
+    """One KPI: label, big value, coloured change — HTML sized by the screen scale (st.metric cannot scale)."""
+    delta_html = (f"<div style='font-size:{0.95 * scale:.2f}rem;color:{DELTA_COLOURS[tone]}'>{escape(delta)} "
+                  f"<span style='color:#7d8a97'>{escape(hint)}</span></div>") if delta else ""
+    container.markdown(
+        f"<div data-testid='kpi' style='line-height:1.25'>"
+        f"<div style='font-size:{1.0 * scale:.2f}rem;color:#aab6c2'>{escape(title)}</div>"
+        f"<div style='font-size:{2.4 * scale:.2f}rem;font-weight:600'>{escape(value)}</div>{delta_html}</div>",
+        unsafe_allow_html=True)
+
+
+def panel_title(text: str, scale: float) -> None:
+    st.markdown(f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin-bottom:.2rem'>"
+                f"{escape(text)}</div>", unsafe_allow_html=True)
+
+
+def kpi_strip(street_id, scale):
     loaded = resilient(wall_kpis, street_id)
     k = loaded.value
     cols = st.columns(7)
     if not loaded.ok:
         show_freshness(loaded, cols[0])
         return loaded
-    cols[0].metric(T("new_today"), f"{k['new_today']:,}", f"{k['new_today'] - k['new_yesterday']:+,}",
-                   help=T("vs_yesterday"))
-    cols[1].metric(T("open"), f"{k['open']:,}", f"{k['open'] - k['open_before']:+,}", delta_color="inverse",
-                   help=T("vs_day_ago"))
-    cols[2].metric(T("overdue"), f"{k['overdue']:,}", f"{k['overdue'] - k['overdue_before']:+,}",
-                   delta_color="inverse", help=T("vs_day_ago"))
-    cols[3].metric(T("ontime"), _pct(k["ontime"]), _delta_pct(k["ontime"], k["ontime_prev"]), help=T("vs_week_ago"))
-    cols[4].metric(T("closure"), _pct(k["closure"]), _delta_pct(k["closure"], k["closure_prev"]),
-                   help=T("vs_week_ago"))
-    cols[5].metric(T("satisfaction"), _pct(k["satisfaction"]),
-                   _delta_pct(k["satisfaction"], k["satisfaction_prev"]), help=T("vs_week_ago"))
-    cols[6].metric(T("flags"), "—", T("no_flags_module"), delta_color="off")
+    change = lambda a, b: None if a is None or b is None else a - b  # noqa: E731
+    tiles = [
+        ("new_today", f"{k['new_today']:,}", f"{k['new_today'] - k['new_yesterday']:+,}",
+         "neutral", "vs_yesterday"),
+        ("open", f"{k['open']:,}", f"{k['open'] - k['open_before']:+,}",
+         _tone(k["open"] - k["open_before"], False), "vs_day_ago"),
+        ("overdue", f"{k['overdue']:,}", f"{k['overdue'] - k['overdue_before']:+,}",
+         _tone(k["overdue"] - k["overdue_before"], False), "vs_day_ago"),
+        ("ontime", _pct(k["ontime"]), _delta_pct(k["ontime"], k["ontime_prev"]),
+         _tone(change(k["ontime"], k["ontime_prev"]), True), "vs_week_ago"),
+        ("closure", _pct(k["closure"]), _delta_pct(k["closure"], k["closure_prev"]),
+         _tone(change(k["closure"], k["closure_prev"]), True), "vs_week_ago"),
+        ("satisfaction", _pct(k["satisfaction"]), _delta_pct(k["satisfaction"], k["satisfaction_prev"]),
+         _tone(change(k["satisfaction"], k["satisfaction_prev"]), True), "vs_week_ago"),
+    ]
+    for col, (key, value, delta, tone, hint) in zip(cols, tiles):
+        kpi_tile(col, scale, T(key), value, delta, tone, T(hint))
+    flags = active_flags_summary()
+    if flags is None or "error" in flags:
+        kpi_tile(cols[6], scale, T("flags"), "—", T("flags_pending"), "neutral", "")
+    else:
+        kpi_tile(cols[6], scale, T("flags"), f"{flags['total']:,}",
+                 T("flags_split", red=flags["red"], amber=flags["amber"]), "bad" if flags["red"] else "neutral", "")
     return loaded
 
 
-def district_map(street_id):
+def district_map(street_id, scale):
     loaded = resilient(wall_map_data, street_id)
     shapes, streets = resilient(grid_shapes, street_id), resilient(street_table)
-    st.markdown(f"**{T('map_title')}**")
+    panel_title(T("map_title"), scale)
     if not (loaded.ok and shapes.ok and streets.ok):
         show_freshness(loaded if not loaded.ok else (shapes if not shapes.ok else streets))
         return loaded
@@ -147,89 +187,108 @@ def district_map(street_id):
     if previous is None or previous > loaded.fetched_at:
         previous = loaded.fetched_at
     deck = make_district_deck(shapes.value, values, street_rows, value_label=T("overdue_cases"),
-                              points=loaded.value["points"], new_since=previous, height_px=MAP_HEIGHT, width_px=780,
+                              points=loaded.value["points"], new_since=previous, height_px=int(MAP_HEIGHT * scale),
+                              width_px=int(850 * scale), street_label_size=int(16 * scale),
                               tooltip_html=T("map_tooltip"))
     st.session_state["wall_previous_fetch"] = loaded.fetched_at
-    st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_map")
+    st.pydeck_chart(deck, height=int(MAP_HEIGHT * scale), key="wall_map")
+    st.markdown(f"<div style='font-size:{0.85 * scale:.2f}rem;color:#9aa7b4'>{escape(T('map_legend'))}</div>",
+                unsafe_allow_html=True)
     return loaded
 
 
-def worst_grids(street_id):
+def worst_grids(street_id, scale):
     loaded, shapes, streets = resilient(wall_map_data, street_id), resilient(grid_shapes, street_id), \
         resilient(street_table)
-    st.markdown(f"**{T('worst_grids')}**")
+    panel_title(T("worst_grids"), scale)
     if not (loaded.ok and shapes.ok and streets.ok):
         return
-    top = loaded.value["backlog"].sort_values(["overdue", "open"], ascending=False).head(9)
+    top = loaded.value["backlog"].sort_values(["overdue", "open"], ascending=False).head(10)
     top = top.merge(shapes.value[["id", "name", "street_id"]], left_on="grid_id", right_on="id") \
         .merge(streets.value[["id", "name"]].rename(columns={"id": "street_id", "name": "street"}), on="street_id")
-    table = pd.DataFrame({T("grid"): top["name"], T("street"): top["street"], T("overdue"): top["overdue"],
-                          T("open"): top["open"]})
-    st.dataframe(table, hide_index=True, height=360, width="stretch")
+    head = "".join(f"<th style='text-align:{a};padding:.15rem .3rem'>{escape(T(k))}</th>"
+                   for k, a in (("grid", "left"), ("street", "left"), ("overdue", "right"), ("open", "right")))
+    rows = "".join(
+        f"<tr><td style='padding:.15rem .3rem'>{escape(str(r['name']))}</td>"
+        f"<td style='padding:.15rem .3rem;color:#aab6c2'>{escape(str(r['street']))}</td>"
+        f"<td style='text-align:right;padding:.15rem .3rem;color:#e5484d'>{int(r['overdue'])}</td>"
+        f"<td style='text-align:right;padding:.15rem .3rem'>{int(r['open'])}</td></tr>" for _, r in top.iterrows())
+    st.markdown(f"<table style='width:100%;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
+                f"<thead><tr style='color:#9aa7b4'>{head}</tr></thead><tbody>{rows}</tbody></table>",
+                unsafe_allow_html=True)
 
 
-def department_ranking(loaded: Loaded, depts: pd.DataFrame):
+def department_ranking(loaded: Loaded, depts: pd.DataFrame, scale: float):
     ranked = loaded.value["departments"].merge(depts[["id", "name"]], left_on="department_id", right_on="id")
     ranked = ranked.sort_values("rate", ascending=False)
     shown = pd.concat([ranked.head(5).assign(is_best=True), ranked.tail(5).assign(is_best=False)]) \
         .drop_duplicates("department_id")
-    st.plotly_chart(make_ranking_figure(shown, "name", "rate", height=330, title=T("dept_rank")),
+    st.plotly_chart(make_ranking_figure(shown, "name", "rate", height=int(330 * scale), title=T("dept_rank"),
+                                        font_size=14 * scale),
                     width="stretch", config={"displayModeBar": False}, key="wall_depts")
 
 
-def channel_panel(loaded: Loaded):
+def channel_panel(loaded: Loaded, scale: float):
     mix = loaded.value["channels"].assign(label=lambda f: f["channel"].map(lambda c: label("channels", c)))
-    st.plotly_chart(make_share_bar_figure(mix, "label", "share", height=250, title=T("channels")),
+    st.plotly_chart(make_share_bar_figure(mix, "label", "share", height=int(270 * scale), title=T("channels"),
+                                          font_size=14 * scale),
                     width="stretch", config={"displayModeBar": False}, key="wall_channels")
 
 
-def trend_panel(loaded: Loaded):
-    st.plotly_chart(make_trend_figure(loaded.value["trend"], {"new": T("new"), "closed": T("closed")}, height=260,
-                                      title=T("trend")), width="stretch", config={"displayModeBar": False},
+def trend_panel(loaded: Loaded, scale: float):
+    st.plotly_chart(make_trend_figure(loaded.value["trend"], {"new": T("new"), "closed": T("closed")},
+                                      height=int(250 * scale), title=T("trend"), font_size=14 * scale),
+                    width="stretch", config={"displayModeBar": False},
                     key="wall_trend")
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
-st.html(WALL_CSS)
 street_id = current_filters().street_id
+header, status, probe = st.columns([3, 1.9, 0.1])
+with probe:
+    scale = screen_scale()
 
 
 @st.fragment(run_every=refresh_seconds())
 def live_wall():
-    header, status = st.columns([3, 2])
     facts = resilient(dataset_facts)
-    demo = f" · :orange-badge[{COMMON('demo_data')}]" if is_demo(facts.value) else ""
-    header.markdown(f"### {T('title')}{demo}")
+    demo = (f" <span style='font-size:{0.8 * scale:.2f}rem;background:#5a3b12;color:#f5b660;padding:.1rem .4rem;"
+            f"border-radius:.3rem'>{escape(COMMON('demo_data'))}</span>") if is_demo(facts.value) else ""
+    header.markdown(f"<div style='font-size:{1.8 * scale:.2f}rem;font-weight:700'>{escape(T('title'))}{demo}</div>",
+                    unsafe_allow_html=True)
     with panel():
-        kpis = kpi_strip(street_id)
+        kpis = kpi_strip(street_id, scale)
     left, centre, right = st.columns([1.15, 2.3, 1.35])
     with left:
         with panel():
-            worst_grids(street_id)
+            worst_grids(street_id, scale)
         side = resilient(wall_side_panels, street_id)
         with panel():
             if side.ok:
-                channel_panel(side)
+                channel_panel(side, scale)
     with centre:
         with panel():
-            map_loaded = district_map(street_id)
+            map_loaded = district_map(street_id, scale)
     with right:
         depts = resilient(department_table)
         with panel():
             if side.ok and depts.ok:
-                department_ranking(side, depts.value)
+                department_ranking(side, depts.value, scale)
         with panel():
             if side.ok:
-                trend_panel(side)
+                trend_panel(side, scale)
+        with panel():
+            flags_wall_panel()
     loads = [x for x in (kpis, map_loaded, side) if isinstance(x, Loaded)]
     times = [x.fetched_at for x in loads if x.fetched_at]
     oldest = min(times) if times else None
-    status.markdown(f"<div style='text-align:right;font-size:1.15rem;padding-top:.6rem'>"
-                    f"{COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—')}</div>",
+    with status:
+        st.markdown(f"<div style='text-align:right;font-size:{1.15 * scale:.2f}rem;padding-top:.4rem'>"
+                    f"{escape(COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—'))}</div>",
                     unsafe_allow_html=True)
-    worst = next((x for x in loads if x.stale), None)
-    if worst is not None:
-        show_freshness(worst, status)
+        worst = next((x for x in loads if x.stale), None)
+        if worst is not None:
+            show_freshness(worst)
 
 
 live_wall()

@@ -58,7 +58,8 @@ def view_for(rings, width_px: int = 900, height_px: int = 600) -> pdk.ViewState:
     lon1, lat1 = coords.max(axis=0)
     span_lon = max(lon1 - lon0, 1e-3)
     span_lat = max((lat1 - lat0) / math.cos(math.radians((lat0 + lat1) / 2)), 1e-3)
-    zoom = min(math.log2(360 * width_px / 256 / span_lon), math.log2(360 * height_px / 256 / span_lat)) - 0.1
+    # deck.gl's Web-Mercator world is 512 px wide at zoom 0
+    zoom = min(math.log2(360 * width_px / 512 / span_lon), math.log2(360 * height_px / 512 / span_lat)) - 0.05
     return pdk.ViewState(latitude=(lat0 + lat1) / 2, longitude=(lon0 + lon1) / 2, zoom=zoom, pitch=0, bearing=0)
 
 
@@ -131,11 +132,13 @@ def make_district_deck(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, str
     if "points" in show and points is not None and len(points):
         pts = points.copy()
         pts["colour"] = point_colours(pts, colour_by, new_since)
-        pts["radius"] = np.where([c[:3] == NEW_COLOUR for c in pts["colour"]], 5, 2.2)
+        pts["radius"] = np.where([c[:3] == NEW_COLOUR for c in pts["colour"]], 160.0, 70.0)   # metres
         keep = [c for c in ("lat", "lon", "colour", "radius", "case_no", "minor_name") if c in pts.columns]
         layers.append(pdk.Layer("ScatterplotLayer", id="cases", data=pts[keep], get_position=["lon", "lat"],
-                                get_fill_color="colour", get_radius="radius", radius_units="pixels",
-                                pickable="case_no" in keep))
+                                get_fill_color="colour", get_radius="radius", radius_min_pixels=1.5,
+                                radius_max_pixels=9, pickable="case_no" in keep))
+        # radius_units="pixels" made software-rendered (headless) Chromium stall for half a minute; metres with
+        # pixel bounds look the same on the wall.
     return pdk.Deck(layers=layers, map_provider=None,
                     initial_view_state=view_for(street_shapes["ring"], width_px, height_px)
                     if len(street_shapes) else None,

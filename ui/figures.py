@@ -8,38 +8,42 @@ DARK = dict(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font=di
 COLOURS = {"new": "#f0b43c", "closed": "#4cc38a", "bar": "#4aa3f0", "bad": "#e5484d", "good": "#4cc38a"}
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None, legend: bool = True) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=34 if title else 6, b=6), title=title,
-                      showlegend=legend, legend=dict(orientation="h", y=1.12, x=0), **DARK)
+def _layout(fig: go.Figure, height: int, title: str | None = None, legend: bool = True,
+            font_size: float = 14) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=8, r=8, t=int(2.5 * font_size) if title else 6, b=6),
+                      title=dict(text=title, font=dict(size=font_size * 1.15)) if title else None,
+                      showlegend=legend, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                      **{**DARK, "font": dict(color=DARK["font"]["color"], size=font_size)})
     fig.update_xaxes(gridcolor="rgba(255,255,255,0.08)")
     fig.update_yaxes(gridcolor="rgba(255,255,255,0.08)")
     return fig
 
 
 def make_trend_figure(daily: pd.DataFrame, labels: dict[str, str], height: int = 230,
-                      title: str | None = None) -> go.Figure:
+                      title: str | None = None, font_size: float = 14) -> go.Figure:
     """New vs closed per day; ``daily`` has day, new, closed."""
     fig = go.Figure()
     fig.add_scatter(x=daily["day"], y=daily["new"], name=labels["new"], mode="lines",
                     line=dict(color=COLOURS["new"], width=3))
     fig.add_scatter(x=daily["day"], y=daily["closed"], name=labels["closed"], mode="lines",
                     line=dict(color=COLOURS["closed"], width=3))
-    return _layout(fig, height, title)
+    fig.update_xaxes(tickformat="%m-%d")        # language-neutral dates
+    return _layout(fig, height, title, font_size=font_size)
 
 
 def make_share_bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, height: int = 230,
-                          title: str | None = None, percent: bool = True) -> go.Figure:
+                          title: str | None = None, percent: bool = True, font_size: float = 14) -> go.Figure:
     """Horizontal bars (largest on top), e.g. the channel mix."""
     data = frame.sort_values(value_col)
     text = [f"{v:.0%}" if percent else f"{v:,.0f}" for v in data[value_col]]
     fig = go.Figure(go.Bar(x=data[value_col], y=data[label_col], orientation="h", text=text,
-                           textposition="auto", marker_color=COLOURS["bar"]))
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    return _layout(fig, height, title, legend=False)
+                           textposition="outside", cliponaxis=False, marker_color=COLOURS["bar"]))
+    fig.update_xaxes(showticklabels=False, showgrid=False, range=[0, float(data[value_col].max() or 1) * 1.18])
+    return _layout(fig, height, title, legend=False, font_size=font_size)
 
 
 def make_ranking_figure(frame: pd.DataFrame, label_col: str, value_col: str, height: int = 260,
-                        title: str | None = None, good_high: bool = True) -> go.Figure:
+                        title: str | None = None, font_size: float = 14) -> go.Figure:
     """Ranked bars with the value printed, coloured good/bad by position in the table given (best first)."""
     data = frame.iloc[::-1]
     colours = [COLOURS["good"] if good else COLOURS["bad"] for good in data["is_best"]]
@@ -47,4 +51,4 @@ def make_ranking_figure(frame: pd.DataFrame, label_col: str, value_col: str, hei
                            text=[f"{v:.1%}" for v in data[value_col]], textposition="inside"))
     low = max(0.0, float(frame[value_col].min()) - 0.05) if len(frame) else 0
     fig.update_xaxes(range=[low, 1.0], tickformat=".0%")
-    return _layout(fig, height, title, legend=False)
+    return _layout(fig, height, title, legend=False, font_size=font_size)

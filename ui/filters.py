@@ -5,6 +5,7 @@ Unknown or malformed values are ignored with a notice, never an error.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -24,18 +25,23 @@ class Filters:
     notices: tuple[str, ...] = field(default=())
 
 
+def _is_small_int(value: str) -> bool:
+    """ASCII digits only, at most 6 (str.isdigit also accepts '²' and other scripts' digits)."""
+    return re.fullmatch(r"[0-9]{1,6}", value) is not None
+
+
 def parse_query(params: dict, street_ids: set[int]) -> Filters:
     """Validate ``days``/``street`` query values; invalid ones fall back to defaults with a notice."""
     notices, days, street_id = [], DEFAULT_DAYS, None
     raw_days = params.get("days")
     if raw_days is not None:
-        if raw_days.isdigit() and int(raw_days) in WINDOW_DAYS:
+        if _is_small_int(raw_days) and int(raw_days) in WINDOW_DAYS:
             days = int(raw_days)
         else:
             notices.append(COMMON("ignored_param", name="days", value=raw_days[:40]))
     raw_street = params.get("street")
     if raw_street not in (None, "", "all"):
-        if raw_street.isdigit() and int(raw_street) in street_ids:
+        if _is_small_int(raw_street) and int(raw_street) in street_ids:
             street_id = int(raw_street)
         else:
             notices.append(COMMON("ignored_param", name="street", value=raw_street[:40]))

@@ -70,7 +70,7 @@ def seeded_sqlite_url(tmp_path_factory) -> str:
     """A small seeded world in SQLite, built once for the browser tests."""
     from data_access.engine import make_engine
     from data_access.migrate import upgrade
-    from seed import build_world
+    from seed.build import build_world
 
     path = tmp_path_factory.mktemp("browser-db") / "gridscope.db"
     engine = make_engine(f"sqlite:///{path}", read_only=False)
