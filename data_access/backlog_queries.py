@@ -88,7 +88,7 @@ def backlog_by_unit(engine: Engine, now: datetime, level: str, parent_id: int | 
         then = backlog_then_by(engine, week_ago, now, UNIT_COLUMNS[level], street)
         out = out.merge(then.rename(columns={"unit": "unit_id", "open": "open_week_ago"})[["unit_id",
                                                                                           "open_week_ago"]],
-                        on="unit_id", how="left")
+                        on="unit_id", how="outer")      # units cleared since last week show their progress too
     counts = [c for c in out.columns if c not in ("unit_id", "oldest_reported_at")]
     out[counts] = out[counts].fillna(0).astype(int)
     return out

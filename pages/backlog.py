@@ -11,11 +11,14 @@ from analytics.sla import sla_clock
 from data_access import backlog_queries, queries, settings
 from data_access.case_filter import CaseFilter
 from data_access.workcal import WorkCalendar, local_now
+from ui.access import require_page
 from ui.db import get_engine
 from ui.i18n import Catalog, label, name_column
 from ui.live import live_cache, resilient, show_freshness
 from ui.reference import street_table
 from ui.shell import current_filters
+
+require_page("backlog")     # 权限: stops here unless the viewer's role may see this page
 
 T = Catalog({
     "title": ("网格积案", "Backlogs"),
@@ -85,7 +88,10 @@ def work_calendar() -> WorkCalendar:
 # --- pure helpers ---------------------------------------------------------------------------------------------------
 def backlog_view(backlog: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     """Join names and population, add per-1,000 and change columns; worst (most overdue) first."""
-    out = names.rename(columns={"id": "unit_id"}).merge(backlog, on="unit_id", how="inner")
+    # Every unit of the level is listed (a street with no backlog is news too), inside the parent when given.
+    out = names.rename(columns={"id": "unit_id"}).merge(backlog, on="unit_id", how="left")
+    counts = [c for c in backlog.columns if c not in ("unit_id", "oldest_reported_at")]
+    out[counts] = out[counts].fillna(0).astype(int)
     out["per_1000"] = (out["open"] / out["population"].where(out["population"] > 0) * 1000).round(1)
     out["change"] = out["open"] - out.get("open_week_ago", out["open"])
     return out.sort_values(["overdue", "open"], ascending=False, ignore_index=True)
@@ -131,7 +137,12 @@ if not (backlog.ok and names.ok):
     show_freshness(backlog if not backlog.ok else names)
     st.stop()
 show_freshness(backlog)
-view = backlog_view(backlog.value, names.value)
+units = names.value
+if level == "community":
+    units = units[units["street_id"] == parent]
+elif level == "grid":
+    units = units[units["community_id"] == parent]
+view = backlog_view(backlog.value, units)
 left, right = st.columns([2, 1])
 needle = left.text_input(T("search"), max_chars=40)
 if right.toggle(T("only_overdue")):

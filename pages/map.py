@@ -8,14 +8,17 @@ import streamlit as st
 
 from data_access import backlog_queries, settings
 from data_access.case_filter import CaseFilter
-from data_access.domain import CHANNELS, OPEN_STATUSES, STATUSES
+from data_access.domain import CHANNELS, STATUSES
 from data_access.workcal import local_now
+from ui.access import require_page
 from ui.db import get_engine
 from ui.deck import deck_payload_bytes, make_district_deck
-from ui.i18n import Catalog, label, name_column
+from ui.i18n import COMMON, Catalog, label, name_column
 from ui.live import live_cache, resilient, show_freshness
 from ui.reference import category_table, department_table, grid_shapes, street_table
 from ui.shell import current_filters
+
+require_page("map")     # 权限: stops here unless the viewer's role may see this page
 
 T = Catalog({
     "title": ("案件地图", "Case map"),
@@ -98,31 +101,35 @@ filters = current_filters()
 st.subheader(T("title"))
 categories, departments = resilient(category_table), resilient(department_table)
 controls = st.columns([1.1, 1, 1, 1.2, 1.2, 1.2, 1.2])
-measure = controls[0].selectbox(T("measure"), MEASURES, format_func=T)
-window_key = controls[1].selectbox(T("points"), list(POINT_WINDOWS), index=2, format_func=T)
-colour_key = controls[2].selectbox(T("colour_by"), list(COLOUR_BY), format_func=T)
+# Bound to the URL (?measure=…&points=…&colour=…&channel=…), so a link reproduces the view.
+measure = controls[0].selectbox(T("measure"), MEASURES, format_func=T, key="measure", bind="query-params")
+window_key = controls[1].selectbox(T("points"), list(POINT_WINDOWS), index=2, format_func=T, key="points",
+                                   bind="query-params")
+colour_key = controls[2].selectbox(T("colour_by"), list(COLOUR_BY), format_func=T, key="colour",
+                                   bind="query-params")
 channels = controls[3].multiselect(T("channel"), list(CHANNELS), format_func=lambda c: label("channels", c),
-                                   placeholder=T("all"))
+                                   placeholder=T("all"), key="channel", bind="query-params")
 statuses = controls[4].multiselect(T("status"), [s for s in STATUSES if s != "cancelled"],
-                                   format_func=lambda s: label("statuses", s), placeholder=T("all"))
+                                   format_func=lambda s: label("statuses", s), placeholder=T("all"),
+                                   key="map_status")
 major, minor_ids, dept_ids = None, (), ()
 if categories.ok:
     cats = categories.value
     majors = cats.drop_duplicates("major_code").set_index("major_code")[name_column("major_name")]
     major = controls[5].selectbox(T("major"), [None, *majors.index], format_func=lambda k: T("all") if k is None
-                                  else f"{k} {majors[k]}")
+                                  else f"{k} {majors[k]}", key="map_major")
     if major:
         minors = cats[cats["major_code"] == major].set_index("id")[name_column("minor_name")]
         minor_ids = tuple(st.multiselect(T("minor"), list(minors.index), format_func=minors.get,
-                                         placeholder=T("all")))
+                                         placeholder=T("all"), key="map_minor"))
 if departments.ok:
     depts = departments.value.set_index("id")["name"]
     chosen = controls[6].selectbox(T("department"), [None, *depts.index],
-                                   format_func=lambda k: T("all") if k is None else depts[k])
+                                   format_func=lambda k: T("all") if k is None else depts[k], key="map_department")
     dept_ids = () if chosen is None else (int(chosen),)
 layer_names = ("l_grids", "l_streets", "l_communities", "l_points")
 shown = st.pills(T("layers"), layer_names, selection_mode="multi", default=["l_grids", "l_streets", "l_points"],
-                 format_func=T)
+                 format_func=T, key="map_layers")
 flt = CaseFilter(street_id=filters.street_id, channels=tuple(channels), statuses=tuple(statuses), major_code=major,
                  category_ids=minor_ids, department_ids=dept_ids)
 
@@ -141,20 +148,29 @@ if points is not None and points.ok:
         st.info(T("too_many", n=points.value["n"], cap=int(settings.get("map_max_points"))))
     else:
         point_frame = points.value["points"]
-selected = st.session_state.get("map_selected_grid")
+# The selection lives in the URL (?grid=ID), so a link reproduces the drill-down; a click on the map updates it.
+map_state = st.session_state.get("case_map")
+picked = []
+if map_state is not None:
+    selection = map_state.get("selection", {}) if isinstance(map_state, dict) else getattr(map_state, "selection", {})
+    objects = selection.get("objects", {}) if isinstance(selection, dict) else getattr(selection, "objects", {})
+    picked = objects.get("grids") or []
+if picked:
+    st.query_params["grid"] = str(int(picked[0]["id"]))
+raw_grid = st.query_params.get("grid")
+selected = int(raw_grid) if raw_grid and raw_grid.isascii() and raw_grid.isdigit() and len(raw_grid) < 9 else None
+if raw_grid and (selected is None or selected not in set(shapes.value["id"])):
+    st.toast(COMMON("ignored_param", name="grid", value=raw_grid[:40]))
+    selected = None
 deck = make_district_deck(
     shapes.value, measure_values(measures.value, shapes.value, measure), street_rows, value_label=T(measure),
     points=point_frame, colour_by=COLOUR_BY[colour_key],
     community_shapes=community_rings(filters.street_id) if "l_communities" in (shown or []) else None,
     show=tuple(name.removeprefix("l_") for name in (shown or [])), selected_grid=selected,
     tooltip_html=T("tooltip"), height_px=MAP_HEIGHT)
-event = st.pydeck_chart(deck, height=MAP_HEIGHT, on_select="rerun", selection_mode="single-object", key="case_map")
+st.pydeck_chart(deck, height=MAP_HEIGHT, on_select="rerun", selection_mode="single-object", key="case_map")
 st.caption(f"{T('click_hint')} · {T('payload', kb=deck_payload_bytes(deck) // 1024)}")
 
-picked = (event.selection.objects.get("grids") or []) if event and event.selection else []
-if picked:
-    selected = int(picked[0]["id"])
-    st.session_state["map_selected_grid"] = selected
 if selected is not None:
     grid = shapes.value[shapes.value["id"] == selected]
     if not grid.empty:

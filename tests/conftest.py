@@ -88,3 +88,29 @@ def reader(db_url):
     engine = make_engine(db_url, read_only=True)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_world_url(tmp_path_factory) -> str:
+    """A seeded tiny world in SQLite (seed.build_world, preset 'tiny'), built once per test session; read-only use."""
+    from seed import build_world
+    path = tmp_path_factory.mktemp("tiny-world") / "gridscope.db"
+    engine = make_engine(f"sqlite:///{path}", read_only=False)
+    upgrade(engine)
+    build_world(engine, preset="tiny", seed=7)
+    engine.dispose()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_db(tiny_world_url, monkeypatch):
+    """Point the dashboard at the tiny world, with empty caches before and after (for AppTest page tests)."""
+    import streamlit as st
+
+    from ui import live
+    monkeypatch.setenv("GRIDSCOPE_DB_URL", tiny_world_url)
+    for clear in (st.cache_data.clear, st.cache_resource.clear, live.clear_last_good):
+        clear()
+    yield tiny_world_url
+    for clear in (st.cache_data.clear, st.cache_resource.clear, live.clear_last_good):
+        clear()

@@ -66,18 +66,9 @@ def start_server(db_url: str, tmp: Path, extra_env: dict | None = None) -> AppSe
 
 
 @pytest.fixture(scope="session")
-def seeded_sqlite_url(tmp_path_factory) -> str:
-    """A small seeded world in SQLite, built once for the browser tests."""
-    from data_access.engine import make_engine
-    from data_access.migrate import upgrade
-    from seed.build import build_world
-
-    path = tmp_path_factory.mktemp("browser-db") / "gridscope.db"
-    engine = make_engine(f"sqlite:///{path}", read_only=False)
-    upgrade(engine)
-    build_world(engine, preset="tiny", seed=7)
-    engine.dispose()
-    return f"sqlite:///{path}"
+def seeded_sqlite_url(tiny_world_url) -> str:
+    """The browser tests' database: the session's tiny seeded world."""
+    return tiny_world_url
 
 
 @pytest.fixture(scope="session")
