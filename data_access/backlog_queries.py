@@ -12,7 +12,7 @@ from sqlalchemy import Engine, case, func, select
 
 from data_access.case_filter import CaseFilter
 from data_access.engine import fetch_frame
-from data_access.queries import _counted, backlog_then_by, day_of, effective_deadline, is_open
+from data_access.queries import _counted, backlog_then_by, day_of, effective_deadline, is_open, is_parked
 from data_access.schema import Case, CaseEvent, Category, Community, Department, Grid, Street, Workday
 
 UNIT_COLUMNS = {"street": "street_id", "community": "community_id", "grid": "grid_id"}
@@ -77,7 +77,7 @@ def backlog_by_unit(engine: Engine, now: datetime, level: str, parent_id: int | 
                    func.min(Case.reported_at).label("oldest_reported_at"))
             .join(Workday, Workday.day == day_of(Case.reported_at), isouter=True)
             .where(is_open()))
-    parked = select(unit.label("unit_id"), func.count().label("parked")).where(Case.status == "parked")
+    parked = select(unit.label("unit_id"), func.count().label("parked")).where(is_parked())
     if parent_id is not None:
         parent = Case.street_id if level == "community" else Case.community_id
         stmt, parked = stmt.where(parent == parent_id), parked.where(parent == parent_id)

@@ -60,6 +60,11 @@ def is_open() -> ColumnElement[bool]:
     return Case.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES])
 
 
+def is_parked() -> ColumnElement[bool]:
+    """挂账 with a literal value, so the partial index ``ix_cases_parked`` applies."""
+    return Case.status == literal_column("'parked'")
+
+
 def effective_deadline() -> ColumnElement:
     """Deadline after approved extensions (延期), else the original one."""
     return func.coalesce(Case.extended_deadline_at, Case.deadline_at)
@@ -188,7 +193,7 @@ def open_backlog_by_grid(engine: Engine, now: datetime, street_id: int | None = 
 def backlog_totals(engine: Engine, now: datetime, street_id: int | None = None) -> dict[str, int]:
     """District (or street) totals: ``open``, ``overdue`` and ``parked`` (挂账 stock)."""
     by_grid = open_backlog_by_grid(engine, now, street_id)
-    parked = _in_street(select(func.count()).where(Case.status == "parked"), street_id)
+    parked = _in_street(select(func.count()).where(is_parked()), street_id)
     return {"open": int(by_grid["open"].sum()), "overdue": int(by_grid["overdue"].sum()),
             "parked": int(fetch_frame(engine, parked).iloc[0, 0])}
 
@@ -264,10 +269,16 @@ def window(now: datetime, days: int) -> tuple[datetime, datetime]:
 
 
 # --- changes over time without a history table ------------------------------------------------------------------------
-def _ended_between(start: datetime, end: datetime):
-    """Left the open backlog in (start, end]: closed/cancelled (closed_at) or parked (parked_at)."""
-    return or_(and_(Case.closed_at > start, Case.closed_at <= end),
-               and_(Case.parked_at > start, Case.parked_at <= end))
+def _ended_between(start: datetime, end: datetime) -> list:
+    """Left the open backlog in (start, end]: closed/cancelled (closed_at) or else parked (parked_at).
+
+    Two disjoint conditions, each a range on its own time index: one OR across both columns made SQLite scan
+    the table.
+    """
+    closed = and_(Case.closed_at > start, Case.closed_at <= end)
+    parked_only = and_(Case.parked_at > start, Case.parked_at <= end,
+                       or_(Case.closed_at.is_(None), Case.closed_at <= start, Case.closed_at > end))
+    return [closed, parked_only]
 
 
 def backlog_then_by(engine: Engine, then: datetime, now: datetime, unit: str | None = None,
@@ -291,8 +302,10 @@ def backlog_then_by(engine: Engine, then: datetime, now: datetime, unit: str | N
     new_open = grouped(func.count().label("new_open"), where=[is_open(), Case.reported_at > then])
     old_overdue = grouped(func.count().label("old_overdue"),
                           where=[is_open(), Case.reported_at <= then, deadline < then])
-    ended = grouped(func.count().label("ended"), func.sum(case((deadline < then, 1), else_=0)).label("ended_overdue"),
-                    where=[_ended_between(then, now), Case.reported_at <= then])
+    ended = [grouped(func.count().label("ended"), func.sum(case((deadline < then, 1), else_=0)).label("ended_overdue"),
+                     where=[left, Case.reported_at <= then]) for left in _ended_between(then, now)]
+    ended = (pd.concat(ended).groupby("unit", as_index=False).sum() if unit else
+             pd.DataFrame([ended[0].fillna(0).iloc[0] + ended[1].fillna(0).iloc[0]]))
     frames = [now_open, new_open, old_overdue, ended]
     if unit:
         out = frames[0]

@@ -10,6 +10,7 @@ import streamlit as st
 
 from data_access import queries, settings
 from data_access.workcal import local_now
+from ui.access import require_page
 from ui.db import get_engine
 from ui.deck import make_district_deck
 from ui.flags_cache import active_flags_summary, flags_wall_panel
@@ -19,6 +20,8 @@ from ui.live import Loaded, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, department_table, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, refresh_seconds
 from ui.viewport import screen_scale
+
+require_page("wall")     # 权限: stops here unless the viewer's role may see this page
 
 T = Catalog({
     "title": ("城市运行态势", "City operations"),
@@ -48,7 +51,7 @@ T = Catalog({
     "map_tooltip": ("<b>{name}</b><br/>超期案件: {value}", "<b>{name}</b><br/>Overdue cases: {value}"),
 })
 
-MAP_HEIGHT = 700       # CSS px at 1920×1080; every size below is multiplied by the screen scale
+MAP_HEIGHT = 730       # CSS px at 1920×1080; every size below is multiplied by the screen scale
 
 
 # --- cached loaders (shared by every screen; one query set per TTL) ------------------------------------------------
@@ -188,7 +191,7 @@ def district_map(street_id, scale):
         previous = loaded.fetched_at
     deck = make_district_deck(shapes.value, values, street_rows, value_label=T("overdue_cases"),
                               points=loaded.value["points"], new_since=previous, height_px=int(MAP_HEIGHT * scale),
-                              width_px=int(850 * scale), street_label_size=int(16 * scale),
+                              width_px=int(850 * scale), street_label_size=16,   # the label image grows with the map's zoom
                               tooltip_html=T("map_tooltip"))
     st.session_state["wall_previous_fetch"] = loaded.fetched_at
     st.pydeck_chart(deck, height=int(MAP_HEIGHT * scale), key="wall_map")

@@ -101,3 +101,15 @@ def test_window_query_uses_the_time_index(world, reader, dialect):
             conn.execute(text("SET enable_seqscan = off"))
             plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
     assert "ix_cases_reported_at" in plan, plan
+
+
+def test_parked_count_uses_its_partial_index(world, reader, dialect):
+    statements = _captured_sql(reader, lambda: queries.backlog_totals(reader, NOW))
+    statement, params = next(s for s in statements if "parked" in s[0])
+    with reader.connect() as conn:
+        if dialect == "sqlite":
+            plan = " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+    assert "ix_cases_parked" in plan, plan

@@ -14,8 +14,9 @@ def _layout(fig: go.Figure, height: int, title: str | None = None, legend: bool 
                       title=dict(text=title, font=dict(size=font_size * 1.15)) if title else None,
                       showlegend=legend, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
                       **{**DARK, "font": dict(color=DARK["font"]["color"], size=font_size)})
-    fig.update_xaxes(gridcolor="rgba(255,255,255,0.08)")
-    fig.update_yaxes(gridcolor="rgba(255,255,255,0.08)")
+    # Explicit tick fonts and automargin: otherwise plotly shrinks long (Chinese) category labels to fit.
+    fig.update_xaxes(gridcolor="rgba(255,255,255,0.08)", tickfont=dict(size=font_size * 0.9), automargin=True)
+    fig.update_yaxes(gridcolor="rgba(255,255,255,0.08)", tickfont=dict(size=font_size * 0.9), automargin=True)
     return fig
 
 

@@ -1,0 +1,1 @@
+"""Gridscope benchmarks: figures, not pass/fail tests (speed targets live here, see bench/RESULTS.md)."""
