@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, SmallInteger,
-                        String, Text, text)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
+                        SmallInteger, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from data_access.domain import OPEN_STATUSES
@@ -145,6 +145,7 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(12))   # satisfied | basic | unsatisfied (回访)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str | None] = mapped_column(String(32))   # import profile's source; NULL for seeded cases (0002)
 
     __table_args__ = (
         # Time-leading indexes: "the last N days" costs the same whatever the length of history.
@@ -217,3 +218,129 @@ class DatasetInfo(Base):
     __tablename__ = "dataset_info"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- imports of real exports (data_access/importer.py; migration 0002) ---------------------------------------------
+
+
+class ImportRun(Base):
+    """导入批次: one run of the importer over one file (an audit log: every non-dry run adds a row)."""
+    __tablename__ = "import_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))                  # profile's source name
+    profile: Mapped[str] = mapped_column(String(64))                 # profile file name (without .toml)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    rows_total: Mapped[int] = mapped_column(Integer)                 # data rows read (blank lines excluded)
+    rows_inserted: Mapped[int] = mapped_column(Integer)
+    rows_updated: Mapped[int] = mapped_column(Integer)
+    rows_unchanged: Mapped[int] = mapped_column(Integer)
+    rows_quarantined: Mapped[int] = mapped_column(Integer)
+    rows_blank: Mapped[int] = mapped_column(Integer)
+    reasons_json: Mapped[str] = mapped_column(Text)                  # quarantined rows per reason code
+    warnings_json: Mapped[str] = mapped_column(Text)                 # landed rows with a caveat, per warning code
+    missing_json: Mapped[str] = mapped_column(Text)                  # blank input values per mapped field
+    min_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    max_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ImportQuarantine(Base):
+    """隔离区: an input row that did not land, with its row number, reason and the raw values (nothing is lost).
+
+    Keyed by (source, file hash, row): re-importing the same file updates these rows instead of adding copies.
+    """
+    __tablename__ = "import_quarantine"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer)                 # header is row 1 (as a spreadsheet shows it)
+    reason_code: Mapped[str] = mapped_column(String(24))             # see data_access.importer.REASONS
+    reason_text: Mapped[str] = mapped_column(Text)
+    raw_json: Mapped[str] = mapped_column(Text)                      # the row as read: {column: value}
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("source", "file_sha256", "row_number"),
+        Index("ix_import_quarantine_source_reason", "source", "reason_code"),
+    )
+
+
+# --- flag reviews (选择性上报预警复核; data_access/reviews.py; migration 0003) ------------------------------------------
+
+# The only dashboard write besides action items: a reviewer marks a flag reviewed / confirmed / dismissed.
+FLAG_REVIEW_STATUSES = ("reviewed", "confirmed", "dismissed")
+
+
+class FlagReview(Base):
+    """预警复核记录: who looked at a flag (unit × family) of which period, what they concluded, and why.
+
+    Append-only: a new decision is a new row; the latest row per unit × family is its current status.
+    ``unit_id`` is text because verifiers and app accounts have text ids (streets/communities store their number).
+    """
+    __tablename__ = "flag_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_type: Mapped[str] = mapped_column(String(16))               # street | community | verifier | app_reporter
+    unit_id: Mapped[str] = mapped_column(String(64))
+    family: Mapped[str] = mapped_column(String(2))                   # A | B | C | D
+    indicator: Mapped[str | None] = mapped_column(String(8))         # lead indicator when reviewed, e.g. A1
+    reason: Mapped[str | None] = mapped_column(String(64))           # machine reason code, e.g. A.A1.low
+    period_end: Mapped[datetime] = mapped_column(DateTime)           # end of the flag window reviewed
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('reviewed', 'confirmed', 'dismissed')", name="status"),
+        Index("ix_flag_reviews_unit", "unit_type", "unit_id", "created_at"),
+    )
+
+
+# --- action items (督办事项 of the weekly meeting; data_access/action_items.py; migration 0004) ----------------------
+# Written only by data_access/action_items.py. Carry-over into later weeks is computed by query (an item shows in
+# every week from ``created_week`` until the week it was closed), never by copying rows.
+ACTION_ITEM_STATUSES = ("open", "done")
+ACTION_ITEM_ACTIONS = ("create", "carry", "done", "edit")
+
+
+class ActionItem(Base):
+    """督办事项: a commitment a department made at the weekly meeting (周例会), followed up week by week."""
+    __tablename__ = "action_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    text: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date)
+    created_week: Mapped[date] = mapped_column(Date)                  # Monday of the meeting week that created it
+    status: Mapped[str] = mapped_column(String(8))                    # open | done
+    done_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    linked_case_ids: Mapped[str] = mapped_column(Text, default="[]")   # JSON list of cases.id
+    flag_ref: Mapped[str | None] = mapped_column(String(64))          # e.g. "street:3:A" (unit_type:unit_id:family)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done')", name="status"),
+        Index("ix_action_items_created_week", "created_week", "status"),
+        Index("ix_action_items_department", "department_id", "status"),
+    )
+
+
+class ActionItemHistory(Base):
+    """督办事项记录: one row per create / carry (first shown in a later week) / done / edit of an action item."""
+    __tablename__ = "action_item_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    week: Mapped[date] = mapped_column(Date)                          # Monday of the meeting week it belongs to
+    action: Mapped[str] = mapped_column(String(8))                    # create | carry | done | edit
+    note: Mapped[str | None] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("action IN ('create', 'carry', 'done', 'edit')", name="action"),
+        Index("ix_action_item_history_item", "item_id", "week", "action"),
+    )

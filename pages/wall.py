@@ -8,17 +8,18 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
-from data_access import queries, settings
+from data_access import queries, scorecard_queries, settings
 from data_access.workcal import local_now
 from ui.access import require_page
 from ui.db import get_engine
 from ui.deck import make_district_deck
 from ui.flags_cache import active_flags_summary, flags_wall_panel
-from ui.figures import make_ranking_figure, make_share_bar_figure, make_trend_figure
-from ui.i18n import COMMON, Catalog, label
+from ui.figures import make_share_bar_figure, make_trend_figure
+from ui.i18n import COMMON, Catalog, label, name_column
 from ui.live import Loaded, live_cache, panel, resilient, show_freshness
-from ui.reference import dataset_facts, department_table, grid_shapes, is_demo, street_table
+from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, refresh_seconds
+from ui.scorecard_figures import make_oe_ranking_figure
 from ui.viewport import screen_scale
 
 require_page("wall")     # 权限: stops here unless the viewer's role may see this page
@@ -39,7 +40,8 @@ T = Catalog({
     "overdue_cases": ("超期案件", "overdue cases"),
     "worst_grids": ("超期积案最多的网格", "Grids with most overdue cases"),
     "grid": ("网格", "Grid"), "street": ("街镇", "Street"),
-    "dept_rank": ("部门按期处置率 前五 / 后五(30天)", "Departments: on-time disposal, best / worst five (30 d)"),
+    "dept_rank": ("部门按期处置 O/E（按案件难度调整）前五/后五 · 30天",
+                  "Departments: on-time O/E (case-mix adjusted), best / worst five · 30 d"),
     "channels": ("案件来源(30天)", "Channels (30 d)"),
     "trend": ("近30天 新增 vs 结案", "Last 30 days: new vs closed"),
     "new": ("新增", "New"), "closed": ("结案", "Closed"),
@@ -95,16 +97,23 @@ def wall_map_data(street_id: int | None) -> dict:
 
 @live_cache
 def wall_side_panels(street_id: int | None) -> dict:
-    """Department on-time ranking, channel mix and the 30-day trend."""
+    """Channel mix and the 30-day trend."""
     engine, now = get_engine(), local_now()
     start = now - timedelta(days=30)
-    depts = queries.disposal_counts(engine, start, now, by="department_id", street_id=street_id)
-    depts = depts[depts["disposed"] >= settings.get("min_rank_volume")].copy()
-    depts["rate"] = depts["ontime"] / depts["disposed"]
-    return {"departments": depts,
-            "channels": queries.channel_mix(engine, start, now, street_id),
+    return {"channels": queries.channel_mix(engine, start, now, street_id),
             "trend": queries.daily_new_and_closed(engine, queries.now_floor(start) + timedelta(days=1), now,
                                                   street_id)}
+
+
+@live_cache(ttl=300)
+def wall_department_ranking(street_id: int | None) -> pd.DataFrame:
+    """The departments page's own case-mix-adjusted ranking (O/E of on-time disposal, 30 days), best first; a
+    few queries plus a bootstrap, so refreshed every 5 minutes rather than every 30 s."""
+    now = local_now()
+    card = scorecard_queries.department_scorecard(get_engine(), now - timedelta(days=30), now, now=now,
+                                                  street_id=street_id, with_previous=False, draws=200)
+    ranked = card.table[card.table["oe_ranked"]]
+    return ranked[["department_id", "name", "name_en", "oe"]].reset_index(drop=True)
 
 
 # --- layout ---------------------------------------------------------------------------------------------------------
@@ -221,14 +230,18 @@ def worst_grids(street_id, scale):
                 unsafe_allow_html=True)
 
 
-def department_ranking(loaded: Loaded, depts: pd.DataFrame, scale: float):
-    ranked = loaded.value["departments"].merge(depts[["id", "name"]], left_on="department_id", right_on="id")
-    ranked = ranked.sort_values("rate", ascending=False)
-    shown = pd.concat([ranked.head(5).assign(is_best=True), ranked.tail(5).assign(is_best=False)]) \
-        .drop_duplicates("department_id")
-    st.plotly_chart(make_ranking_figure(shown, "name", "rate", height=int(330 * scale), title=T("dept_rank"),
-                                        font_size=14 * scale),
-                    width="stretch", config={"displayModeBar": False}, key="wall_depts")
+def department_ranking(street_id, scale: float):
+    loaded = resilient(wall_department_ranking, street_id)
+    if not loaded.ok:
+        show_freshness(loaded)
+        return
+    ranked = loaded.value
+    shown = pd.concat([ranked.head(5), ranked.tail(5)]).drop_duplicates("department_id")
+    shown = shown.assign(label=shown[name_column("name")].fillna(shown["name"]))
+    fig = make_oe_ranking_figure(shown, "label", height=int(330 * scale), title=T("dept_rank"))
+    fig.update_layout(font=dict(size=14 * scale), title_font=dict(size=16 * scale))
+    fig.update_yaxes(tickfont=dict(size=12.5 * scale), automargin=True)
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key="wall_depts")
 
 
 def channel_panel(loaded: Loaded, scale: float):
@@ -273,10 +286,8 @@ def live_wall():
         with panel():
             map_loaded = district_map(street_id, scale)
     with right:
-        depts = resilient(department_table)
         with panel():
-            if side.ok and depts.ok:
-                department_ranking(side, depts.value, scale)
+            department_ranking(street_id, scale)
         with panel():
             if side.ok:
                 trend_panel(side, scale)

@@ -41,15 +41,3 @@ def make_share_bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, h
                            textposition="outside", cliponaxis=False, marker_color=COLOURS["bar"]))
     fig.update_xaxes(showticklabels=False, showgrid=False, range=[0, float(data[value_col].max() or 1) * 1.18])
     return _layout(fig, height, title, legend=False, font_size=font_size)
-
-
-def make_ranking_figure(frame: pd.DataFrame, label_col: str, value_col: str, height: int = 260,
-                        title: str | None = None, font_size: float = 14) -> go.Figure:
-    """Ranked bars with the value printed, coloured good/bad by position in the table given (best first)."""
-    data = frame.iloc[::-1]
-    colours = [COLOURS["good"] if good else COLOURS["bad"] for good in data["is_best"]]
-    fig = go.Figure(go.Bar(x=data[value_col], y=data[label_col], orientation="h", marker_color=colours,
-                           text=[f"{v:.1%}" for v in data[value_col]], textposition="inside"))
-    low = max(0.0, float(frame[value_col].min()) - 0.05) if len(frame) else 0
-    fig.update_xaxes(range=[low, 1.0], tickformat=".0%")
-    return _layout(fig, height, title, legend=False, font_size=font_size)

@@ -24,6 +24,18 @@ def _layout(fig: go.Figure, height: int, title: str | None = None, legend: bool 
     return fig
 
 
+def short_label(text, limit: int = 22) -> str:
+    """Axis labels longer than ``limit`` characters are cut with "…" (the hover text keeps the full name)."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _labels(series: pd.Series) -> list[str]:
+    """Short axis labels, unless shortening would make two of them equal (a category axis would merge them)."""
+    short = [short_label(v) for v in series]
+    return short if len(set(short)) == len(set(map(str, series))) else [str(v) for v in series]
+
+
 def _height(n: int, per_row: int = 26, minimum: int = 260) -> int:
     return max(minimum, 60 + per_row * n)
 
@@ -40,7 +52,7 @@ def make_oe_figure(table: pd.DataFrame, label_col: str, *, title: str | None = N
              for lab, oe, lo, hi, r in zip(data[label_col], data["oe"], data["oe_lo"], data["oe_hi"],
                                            data.get("oe_rank", pd.Series([np.nan] * len(data))))]
     fig = go.Figure(go.Scatter(
-        x=data["oe"], y=data[label_col], mode="markers",
+        x=data["oe"], y=_labels(data[label_col]), mode="markers",
         marker=dict(size=10, color=list(colours), line=dict(width=0)),
         error_x=dict(type="data", symmetric=False, array=(data["oe_hi"] - data["oe"]).to_numpy(),
                      arrayminus=(data["oe"] - data["oe_lo"]).to_numpy(), color=GREY, thickness=1.5, width=3),
@@ -60,8 +72,8 @@ def make_indicator_figure(table: pd.DataFrame, label_col: str, value_col: str, *
     ranked = data[unranked_col].astype(bool) if unranked_col and unranked_col in data else pd.Series(True, data.index)
     colours = [COLOURS["bar"] if r else GREY for r in ranked]
     text = [f"{v:.1%}" if percent else f"{v:,.1f}" for v in data[value_col]]
-    fig = go.Figure(go.Bar(x=data[value_col], y=data[label_col], orientation="h", marker_color=colours, text=text,
-                           textposition="auto", hoverinfo="y+text"))
+    fig = go.Figure(go.Bar(x=data[value_col], y=_labels(data[label_col]), orientation="h", marker_color=colours,
+                           text=text, textposition="auto", hovertext=list(data[label_col]), hoverinfo="text+x"))
     if percent and len(data):
         low = max(0.0, float(data[value_col].min()) - 0.05) if higher_is_better else 0.0
         high = 1.0 if higher_is_better else min(1.0, float(data[value_col].max()) * 1.15 + 0.01)
@@ -78,7 +90,7 @@ def make_rank_interval_figure(table: pd.DataFrame, label_col: str, prefix: str, 
     rank = data[f"{prefix}_rank"].astype(float)
     lo, hi = data[f"{prefix}_rank_lo"].astype(float), data[f"{prefix}_rank_hi"].astype(float)
     fig = go.Figure(go.Scatter(
-        x=rank, y=data[label_col], mode="markers", marker=dict(size=9, color=COLOURS["bar"]),
+        x=rank, y=_labels(data[label_col]), mode="markers", marker=dict(size=9, color=COLOURS["bar"]),
         error_x=dict(type="data", symmetric=False, array=(hi - rank).to_numpy(), arrayminus=(rank - lo).to_numpy(),
                      color=GREY, thickness=1.5, width=3),
         hovertext=[f"{lab}: {int(r)} ({int(a)}–{int(b)})" for lab, r, a, b in zip(data[label_col], rank, lo, hi)],
@@ -128,11 +140,30 @@ def make_category_figure(cats: pd.DataFrame, label_col: str, *, title: str | Non
     data = cats.sort_values("due").tail(15)
     rate = data["ontime"] / data["due"].where(data["due"] > 0)
     fig = go.Figure()
-    fig.add_scatter(x=data["district_rate"], y=data[label_col], mode="markers", name=labels[1],
+    fig.add_scatter(x=data["district_rate"], y=_labels(data[label_col]), mode="markers", name=labels[1],
                     marker=dict(symbol="line-ns-open", size=18, color=GREY, line=dict(width=2)))
-    fig.add_scatter(x=rate, y=data[label_col], mode="markers", name=labels[0], marker=dict(size=11,
+    fig.add_scatter(x=rate, y=_labels(data[label_col]), mode="markers", name=labels[0], marker=dict(size=11,
                     color=[COLOURS["bad"] if r < d else COLOURS["good"] for r, d in zip(rate, data["district_rate"])]),
                     text=[f"{r:.1%} / n={n}" for r, n in zip(rate, data["due"])], hoverinfo="y+text")
     fig.update_xaxes(tickformat=".0%")
     fig.update_yaxes(type="category")
     return _layout(fig, _height(len(data), 30), title, legend=True)
+
+
+def make_oe_ranking_figure(frame: pd.DataFrame, label_col: str, *, height: int = 330,
+                           title: str | None = None) -> go.Figure:
+    """Compact O/E bars for the wall's mini-ranking: one bar per unit from 1 to its O/E (best on top), green above
+    1, red below, the O/E printed. ``frame`` is already cut to what should be shown (e.g. best 5 and worst 5 of the
+    ranked units of ``department_scorecard(...).table``)."""
+    data = frame.sort_values("oe", ascending=True)
+    delta = data["oe"] - 1.0
+    colours = [COLOURS["good"] if d >= 0 else COLOURS["bad"] for d in delta]
+    fig = go.Figure(go.Bar(x=delta, base=1.0, y=_labels(data[label_col]), orientation="h", marker_color=colours,
+                           text=[f"{v:.2f}" for v in data["oe"]], textposition="outside", cliponaxis=False,
+                           hovertext=list(data[label_col]), hoverinfo="text+x"))
+    span = float(delta.abs().max()) if len(delta) else 0.1
+    span = max(span * 1.3, 0.02)
+    fig.update_xaxes(range=[1 - span, 1 + span], tickformat=".2f")
+    fig.add_vline(x=1.0, line=dict(color="#dde6f0", width=1, dash="dot"))
+    fig.update_yaxes(type="category")
+    return _layout(fig, height, title)
