@@ -77,6 +77,9 @@ class FlagConfig:
     # C/D: honest people sit near zero and a few gamers are extreme (6 farmers of ~40 active accounts): a 10 %
     # winsor lets them inflate τ² and hide themselves, so these use the 50 %-breakdown MAD scale (tuned on seed 1).
     winsor_people: float = 0.5
+    # C/D: the beta-binomial's intra-class correlation never goes below this, so the scale cannot collapse to 0 when
+    # every honest person has the same value (e.g. no repeated spot at all); see ``proportion_indicator``.
+    min_icc_people: float = 0.02
     a3_splits: tuple = (1 / 3, 1 / 2, 2 / 3)
     families_by_type: dict = field(default_factory=lambda: {
         "street": ("A", "B"), "community": ("A", "B"), "verifier": ("C",), "app_reporter": ("D",)})
@@ -124,7 +127,8 @@ def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, win
 
 
 def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals, enough, *,
-                         high_is_suspicious: bool, winsor=0.10) -> pd.DataFrame:
+                         high_is_suspicious: bool, winsor=0.10, per_person: bool = False,
+                         min_icc: float = 0.0) -> pd.DataFrame:
     """Funnel of a proportion ``events/totals`` against a robust typical value, with additive over-dispersion.
 
     The target p0 is the weighted median of the units' (smoothed) proportions, so a handful of gaming units cannot
@@ -132,6 +136,14 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
     p-value is the exact mid-p tail of a beta-binomial with mean p0 and that τ² (a binomial when τ² = 0), because the
     normal approximation is far too optimistic for rare events such as instant checks (4 of 107 at p0 = 1 %).
     ``z = Φ⁻¹(p)``, so low = suspicious whichever tail is suspicious. Returns indicator rows (see module doc).
+
+    ``per_person`` (verifiers, app accounts): the target is the *unweighted* median of the smoothed proportions (one
+    person, one vote). An inverse-variance weight grows without bound as a proportion approaches 0 or 1, so a few
+    gamers at ~100 % (a reward farmer re-reporting his own ad 100 times) would otherwise outweigh dozens of honest
+    people with 5–10 reports each and become "typical". ``min_icc`` floors the intra-class correlation of the
+    beta-binomial (τ² ≥ min_icc · p0 (1 − p0)): when the honest values all sit at the same place (every honest app
+    user at a repeated-spot share of 0) the robust spread estimate collapses to 0 and a plain binomial would call a
+    keen citizen with two reports of one recurring problem a farmer.
     """
     y = np.asarray(events, dtype=float)
     n = np.asarray(totals, dtype=float)
@@ -143,10 +155,11 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
     if enough.sum() >= 3:
         ne, ye = n[enough], np.round(y[enough])
         sm = (ye + 0.5) / (ne + 1.0)
-        p0 = robust_target(sm, np.sqrt(sm * (1 - sm) / ne))
+        p0 = float(np.median(sm)) if per_person else robust_target(sm, np.sqrt(sm * (1 - sm) / ne))
         # A floor keeps the limits finite when the typical unit has (almost) no events, e.g. instant checks.
         p0 = float(min(max(p0, 0.5 / ne.mean()), 1 - 1e-6))
         tau2 = overdispersion_tau2(obs[enough], np.sqrt(p0 * (1 - p0) / ne), p0, winsor)
+        tau2 = max(tau2, min_icc * p0 * (1 - p0))
         if tau2 > 0:
             size = max(p0 * (1 - p0) / tau2 - 1.0, 0.5)
             dist = stats.betabinom(ne.astype(int), p0 * size, (1 - p0) * size)
@@ -350,12 +363,12 @@ def family_c_indicators(verifiers: pd.DataFrame, config: FlagConfig = FlagConfig
     enough = v["n"].to_numpy() >= config.min_checks
     out = pd.concat([
         proportion_indicator("verifier", u, "C", "C1", v["n_instant"], v["n"], enough, high_is_suspicious=True,
-                             winsor=w),
+                             winsor=w, per_person=True, min_icc=config.min_icc_people),
         proportion_indicator("verifier", u, "C", "C2", v["n_impossible"], v["n_pairs"],
                              enough & (v["n_pairs"].to_numpy() >= config.min_checks - 1), high_is_suspicious=True,
-                             winsor=w),
+                             winsor=w, per_person=True, min_icc=config.min_icc_people),
         proportion_indicator("verifier", u, "C", "C3", v["n_fail"], v["n_checks"], enough,
-                             high_is_suspicious=False, winsor=w),
+                             high_is_suspicious=False, winsor=w, per_person=True, min_icc=config.min_icc_people),
     ], ignore_index=True)
     out["street_id"] = np.nan
     return out
@@ -368,9 +381,9 @@ def family_d_indicators(reporters: pd.DataFrame, config: FlagConfig = FlagConfig
     enough = r["n"].to_numpy() >= config.min_app_reports
     out = pd.concat([
         proportion_indicator("app_reporter", u, "D", "D1", r["n"] - r["n_spots"], r["n"], enough,
-                             high_is_suspicious=True, winsor=w),
+                             high_is_suspicious=True, winsor=w, per_person=True, min_icc=config.min_icc_people),
         proportion_indicator("app_reporter", u, "D", "D2", r["n_recur"], r["n"], enough, high_is_suspicious=True,
-                             winsor=w),
+                             winsor=w, per_person=True, min_icc=config.min_icc_people),
         robust_count_indicator("app_reporter", u, "D", "D3", r["n"], enough),
     ], ignore_index=True)
     out["street_id"] = np.nan

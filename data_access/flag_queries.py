@@ -405,3 +405,95 @@ def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: t
         out[diff] = {"recall": float(row["hit_linked"]) / nl if nl else None, "n_linked": nl,
                      "chance": float(row["chance"]) / n if n else None, "n": n}
     return out
+
+
+# --- for the flags page: history of the indicators and the cases behind a flag ----------------------------------------
+def compute_flags_with_history(engine: Engine, period_end: datetime, *, window_days: int = 60, step_days: int = 14,
+                               n_previous: int = 2, config=None, **options) -> tuple[FlagReport, pd.DataFrame]:
+    """``compute_flags`` plus the indicators of every window (the trend on the evidence card), same queries.
+
+    Returns ``(report, history)``: ``report`` exactly as ``compute_flags``; ``history`` the indicator rows of the
+    current and the ``n_previous`` earlier windows with a ``window_end`` column (communities appear in an earlier
+    window only if their street was flagged in it: streets first).
+    """
+    from analytics.flags import FlagConfig, flags_from_windows, window_flags
+
+    cfg = config or FlagConfig()
+    span = timedelta(days=window_days)
+    windows = [(period_end - k * timedelta(days=step_days) - span, period_end - k * timedelta(days=step_days))
+               for k in range(n_previous + 1)]
+    inputs = [flag_inputs(engine, s, e, **options) for s, e in windows]
+    flags, indicators = flags_from_windows(inputs[0], inputs[1:], cfg)
+    history = [indicators.assign(window_end=windows[0][1])]
+    for (_, end), inp in zip(windows[1:], inputs[1:]):
+        history.append(window_flags(inp, cfg)[0].assign(window_end=end))   # pure: no extra queries
+    return (FlagReport(flags=flags, indicators=indicators, window=windows[0], config=cfg),
+            pd.concat(history, ignore_index=True))
+
+
+def flag_cases(engine: Engine, unit_type: str, unit_id, family: str, start: datetime, end: datetime, *,
+               indicator: str | None = None, limit: int = 20, instant_seconds: int = 300,
+               period_end_days: int = 5) -> pd.DataFrame:
+    """The cases behind one flag, for the evidence card (at most ``limit`` rows, all inside [start, end)).
+
+    - A (street/community): public-reported hard problems that **no** patrol report matched (same grid and category
+      within ``DEFAULT_MATCH_BEFORE``/``AFTER``, or merged into a patrol case) — what patrol did not log.
+    - B: B3 closures in the last 10 % of the time limit; otherwise patrol reports of simple problems in the last
+      ``period_end_days`` days of a month (B1) or, for B2, the latest simple patrol reports.
+    - C (verifier): the verifier's checks, the fastest after the disposal report first (``lag_min``).
+    - D (app account): the account's app reports, grouped by category and place, so repeated spots sit together.
+
+    Columns: ``id``, ``case_no``, ``channel``, ``category``, ``grid_id``, ``reported_at``, ``status`` (+ ``lag_min``
+    for C, ``closed_at`` for D). Each query is bounded by the window and the unit (indexed columns).
+    """
+    limit = max(1, min(int(limit), 200))
+    cols = [Case.id, Case.case_no, Case.channel, Category.minor_name.label("category"), Case.grid_id,
+            Case.reported_at, Case.status]
+    if unit_type in ("street", "community"):
+        key = Case.street_id if unit_type == "street" else Case.community_id
+        unit = key == int(float(unit_id))
+        if family == "A":
+            o = aliased(Case, name="o")
+            before, after = int(DEFAULT_MATCH_BEFORE.total_seconds()), int(DEFAULT_MATCH_AFTER.total_seconds())
+            patrol_match = select(literal(1)).where(
+                o.grid_id == Case.grid_id, o.category_id == Case.category_id, o.channel == "patrol", _real(o),
+                o.reported_at >= shifted(Case.reported_at, -before),
+                o.reported_at <= shifted(Case.reported_at, after)).exists()
+            merged = select(literal(1)).where(o.id == Case.duplicate_of, o.channel == "patrol").exists()
+            stmt = (select(*cols).join(Category, Category.id == Case.category_id)
+                    .where(Case.reported_at >= start, Case.reported_at < end, unit, _real(),
+                           Case.channel.in_(PUBLIC_CHANNELS), Category.difficulty == "complex",
+                           ~patrol_match, ~merged)
+                    .order_by(Case.reported_at.desc()).limit(limit))
+        elif family == "B" and indicator == "B3":
+            ratio = Case.disposal_work_hours / Category.time_limit_work_hours
+            stmt = (select(*cols, Case.disposed_at).join(Category, Category.id == Case.category_id)
+                    .where(Case.disposed_at >= start, Case.disposed_at < end, unit, ratio > 0.9, ratio <= 1.0,
+                           Category.time_limit_work_hours > 0,
+                           Case.status.not_in(("cancelled", "self_handled")))
+                    .order_by(Case.disposed_at.desc()).limit(limit))
+        elif family == "B":
+            where = [Case.reported_at >= start, Case.reported_at < end, unit, _real(), Case.channel == "patrol",
+                     Category.difficulty == "simple"]
+            if indicator != "B2":
+                ranges = _period_end_ranges(start, end, period_end_days)
+                where.append(or_(*(and_(Case.reported_at >= lo, Case.reported_at < hi) for lo, hi in ranges))
+                             if ranges else false())
+            stmt = (select(*cols).join(Category, Category.id == Case.category_id).where(*where)
+                    .order_by(Case.reported_at.desc()).limit(limit))
+        else:
+            raise ValueError(f"family {family!r} does not apply to {unit_type}")
+    elif unit_type == "verifier" and family == "C":
+        lag = ((epoch_seconds(Case.verified_at) - epoch_seconds(Case.disposed_at)) / 60.0).label("lag_min")
+        stmt = (select(*cols, Case.verified_at, lag).join(Category, Category.id == Case.category_id)
+                .where(Case.verified_at >= start, Case.verified_at < end, Case.verifier_id == str(unit_id),
+                       Case.disposed_at.is_not(None))
+                .order_by(lag, Case.verified_at).limit(limit))
+    elif unit_type == "app_reporter" and family == "D":
+        stmt = (select(*cols, Case.closed_at, Case.lat, Case.lon).join(Category, Category.id == Case.category_id)
+                .where(Case.reported_at >= start, Case.reported_at < end, Case.channel == "app",
+                       Case.reporter_id == str(unit_id))
+                .order_by(Case.category_id, Case.grid_id, Case.reported_at).limit(limit))
+    else:
+        raise ValueError(f"family {family!r} does not apply to {unit_type}")
+    return fetch_frame(engine, stmt, row_cap=limit)

@@ -58,6 +58,29 @@ SETTINGS: list[Setting] = [
             "Age of the last good data after which a panel shows the stale-data banner."),
     Setting("map_max_points", 100_000,
             "Most case points ever sent to the browser; longer windows are aggregated per grid on the server."),
+    # --- access (ui/auth.py, ui/access.py; docs/deployment.md) -------------------------------------------------------
+    Setting("auth_mode", "none",
+            "How viewers sign in: `none` (demo: everyone is a leader, marked \"demo, no login\"), `oidc` "
+            "(st.login with the identity provider under `[auth]` in `.streamlit/secrets.toml`), `proxy` (a trusted "
+            "reverse proxy sends the user name in `auth_proxy_header`) or `local` (accounts in `auth_users_file`)."),
+    Setting("auth_proxy_header", "X-Forwarded-User",
+            "Request header with the authenticated user name, read ONLY when `auth_mode` is `proxy`; the proxy must "
+            "strip it from clients' requests and Streamlit must be reachable only through the proxy."),
+    Setting("auth_proxy_role_header", "",
+            "Optional request header with the user's role (`proxy` mode), e.g. `department_head:3`; empty: roles "
+            "come from `auth_roles`."),
+    Setting("auth_role_claim", "gridscope_role",
+            "OIDC claim carrying the role (`leader`, `department_head:<department id>`, `street_head:<street id>`, "
+            "`wall`); users without it are looked up in `auth_roles` by email, subject or name."),
+    Setting("auth_roles", {},
+            "Role of each user name / email for `oidc` and `proxy` modes, e.g. `{\"li.ming@example.gov\": "
+            "\"street_head:2\"}` (JSON object in the environment). Unknown users get no access."),
+    Setting("auth_users_file", "data/users.toml",
+            "Local accounts (`auth_mode` `local`): TOML of argon2id password hashes, written by "
+            "`python -m ui.auth add-user NAME --role ROLE [--department ID | --street ID]`. Relative to the project."),
+    Setting("wall_token", "",
+            "Secret that lets the kiosk (`?embed=true&wall_token=...`) show the read-only wall without signing in "
+            "when `auth_mode` is not `none`; empty: the kiosk needs a login like any other screen."),
     # --- scoring --------------------------------------------------------------------------------------------------
     Setting("score_weights", {"disposal_rate": 30, "ontime_rate": 20, "rework_free": 20, "overdue_free": 20,
                               "extension_free": 10},

@@ -6,9 +6,12 @@ import streamlit as st
 
 from data_access import quality_queries as qq
 from data_access.importer import REASONS
+from ui.access import require_page
 from ui.db import get_engine
 from ui.i18n import Catalog
 from ui.live import live_cache, panel, resilient, show_freshness
+
+require_page("data_quality")     # 权限: stops here unless the viewer's role may see this page
 
 T = Catalog({
     "title": ("数据质量", "Data quality"),

@@ -186,5 +186,5 @@ if selected is not None:
                 T("reported"): frame["reported_at"], T("deadline"): frame["extended_deadline_at"].fillna(
                     frame["deadline_at"]), T("overdue"): frame["overdue"].astype(bool),
                 T("address"): frame["address"]}), hide_index=True, width="stretch", height=320)
-            st.page_link("pages/backlog.py", label=T("open_in_backlog"), icon="📋",
+            st.page_link("pages/backlog.py", label=T("open_in_backlog"), icon=":material/list_alt:",
                          query_params={"grid": str(selected)})

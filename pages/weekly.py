@@ -282,7 +282,7 @@ raw = st.query_params.get("week")
 chosen = parse_week(raw, options)
 if raw and chosen is None and st.session_state.get("_weekly_bad") != raw:
     st.session_state["_weekly_bad"] = raw
-    st.toast(T("bad_week", value=str(raw)[:20], example=default.isoformat()), icon="⚠️")
+    st.toast(T("bad_week", value=str(raw)[:20], example=default.isoformat()), icon=":material/warning:")
 if "weekly_week" not in st.session_state or (chosen and st.session_state["weekly_week"] != chosen and
                                              st.session_state.get("_weekly_url") != raw):
     st.session_state["weekly_week"] = chosen or default

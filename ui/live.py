@@ -97,9 +97,9 @@ def show_freshness(loaded: Loaded, container=None) -> None:
     """The stale banner (with the data's age) or nothing; the caller shows 'data as of' separately."""
     target = container or st
     if loaded.error and not loaded.ok:
-        target.error(COMMON("no_data_yet", error=loaded.error), icon="⚠️")
+        target.error(COMMON("no_data_yet", error=loaded.error), icon=":material/warning:")
     elif loaded.stale:
-        target.warning(COMMON("stale", age=humanize_age(loaded.age_seconds)), icon="⚠️")
+        target.warning(COMMON("stale", age=humanize_age(loaded.age_seconds)), icon=":material/warning:")
 
 
 @contextmanager

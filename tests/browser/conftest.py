@@ -112,6 +112,9 @@ class OpenedPage:
         return path
 
 
+_WARMED: set[str] = set()
+
+
 @pytest.fixture
 def open_page(browser, app_server):
     """Open ``path`` at ``size`` (e.g. '1920x1080') on the app server; returns an OpenedPage after the run ends."""
@@ -119,6 +122,15 @@ def open_page(browser, app_server):
 
     def _open(path: str, size: str = "1920x1080", server: AppServer | None = None) -> OpenedPage:
         target = server or app_server
+        if target.url not in _WARMED:
+            # Until one session has run app.py (st.navigation), Streamlit serves deep links from the pages/ folder
+            # the old way, without the shell; a real deployment is opened at its root first, so warm it up.
+            warm = browser.new_context()
+            warm_page = warm.new_page()
+            warm_page.goto(target.url + "/", wait_until="domcontentloaded")
+            warm_page.wait_for_selector(DONE, timeout=120_000)
+            warm.close()
+            _WARMED.add(target.url)
         width, height = (int(v) for v in size.split("x"))
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)

@@ -1,0 +1,167 @@
+"""Who may see what (权限): the ONE table of roles → pages, and the checks every page runs first.
+
+- ``app.py`` registers only the pages a viewer's role allows (``allowed_pages``): the others do not exist for them
+  (``st.navigation`` only serves registered pages).
+- Each page starts with ``require_page("<key>")``: it refuses to render (``st.stop``) when reached anyway, and
+  narrows the page's URL parameters to the viewer's scope: a street head only ever sees their street (the global
+  street filter is forced), a department head only opens case files of their own department.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import streamlit as st
+
+from data_access import backlog_queries, queries
+from ui.auth import User, current_user, role_label
+from ui.db import get_engine
+from ui.i18n import Catalog
+from ui.live import live_cache, resilient
+
+ALL_PAGES = "*"
+# Role → page keys of app.PAGES. Leaders see everything, also pages added later; every other role sees only what
+# is listed (a new page stays hidden from them until it is added here).
+PAGE_ACCESS: dict[str, frozenset[str] | str] = {
+    "leader": ALL_PAGES,
+    # all rankings (部门考评); case files of their own department only (forced in require_page)
+    "department_head": frozenset({"wall", "departments", "backlog"}),
+    # their street only: the street filter is forced
+    "street_head": frozenset({"wall", "map", "backlog"}),
+    # read-only kiosk: no forms, no case files, no reporter data
+    "wall": frozenset({"wall", "map", "departments"}),
+}
+
+T = Catalog({
+    "forbidden": ("无权查看此页面（当前角色：{role}）", "You may not open this page (your role: {role})"),
+    "not_signed_in": ("请先登录", "Please sign in first"),
+    "scoped": ("您的账号仅限本单位范围，已忽略链接参数 {name}={value}",
+               "Your account is limited to its own unit: ignored URL parameter {name}={value}"),
+})
+
+
+def may_see(user: User | None, page: str) -> bool:
+    allowed = PAGE_ACCESS.get(user.role) if user else None
+    return allowed == ALL_PAGES or (allowed is not None and page in allowed)
+
+
+def allowed_pages(pages: dict, user: User | None) -> dict:
+    """The subset of app.py's PAGES this user may open (order kept)."""
+    return {key: page for key, page in pages.items() if may_see(user, key)}
+
+
+def _scoped_notice(name: str, value) -> None:
+    st.toast(T("scoped", name=name, value=str(value)[:40]), icon=":material/lock:")
+
+
+def force_street(user: User | None) -> None:
+    """Before the sidebar filters are built: a street head's URL always names their own street."""
+    if user is None or user.street_id is None:
+        return
+    wanted = st.query_params.get("street")
+    if wanted not in (None, "", str(user.street_id)):
+        _scoped_notice("street", wanted)
+    st.query_params["street"] = str(user.street_id)
+    _force_filters(user)
+
+
+def _force_filters(user: User) -> None:
+    from ui.shell import current_filters
+    if user.street_id is not None:
+        st.session_state["filters"] = replace(current_filters(), street_id=user.street_id)
+
+
+# --- scope lookups (cached; a failed lookup denies) ------------------------------------------------------------------
+@live_cache(ttl=600, max_entries=64)
+def _units_of_street(street_id: int) -> dict:
+    engine = get_engine()
+    return {"communities": set(queries.communities(engine, street_id)["id"].astype(int)),
+            "grids": set(queries.grids(engine, street_id)["id"].astype(int))}
+
+
+@live_cache(ttl=600, max_entries=256)
+def _case_owner(case_id: int) -> dict | None:
+    """The street and department of one case (None when it does not exist)."""
+    file = backlog_queries.case_file(get_engine(), case_id)
+    if file is None:
+        return None
+    dept = file.get("department_id")
+    return {"street_id": int(file["street_id"]), "department_id": None if dept is None or dept != dept else int(dept)}
+
+
+def _int_param(name: str) -> int | None:
+    """An id from the URL for a scope check. Anything but plain ASCII digits is dropped from the URL: a page
+    might still read it as a number (``"２".isdigit()`` is True) and open what the check never saw."""
+    raw = st.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if re.fullmatch(r"[0-9]{1,9}", raw):
+        return int(raw)
+    _scoped_notice(name, raw)
+    st.query_params.pop(name, None)
+    return None
+
+
+def case_allowed(user: User, case_id: int) -> bool:
+    """May ``user`` open the case file of ``case_id``? Leaders yes, the wall never, the others within their scope."""
+    if user.role == "leader":
+        return True
+    if user.role not in ("department_head", "street_head"):
+        return False
+    owner = resilient(_case_owner, case_id)
+    if not owner.ok or owner.value is None:
+        return False                # unknown case or database down: deny
+    if user.role == "department_head":
+        return owner.value["department_id"] == user.department_id
+    return owner.value["street_id"] == user.street_id
+
+
+def _scope_backlog(user: User) -> None:
+    if user.role == "street_head":
+        units = resilient(_units_of_street, user.street_id)
+        for name, kind in (("community", "communities"), ("grid", "grids")):
+            value = _int_param(name)
+            if value is not None and not (units.ok and value in units.value[kind]):
+                _scoped_notice(name, value)
+                st.query_params.pop(name, None)
+    case_id = _int_param("case")
+    if case_id is not None and not case_allowed(user, case_id):
+        _scoped_notice("case", case_id)
+        st.query_params.pop("case", None)
+
+
+def _scope_departments(user: User) -> None:
+    if user.role != "department_head":
+        return
+    from ui.reference import department_table
+    depts = resilient(department_table)
+    own = depts.value.loc[depts.value["id"] == user.department_id, "code"] if depts.ok else []
+    if len(own) == 0:       # cannot tell which department is theirs: show nothing rather than someone else's
+        st.error(T("forbidden", role=role_label(user.role)), icon=":material/block:")
+        st.stop()
+    code = str(own.iloc[0])
+    if st.query_params.get("dept") not in (None, code):
+        _scoped_notice("dept", st.query_params.get("dept"))
+    st.query_params["dept"] = code
+    st.session_state.pop("dept_pick", None)     # the picker starts again from ?dept= (their own)
+
+
+SCOPES = {"backlog": _scope_backlog, "departments": _scope_departments}
+
+
+def require_page(page: str) -> User:
+    """First line of every page: stop unless the viewer's role may see ``page``; narrow the URL to their scope."""
+    user = current_user()
+    if user is None:
+        st.warning(T("not_signed_in"), icon=":material/lock:")
+        st.stop()
+    if not may_see(user, page):
+        st.error(T("forbidden", role=role_label(user.role) or "—"), icon=":material/block:")
+        st.stop()
+    if user.role != "leader":
+        if user.street_id is not None:
+            _force_filters(user)
+        scope = SCOPES.get(page)
+        if scope is not None:
+            scope(user)
+    return user
