@@ -73,13 +73,18 @@ class FlagConfig:
     min_bunching: int = 50                # B3: disposals in the 80–100 % bands
     min_checks: int = 20                  # C: checks by one verifier
     min_app_reports: int = 5              # D: reports by one app account
-    winsor: float = 0.10                  # A/B: Spiegelhalter's 10 %/90 % winsorised τ²
+    winsor: float = 0.25                 # A/B: winsorised τ² (Spiegelhalter uses 0.10; see FlagConfig note)
     # C/D: honest people sit near zero and a few gamers are extreme (6 farmers of ~40 active accounts): a 10 %
     # winsor lets them inflate τ² and hide themselves, so these use the 50 %-breakdown MAD scale (tuned on seed 1).
     winsor_people: float = 0.5
     # C/D: the beta-binomial's intra-class correlation never goes below this, so the scale cannot collapse to 0 when
     # every honest person has the same value (e.g. no repeated spot at all); see ``proportion_indicator``.
     min_icc_people: float = 0.02
+    # B2: divide by the same patrol/public ratio of hard problems, so 12345 propensity and patrol diligence cancel.
+    b2_hard_adjust: bool = True
+    # Unit types whose amber also needs q ≤ amber_q in one of the earlier windows (2 of the last 3), when earlier
+    # windows are given. Communities: many small units, and a community is tested only inside a flagged street.
+    persist_types: tuple = ()
     a3_splits: tuple = (1 / 3, 1 / 2, 2 / 3)
     families_by_type: dict = field(default_factory=lambda: {
         "street": ("A", "B"), "community": ("A", "B"), "verifier": ("C",), "app_reporter": ("D",)})
@@ -131,7 +136,7 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
                          min_icc: float = 0.0) -> pd.DataFrame:
     """Funnel of a proportion ``events/totals`` against a robust typical value, with additive over-dispersion.
 
-    The target p0 is the weighted median of the units' (smoothed) proportions, so a handful of gaming units cannot
+    The target p0 is the n-weighted median of the units' (smoothed) proportions, so a handful of gaming units cannot
     move it. τ² (between-unit variance of the true proportions) is the winsorised DerSimonian–Laird estimate; the
     p-value is the exact mid-p tail of a beta-binomial with mean p0 and that τ² (a binomial when τ² = 0), because the
     normal approximation is far too optimistic for rare events such as instant checks (4 of 107 at p0 = 1 %).
@@ -155,7 +160,11 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
     if enough.sum() >= 3:
         ne, ye = n[enough], np.round(y[enough])
         sm = (ye + 0.5) / (ne + 1.0)
-        p0 = float(np.median(sm)) if per_person else robust_target(sm, np.sqrt(sm * (1 - sm) / ne))
+        # Weights must not depend on the unit's own proportion: an inverse-variance weight n / (p (1 − p)) grows
+        # without bound as p → 0 or 1, so one extreme unit (a street where patrol almost never logs a hard problem
+        # before the hotline, G5-like) would outweigh a dozen typical ones and *become* the typical value. Areas:
+        # n-weighted median; people: unweighted (see above).
+        p0 = float(np.median(sm)) if per_person else robust_target(sm, 1.0 / np.sqrt(ne))
         # A floor keeps the limits finite when the typical unit has (almost) no events, e.g. instant checks.
         p0 = float(min(max(p0, 0.5 / ne.mean()), 1 - 1e-6))
         tau2 = overdispersion_tau2(obs[enough], np.sqrt(p0 * (1 - p0) / ne), p0, winsor)
@@ -277,13 +286,19 @@ def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int
     return out
 
 
-def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfig) -> pd.DataFrame:
+def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfig,
+               hard: pd.DataFrame | None = None) -> pd.DataFrame:
     """B2: simple patrol reports observed vs expected from the unit's own public reports, category by category.
 
     E_u = Σ_c public(u, c) × R_c with R_c = Σ patrol(c) / Σ public(c) over all units (categories with no public
     report anywhere are left out). Funnel of log(O/E) with se² = 1/O + 1/Σ_c public(u, c) and additive τ²; high is
-    suspicious. Innocent causes that move it: a much lower 12345 propensity (C2) or a very diligent patrol (C3);
-    τ² absorbs the usual spread of both.
+    suspicious. Innocent causes that move it: a much lower 12345 propensity (C2) or a very diligent patrol (C3).
+
+    With ``config.b2_hard_adjust`` and ``hard`` (columns ``unit_id``, ``patrol_h``, ``public_h``), the same ratio of
+    the unit's *hard* problems is subtracted: y = log(O_s/E_s) − log(O_h/E_h), se² = 1/O_s + 1/pub_s + 1/O_h +
+    1/pub_h. A unit whose public reports little (low 12345 propensity, C2) or whose patrol is diligent (C3) has a
+    high patrol/public ratio for hard and simple problems alike, which cancels; fabricated simple reports raise
+    only the simple ratio. (Hard problems withheld also raise y: a hider can show up in B as well as in A.)
     """
     key = "street_id" if level == "street" else "community_id"
     c = categories
@@ -306,6 +321,14 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
     with np.errstate(invalid="ignore", divide="ignore"):
         y = np.log((o + 0.5) / (e + 0.5))
         se = np.sqrt(1 / (o + 0.5) + 1 / (pub + 0.5))
+    if config.b2_hard_adjust and hard is not None:
+        h = hard.set_index("unit_id")[["patrol_h", "public_h"]].reindex(unit_ids).fillna(0)
+        oh, ph = h["patrol_h"].to_numpy(float), h["public_h"].to_numpy(float)
+        rh = oh.sum() / ph.sum() if ph.sum() > 0 else np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = y - np.log((oh + 0.5) / (ph * rh + 0.5))
+            se = np.sqrt(se ** 2 + 1 / (oh + 0.5) + 1 / (ph + 0.5))
+        enough = enough & (ph >= config.min_public_hard) & (oh >= config.min_patrol_hard)
     z = np.full(len(o), np.nan)
     if enough.sum() >= 3:
         f = funnel_z(y[enough], se[enough], robust_target(y[enough], se[enough]), winsor=config.winsor)
@@ -343,7 +366,7 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
                              high_is_suspicious=False, winsor=w),
         proportion_indicator(level, u, "B", "B1", t["patrol_end"], t["patrol_n"],
                              t["patrol_n"].to_numpy() >= config.min_patrol, high_is_suspicious=True, winsor=w),
-        _b2_volume(categories, level, u, config) if categories is not None else
+        _b2_volume(categories, level, u, config, t) if categories is not None else
         _rows(level, u, "B", "B2", np.nan, np.nan, 0, np.nan, np.zeros(len(u), dtype=bool)),
         proportion_indicator(level, u, "B", "B3", t["bunch_90_100"], t["bunch_80_90"] + t["bunch_90_100"],
                              (t["bunch_80_90"] + t["bunch_90_100"]).to_numpy() >= config.min_bunching,
@@ -432,7 +455,9 @@ def assign_levels(current: pd.DataFrame, previous: list[pd.DataFrame] | None = N
     (family's) level.
 
     red: unit q ≤ red_q and (q ≤ red_q in at least 1 of the ``previous`` windows, i.e. 2 of the last 3, or a second
-    family with q_family ≤ backing_q); amber: q ≤ amber_q otherwise; insufficient: no family had enough data.
+    family with q_family ≤ backing_q); amber: q ≤ amber_q otherwise — for ``config.persist_types`` (communities)
+    only if also q ≤ amber_q in one of the ``previous`` windows (when any are given); insufficient: no family had
+    enough data.
     """
     out = current.copy()
     prev_hits = pd.Series(0, index=pd.MultiIndex.from_frame(out[["unit_type", "unit_id"]]).unique())
@@ -441,13 +466,24 @@ def assign_levels(current: pd.DataFrame, previous: list[pd.DataFrame] | None = N
             continue
         hit = prev.drop_duplicates(["unit_type", "unit_id"]).set_index(["unit_type", "unit_id"])["q"] <= config.red_q
         prev_hits = prev_hits.add(hit.astype(int).reindex(prev_hits.index).fillna(0), fill_value=0)
+    prev_amber = pd.Series(0, index=prev_hits.index)
+    for prev in previous or []:
+        if prev is None or prev.empty:
+            continue
+        hit = prev.drop_duplicates(["unit_type", "unit_id"]).set_index(["unit_type", "unit_id"])["q"] <= config.amber_q
+        prev_amber = prev_amber.add(hit.astype(int).reindex(prev_amber.index).fillna(0), fill_value=0)
     key = list(zip(out["unit_type"], out["unit_id"]))
     out["persistent"] = [bool(prev_hits.get(k, 0) >= 1) for k in key]
+    amber_again = np.array([bool(prev_amber.get(k, 0) >= 1) for k in key], dtype=bool)
     n_fams = out[out["q_family"] <= config.backing_q].groupby(["unit_type", "unit_id"])["family"].nunique()
     out["backed"] = [bool(n_fams.get(k, 0) >= 2) for k in key]
     any_enough = out.groupby(["unit_type", "unit_id"])["enough"].transform("any")
     level = np.where(~any_enough, "insufficient", "none").astype(object)
     amber = out["q"] <= config.amber_q
+    if config.persist_types and previous:
+        # Small units (communities) are many and noisy: one window's surprise is not enough for amber there.
+        needs = out["unit_type"].isin(config.persist_types).to_numpy()
+        amber = amber & (~needs | amber_again)
     red = (out["q"] <= config.red_q) & (out["persistent"] | out["backed"])
     level = np.where(amber, "amber", level)
     level = np.where(red, "red", level)

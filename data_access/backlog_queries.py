@@ -96,10 +96,10 @@ def backlog_by_unit(engine: Engine, now: datetime, level: str, parent_id: int | 
 
 def open_cases(engine: Engine, now: datetime, *, grid_id: int | None = None, community_id: int | None = None,
                flt: CaseFilter = CaseFilter(), limit: int = 2000) -> pd.DataFrame:
-    """Open cases of a grid or community, most overdue first: id, case_no, status, category, department,
-    reported_at, deadline_at, extended_deadline_at, overdue (bool), address."""
+    """Open cases of a grid or community, most overdue first: id, case_no, status, category, department_id,
+    department, reported_at, deadline_at, extended_deadline_at, overdue (bool), address."""
     stmt = (select(Case.id, Case.case_no, Case.status, Category.minor_name, Category.minor_name_en,
-                   Department.name.label("department"), Case.reported_at, Case.deadline_at,
+                   Case.department_id, Department.name.label("department"), Case.reported_at, Case.deadline_at,
                    Case.extended_deadline_at, (effective_deadline() < now).label("overdue"), Case.address)
             .join(Category, Category.id == Case.category_id)
             .join(Department, Department.id == Case.department_id, isouter=True)

@@ -9,7 +9,8 @@ Cost rules (as in ``data_access.queries``): every query starts from a range on a
 (grid_id, reported_at) with a bounded time range, so the cost grows with the window, not with history.
 
 Matching rule (A1, documented in docs/flags.md): a public report (hotline/app/video) and a patrol report are
-"the same problem" when they are in the **same grid**, have the **same category** and were reported within
+"the same problem" when they are in the **same grid**, within ``match_metres`` (default 50 m) of each other, have the
+**same category** and were reported within
 ``match_before`` before / ``match_after`` after each other (defaults 7 days each) for complex categories, within
 ``simple_window`` (default 24 h) for simple ones (they recur daily, so a longer window matches by chance). A public report that the source
 system already marked as a duplicate of a patrol case (``duplicate_of``) is matched as well.
@@ -33,6 +34,22 @@ from data_access.schema import Case, Category
 
 DEFAULT_MATCH_BEFORE = timedelta(days=7)
 DEFAULT_MATCH_AFTER = timedelta(days=7)
+# Two reports of one problem carry (nearly) the same coordinates; two different problems of the same category in the
+# same grid rarely sit within this distance. Requiring it cuts the chance-match rate of the whole-grid rule (~20 % of
+# hard public reports on the seeded worlds) to ~1 %. Set it to the geocoding accuracy of the real sources; ``None``
+# falls back to the whole grid.
+DEFAULT_MATCH_METRES = 50.0
+_REF_LAT = 31.0
+
+
+def _near(o, c, metres: float | None):
+    """``o`` within ``metres`` (a square, flat-earth) of ``c``; true when either has no coordinates or metres is None."""
+    if metres is None:
+        return literal(True)
+    dlat = metres / 110_570.0
+    dlon = metres / (111_320.0 * math.cos(math.radians(_REF_LAT)))
+    return or_(o.lat.is_(None), c.lat.is_(None), o.lon.is_(None), c.lon.is_(None),
+               and_(o.lat >= c.lat - dlat, o.lat <= c.lat + dlat, o.lon >= c.lon - dlon, o.lon <= c.lon + dlon))
 
 
 # --- dialect helpers ----------------------------------------------------------------------------------------------
@@ -160,12 +177,13 @@ def category_counts(engine: Engine, start: datetime, end: datetime, difficulty: 
 def matched_reports(engine: Engine, start: datetime, end: datetime, *,
                     match_before: timedelta = DEFAULT_MATCH_BEFORE,
                     match_after: timedelta = DEFAULT_MATCH_AFTER, sides: tuple = ("public",),
-                    simple_window: timedelta = timedelta(hours=24)) -> pd.DataFrame:
+                    simple_window: timedelta = timedelta(hours=24),
+                    match_metres: float | None = DEFAULT_MATCH_METRES) -> pd.DataFrame:
     """How often reports of one side were also logged by the other side, per community × side × difficulty.
 
     ``side = 'public'``: public reports (hotline/app/video) in [start, end); ``n_matched`` = a patrol report of the
-    same grid and category within [t − match_before, t + match_after] exists (or it is marked a duplicate of a patrol
-    case); ``n_other_first`` = such a patrol report exists at or before t (patrol found it first).
+    same grid and category, within ``match_metres`` and within [t − match_before, t + match_after] exists (or it is
+    marked a duplicate of a patrol case); ``n_other_first`` = such a patrol report exists at or before t (patrol found it first).
     ``side = 'patrol'``: patrol reports in [start, end); ``n_matched`` = a public report of the same grid and
     category within the same window exists (corroborated); ``n_other_first`` = the public report came first.
 
@@ -180,23 +198,24 @@ def matched_reports(engine: Engine, start: datetime, end: datetime, *,
         o = aliased(Case, name="o")
         own = c.channel.in_(PUBLIC_CHANNELS) if side == "public" else c.channel == "patrol"
         other = o.channel == "patrol" if side == "public" else o.channel.in_(PUBLIC_CHANNELS)
-        base = [o.grid_id == c.grid_id, o.category_id == c.category_id, other, _real(o),
+        near_c = _near(o, c, match_metres)
+        base = [o.grid_id == c.grid_id, o.category_id == c.category_id, other, _real(o), near_c,
                 o.reported_at >= shifted(c.reported_at, -before)]
         # Public side: the patrol report may come up to `after` later. Patrol side: the mirror window.
         hi = after if side == "public" else before
         lo_first = after if side == "patrol" else before
         any_match = select(literal(1)).where(*base, o.reported_at <= shifted(c.reported_at, hi)).exists()
         first = select(literal(1)).where(o.grid_id == c.grid_id, o.category_id == c.category_id, other, _real(o),
-                                         o.reported_at >= shifted(c.reported_at, -lo_first),
+                                         near_c, o.reported_at >= shifted(c.reported_at, -lo_first),
                                          o.reported_at <= c.reported_at).exists()
         # Simple problems (garbage, parking) recur in the same grid every day: a ±7-day window would match almost
         # every simple report by chance, so simple categories use the short window ``simple_window``.
         sw = int(simple_window.total_seconds())
         near = select(literal(1)).where(o.grid_id == c.grid_id, o.category_id == c.category_id, other, _real(o),
-                                        o.reported_at >= shifted(c.reported_at, -sw),
+                                        near_c, o.reported_at >= shifted(c.reported_at, -sw),
                                         o.reported_at <= shifted(c.reported_at, sw)).exists()
         near_first = select(literal(1)).where(o.grid_id == c.grid_id, o.category_id == c.category_id, other,
-                                              _real(o), o.reported_at >= shifted(c.reported_at, -sw),
+                                              _real(o), near_c, o.reported_at >= shifted(c.reported_at, -sw),
                                               o.reported_at <= c.reported_at).exists()
         hard = Category.difficulty == "complex"
         any_match = or_(and_(hard, any_match), and_(Category.difficulty != "complex", near))
@@ -325,13 +344,14 @@ def app_reporter_activity(engine: Engine, start: datetime, end: datetime, *, spo
 def flag_inputs(engine: Engine, start: datetime, end: datetime, **options) -> dict[str, pd.DataFrame]:
     """All aggregates the flags need for one window, as a dict of small DataFrames: ``counts``, ``matched``,
     ``bunching``, ``verifiers``, ``reporters``, ``categories``. ``options`` may carry ``match_before``/``match_after``
-    (timedelta), ``period_end_days`` (int)."""
+    (timedelta), ``match_metres`` (float or None), ``period_end_days`` (int)."""
     return {
         "counts": channel_difficulty_counts(engine, start, end,
                                             period_end_days=options.get("period_end_days", 5)),
         "matched": matched_reports(engine, start, end,
                                    match_before=options.get("match_before", DEFAULT_MATCH_BEFORE),
-                                   match_after=options.get("match_after", DEFAULT_MATCH_AFTER)),
+                                   match_after=options.get("match_after", DEFAULT_MATCH_AFTER),
+                                   match_metres=options.get("match_metres", DEFAULT_MATCH_METRES)),
         "bunching": deadline_bunching(engine, start, end),
         "categories": category_counts(engine, start, end),
         "verifiers": verifier_checks(engine, start, end),
@@ -374,7 +394,8 @@ def compute_flags(engine: Engine, period_end: datetime, *, window_days: int = 60
 
 def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: timedelta = timedelta(days=28),
                      match_before: timedelta = DEFAULT_MATCH_BEFORE,
-                     match_after: timedelta = DEFAULT_MATCH_AFTER) -> dict:
+                     match_after: timedelta = DEFAULT_MATCH_AFTER,
+                     match_metres: float | None = DEFAULT_MATCH_METRES) -> dict:
     """How well the grid + category + time-window rule finds the same problem, per difficulty.
 
     ``recall``: among public reports the command centre merged into a patrol case (``duplicate_of``: known to be the
@@ -390,6 +411,7 @@ def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: t
         def probe(offset: int):
             return select(literal(1)).where(
                 o.grid_id == c.grid_id, o.category_id == c.category_id, o.channel == "patrol", _real(o),
+                _near(o, c, match_metres),
                 o.reported_at >= shifted(c.reported_at, -int(lo.total_seconds()) - offset),
                 o.reported_at <= shifted(c.reported_at, int(hi.total_seconds()) - offset)).exists()
         linked = select(literal(1)).where(d.id == c.duplicate_of, d.channel == "patrol").exists()
@@ -437,7 +459,7 @@ def flag_cases(engine: Engine, unit_type: str, unit_id, family: str, start: date
     """The cases behind one flag, for the evidence card (at most ``limit`` rows, all inside [start, end)).
 
     - A (street/community): public-reported hard problems that **no** patrol report matched (same grid and category
-      within ``DEFAULT_MATCH_BEFORE``/``AFTER``, or merged into a patrol case) — what patrol did not log.
+      within ``DEFAULT_MATCH_METRES`` and ``DEFAULT_MATCH_BEFORE``/``AFTER``, or merged into a patrol case) — what patrol did not log.
     - B: B3 closures in the last 10 % of the time limit; otherwise patrol reports of simple problems in the last
       ``period_end_days`` days of a month (B1) or, for B2, the latest simple patrol reports.
     - C (verifier): the verifier's checks, the fastest after the disposal report first (``lag_min``).
@@ -457,7 +479,7 @@ def flag_cases(engine: Engine, unit_type: str, unit_id, family: str, start: date
             before, after = int(DEFAULT_MATCH_BEFORE.total_seconds()), int(DEFAULT_MATCH_AFTER.total_seconds())
             patrol_match = select(literal(1)).where(
                 o.grid_id == Case.grid_id, o.category_id == Case.category_id, o.channel == "patrol", _real(o),
-                o.reported_at >= shifted(Case.reported_at, -before),
+                _near(o, Case, DEFAULT_MATCH_METRES), o.reported_at >= shifted(Case.reported_at, -before),
                 o.reported_at <= shifted(Case.reported_at, after)).exists()
             merged = select(literal(1)).where(o.id == Case.duplicate_of, o.channel == "patrol").exists()
             stmt = (select(*cols).join(Category, Category.id == Case.category_id)

@@ -11,7 +11,8 @@ from analytics.sla import sla_clock
 from data_access import backlog_queries, queries, settings
 from data_access.case_filter import CaseFilter
 from data_access.workcal import WorkCalendar, local_now
-from ui.access import require_page
+from ui.access import case_allowed, require_page
+from ui.auth import current_user
 from ui.db import get_engine
 from ui.i18n import Catalog, label, name_column
 from ui.live import live_cache, resilient, show_freshness
@@ -182,6 +183,10 @@ if level == "grid" and grid_id is not None:
     cases = resilient(grid_cases, grid_id)
     if cases.ok:
         frame = cases.value
+        viewer = current_user()
+        if viewer is not None and viewer.role == "department_head":
+            # 权限: a department head lists and opens only their own department's cases
+            frame = frame[frame["department_id"] == viewer.department_id].reset_index(drop=True)
         case_table = pd.DataFrame({
             T("case_no"): frame["case_no"], T("status"): frame["status"].map(lambda s: label("statuses", s)),
             T("category"): frame[name_column("minor_name")], T("department"): frame["department"],
@@ -194,6 +199,10 @@ if level == "grid" and grid_id is not None:
             case_id = int(frame.iloc[chosen_case.selection.rows[0]]["id"])
             st.query_params["case"] = str(case_id)
 
+viewer = current_user()
+if case_id is not None and viewer is not None and not case_allowed(viewer, case_id):
+    st.warning(T("not_found", id=case_id))
+    case_id = None
 if case_id is not None:
     record = resilient(case_record, case_id)
     if record.ok and record.value["file"] is None:

@@ -18,7 +18,7 @@ from ui.figures import make_share_bar_figure, make_trend_figure
 from ui.i18n import COMMON, Catalog, label, name_column
 from ui.live import Loaded, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
-from ui.shell import current_filters, refresh_seconds
+from ui.shell import current_filters, is_kiosk, refresh_seconds
 from ui.scorecard_figures import make_oe_ranking_figure
 from ui.viewport import screen_scale
 
@@ -200,7 +200,8 @@ def district_map(street_id, scale):
         previous = loaded.fetched_at
     deck = make_district_deck(shapes.value, values, street_rows, value_label=T("overdue_cases"),
                               points=loaded.value["points"], new_since=previous, height_px=int(MAP_HEIGHT * scale),
-                              width_px=int(850 * scale), street_label_size=16,   # the label image grows with the map's zoom
+                              width_px=int((850 if is_kiosk() else 680) * scale),
+                              street_label_size=16,   # the label image grows with the map's zoom
                               tooltip_html=T("map_tooltip"))
     st.session_state["wall_previous_fetch"] = loaded.fetched_at
     st.pydeck_chart(deck, height=int(MAP_HEIGHT * scale), key="wall_map")
@@ -218,14 +219,16 @@ def worst_grids(street_id, scale):
     top = loaded.value["backlog"].sort_values(["overdue", "open"], ascending=False).head(10)
     top = top.merge(shapes.value[["id", "name", "street_id"]], left_on="grid_id", right_on="id") \
         .merge(streets.value[["id", "name"]].rename(columns={"id": "street_id", "name": "street"}), on="street_id")
-    head = "".join(f"<th style='text-align:{a};padding:.15rem .3rem'>{escape(T(k))}</th>"
+    th = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden"
+    head = "".join(f"<th style='text-align:{a};{th}'>{escape(T(k))}</th>"
                    for k, a in (("grid", "left"), ("street", "left"), ("overdue", "right"), ("open", "right")))
+    cell = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:0"
     rows = "".join(
-        f"<tr><td style='padding:.15rem .3rem'>{escape(str(r['name']))}</td>"
-        f"<td style='padding:.15rem .3rem;color:#aab6c2'>{escape(str(r['street']))}</td>"
+        f"<tr><td style='{cell};width:52%'>{escape(str(r['name']))}</td>"
+        f"<td style='{cell};width:24%;color:#aab6c2'>{escape(str(r['street']))}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem;color:#e5484d'>{int(r['overdue'])}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem'>{int(r['open'])}</td></tr>" for _, r in top.iterrows())
-    st.markdown(f"<table style='width:100%;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
+    st.markdown(f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
                 f"<thead><tr style='color:#9aa7b4'>{head}</tr></thead><tbody>{rows}</tbody></table>",
                 unsafe_allow_html=True)
 

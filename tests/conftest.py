@@ -102,6 +102,15 @@ def tiny_world_url(tmp_path_factory) -> str:
     return f"sqlite:///{path}"
 
 
+def copy_world(source_url: str, target_dir) -> str:
+    """A private, writable copy of a seeded SQLite world (a file copy is ~100× faster than seeding again)."""
+    import shutil
+    from pathlib import Path
+    target = Path(target_dir) / "gridscope.db"
+    shutil.copyfile(source_url.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
 def app_db(tiny_world_url, monkeypatch):
     """Point the dashboard at the tiny world, with empty caches before and after (for AppTest page tests)."""

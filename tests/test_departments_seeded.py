@@ -23,6 +23,7 @@ def seeded(request, tmp_path_factory):
     upgrade(writer)
     info = build_world(writer, preset="tiny", seed=request.param)
     writer.dispose()
+    # (seed 7 is also the session's tiny world; it is rebuilt here because the test needs build_world's summary)
     reader = make_engine(f"sqlite:///{path}")
     truth = fetch_frame(reader, select(SeedTruth.unit_id.label("code"), SeedTruth.behaviour)
                         .where(SeedTruth.unit_type == "department"))

@@ -181,3 +181,120 @@ def test_a3_detects_a_mid_window_change():
     a3 = ind[ind["indicator"] == "A3"].set_index("unit_id")["z"]
     assert a3[4] < -3
     assert (a3.drop(index=4) < -3).sum() == 0
+
+
+# --- robustness fixes (G7 regression, evaluation round 2) --------------------------------------------------------------
+def test_extreme_units_cannot_become_the_typical_value():
+    """An inverse-variance weight n/(p(1-p)) explodes as p -> 0: two units that almost never log a hard problem
+    first (G5-like) must not drag the target down to themselves and hide."""
+    rng = np.random.default_rng(21)
+    n = np.array([200] * 12 + [400, 400])
+    events = np.concatenate([rng.binomial(200, 0.25, 12), [2, 1]])
+    rows = fl.proportion_indicator("street", np.arange(14), "A", "A1F", events, n, np.ones(14, bool),
+                                   high_is_suspicious=False, winsor=0.25)
+    assert 0.2 < rows["expected"].iloc[0] < 0.3
+    assert (rows["z"].iloc[12:] < -3).all()
+    assert (rows["z"].iloc[:12] > -3).all()
+
+
+def test_reward_farmers_found_when_honest_app_users_never_repeat():
+    """Honest app users' repeated-spot share is ~0 and farmers' ~1 (the G7 regression): the typical value is one
+    person one vote, and the beta-binomial's scale has a floor so a keen citizen with two reports of one recurring
+    problem is not a farmer."""
+    rng = np.random.default_rng(22)
+    k = rng.integers(5, 12, 30)
+    rep = pd.DataFrame({"reporter_id": [f"h{i}" for i in range(30)], "n": k, "n_spots": k, "max_spot": 1,
+                        "n_recur": 0, "n_grids": 2})
+    keen = pd.DataFrame({"reporter_id": ["keen"], "n": [8], "n_spots": [6], "max_spot": [3], "n_recur": [1],
+                         "n_grids": [1]})
+    m = rng.integers(60, 120, 6)
+    farm = pd.DataFrame({"reporter_id": [f"f{i}" for i in range(6)], "n": m, "n_spots": rng.integers(1, 4, 6),
+                         "max_spot": m // 2, "n_recur": m // 3, "n_grids": 1})
+    reporters = pd.concat([rep, keen, farm], ignore_index=True)
+    ind = fl.family_d_indicators(reporters)
+    d1 = ind[ind["indicator"] == "D1"].set_index("unit_id")
+    assert d1.loc["h0", "expected"] < 0.1                          # typical: honest, not the farmers' ~0.97
+    assert (d1.loc[[f"f{i}" for i in range(6)], "z"] < -5).all()
+    assert d1.loc["keen", "z"] > -3
+    no_floor = fl.family_d_indicators(reporters, fl.FlagConfig(min_icc_people=0.0))
+    keen_no_floor = no_floor[(no_floor["indicator"] == "D1") & (no_floor["unit_id"] == "keen")]["z"].iloc[0]
+    assert d1.loc["keen", "z"] >= keen_no_floor                     # the floor only makes it more cautious
+    flags, _ = fl.flags_from_windows(make_inputs(seed=23, reporters=reporters))
+    r = flags[flags["unit_type"] == "app_reporter"].drop_duplicates("unit_id").set_index("unit_id")["unit_level"]
+    assert r[[f"f{i}" for i in range(6)]].isin(["red", "amber"]).all()
+    assert not r.drop(index=[f"f{i}" for i in range(6)]).isin(["red", "amber"]).any()
+
+
+def _b2_world(seed, public_scale=None, pad=None):
+    """Simple-category counts (3 categories) and hard counts for 30 streets: every street has its own patrol
+    diligence and 12345 propensity; ``public_scale`` multiplies a street's public reports of *all* problems
+    (C2-like), ``pad`` adds fabricated simple patrol reports (G2-like)."""
+    rng = np.random.default_rng(seed)
+    public_scale, pad = public_scale or {}, pad or {}
+    cats, hard = [], []
+    for s in range(1, N_STREETS + 1):
+        d, q = rng.uniform(0.6, 0.8), rng.uniform(0.15, 0.25) * public_scale.get(s, 1.0)
+        for cat, rate in ((1, 2000), (2, 1250), (3, 750)):
+            problems = rng.poisson(rate)
+            pat = rng.binomial(problems, d)
+            pat += int(round(pat * pad.get(s, 0.0)))
+            cats += [dict(street_id=s, community_id=s * 10, category_id=cat, grp="patrol", n=pat),
+                     dict(street_id=s, community_id=s * 10, category_id=cat, grp="public",
+                          n=rng.binomial(problems, q))]
+        hp = rng.poisson(3000)
+        hard.append(dict(unit_id=s, patrol_h=rng.binomial(hp, d * 0.6), public_h=rng.binomial(hp, q)))
+    return pd.DataFrame(cats), pd.DataFrame(hard)
+
+
+def test_b2_volume_is_not_fooled_by_a_quiet_hotline():
+    """B2 divides by the unit's own patrol/public ratio of hard problems: a street whose citizens call 12345 half as
+    often (C2) is not 'padding'; a street that fabricates 30 % more simple reports is."""
+    cats, hard = _b2_world(31, public_scale={4: 0.5}, pad={9: 0.3})
+    ids = np.arange(1, N_STREETS + 1)
+    z = fl._b2_volume(cats, "street", ids, fl.FlagConfig(), hard).set_index("unit_id")["z"]
+    assert z[9] < -3
+    assert z[4] > -2.5
+    assert (z.drop(index=9) < -3).sum() == 0
+    raw = fl._b2_volume(cats, "street", ids, fl.FlagConfig(b2_hard_adjust=False), hard).set_index("unit_id")["z"]
+    assert raw[4] < z[4]                # without the hard-problem ratio the quiet hotline looks like padding
+
+
+def test_communities_can_be_asked_to_persist():
+    base = pd.DataFrame({"unit_type": ["street", "community", "community"], "unit_id": [1, 10, 11],
+                         "family": "A", "street_id": [1, 1, 1], "family_p": [1e-4, 1e-4, 1e-4],
+                         "lead_indicator": "A1", "enough": True, "p_unit": [1e-4] * 3, "q": [0.08, 0.08, 0.08],
+                         "q_family": [0.08] * 3})
+    prev = base.assign(q=[0.5, 0.09, 0.5])
+    cfg = fl.FlagConfig(persist_types=("community",))
+    out = fl.assign_levels(base, [prev], cfg).set_index("unit_id")["unit_level"]
+    assert out.to_dict() == {1: "amber", 10: "amber", 11: "none"}
+    assert (fl.assign_levels(base, [prev])["unit_level"] == "amber").all()      # default: off
+    assert (fl.assign_levels(base, None, cfg)["unit_level"] == "amber").all()   # no history: no requirement
+
+
+def test_matching_needs_the_same_place(writer, reader):
+    """A1 matching: a patrol report of the same category in the same grid 2 days earlier is the same problem only
+    when it is within ``match_metres`` (default 50 m); a whole-grid rule matches the far one by chance."""
+    from datetime import datetime, timedelta
+
+    from data_access import flag_queries as fq
+    from tests.builders import add_case, make_reference
+
+    cat = make_reference(writer)["categories"]
+    t0 = datetime(2024, 3, 4, 9, 0)
+    # near: 20 m apart -> matched; far: 600 m apart in the same grid -> not matched.
+    add_case(writer, reported_at=t0 + timedelta(days=2), channel="hotline", category_id=cat["building"], grid_id=11,
+             lat=31.0, lon=121.2)
+    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["building"], grid_id=11, lat=31.00018,
+             lon=121.2)
+    add_case(writer, reported_at=t0 + timedelta(days=2), channel="hotline", category_id=cat["manhole"], grid_id=12,
+             lat=31.0, lon=121.2)
+    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["manhole"], grid_id=12, lat=31.0054,
+             lon=121.2)
+    start, end = datetime(2024, 3, 1), datetime(2024, 4, 1)
+    pub = fq.matched_reports(reader, start, end)
+    assert pub.loc[pub["difficulty"] == "complex", ["n", "n_matched", "n_other_first"]].sum().tolist() == [2, 1, 1]
+    grid_only = fq.matched_reports(reader, start, end, match_metres=None)
+    assert grid_only.loc[grid_only["difficulty"] == "complex", "n_matched"].sum() == 2
+    unmatched = fq.flag_cases(reader, "community", 1, "A", start, end)
+    assert unmatched["category"].nunique() == 1 and len(unmatched) == 1

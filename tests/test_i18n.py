@@ -19,13 +19,14 @@ def _import_all_catalogs():
 
 def test_every_catalog_entry_has_chinese_and_english():
     _import_all_catalogs()
-    assert i18n.CATALOGS
-    for catalog in i18n.CATALOGS:
+    assert i18n.catalogs()
+    for catalog in i18n.catalogs():
         for key, (zh, en) in catalog.entries.items():
             assert zh.strip() and en.strip(), key
             assert re.search(r"[\u4e00-\u9fff]", zh), f"{key}: Chinese text expected, got {zh!r}"
             # the same placeholders in both languages
-            assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
+            fields = r"{(\w+)(?:[:!][^}]*)?}"
+            assert set(re.findall(fields, zh)) == set(re.findall(fields, en)), key
 
 
 def test_pages_declare_their_strings_in_catalogs():
@@ -53,3 +54,11 @@ def test_default_language_is_chinese_outside_streamlit(monkeypatch):
 @pytest.mark.parametrize("seconds, text", [(30, "30 秒"), (600, "10 分钟"), (7200, "2.0 小时")])
 def test_humanize_age(seconds, text):
     assert i18n.humanize_age(seconds) == text
+
+
+def test_recreating_a_page_catalog_does_not_grow_the_registry():
+    """Pages re-run their module (and re-create their Catalog) on every rerun: the registry must stay bounded."""
+    before = len(i18n.catalogs())
+    for _ in range(50):
+        i18n.Catalog({"probe_key": ("探针", "probe")})
+    assert len(i18n.catalogs()) == before + 1

@@ -14,16 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory):
-    from data_access.migrate import upgrade
-    from seed import build_world
-    path = tmp_path_factory.mktemp("dept-page") / "gridscope.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url, read_only=False)
-    upgrade(engine)
-    build_world(engine, preset="tiny", seed=7, days=35)
-    engine.dispose()
-    return url
+def seeded_url(tiny_world_url):
+    return tiny_world_url          # read-only use of the session's seeded world
 
 
 @pytest.fixture

@@ -20,16 +20,9 @@ PAGE = "pages/reporting.py"
 
 
 @pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory):
-    from data_access.migrate import upgrade
-    from seed.build import build_world
-
-    path = tmp_path_factory.mktemp("reporting") / "gridscope.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url, read_only=False)
-    upgrade(engine)
-    build_world(engine, preset="tiny", seed=7)
-    engine.dispose()
+def seeded_url(tmp_path_factory, tiny_world_url):
+    from tests.conftest import copy_world
+    url = copy_world(tiny_world_url, tmp_path_factory.mktemp("reporting"))   # reviews are written: a private copy
     flags_cache.clear()
     yield url
     flags_cache.clear()

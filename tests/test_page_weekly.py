@@ -17,16 +17,9 @@ PAGE = str(ROOT / "pages" / "weekly.py")
 
 
 @pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory):
-    from data_access.migrate import upgrade
-    from seed import build_world
-    path = tmp_path_factory.mktemp("weekly-page") / "gridscope.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url, read_only=False)
-    upgrade(engine)
-    build_world(engine, preset="tiny", seed=7, days=35)
-    engine.dispose()
-    return url
+def seeded_url(tmp_path_factory, tiny_world_url):
+    from tests.conftest import copy_world
+    return copy_world(tiny_world_url, tmp_path_factory.mktemp("weekly-page"))   # action items are written
 
 
 def _clear():

@@ -89,8 +89,15 @@ def test_cli_stops_cleanly_on_sigint(writer, db_url):
     writer.dispose()
     proc = subprocess.Popen([sys.executable, "-m", "seed.live", "--db", db_url, "--speed", "60", "--interval", "0.5"],
                             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    # Wait until it is ticking (its handlers are installed by then; a loaded machine may take long to import).
+    seen, deadline = [], time.time() + 120
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        if "tick 1:" in line or not line:
+            break
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=60)
+    err = "".join(seen) + err
     assert proc.returncode == 0, err
     assert "seed.live stopped" in out and "Traceback" not in err

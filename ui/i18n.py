@@ -11,7 +11,14 @@ from typing import Mapping
 from data_access import domain, settings
 
 LANGUAGES = {"zh": "中文", "en": "English"}
-CATALOGS: list["Catalog"] = []
+# Registry for tests, keyed by module and keys: a page re-runs its module on every rerun and re-creates its
+# Catalog, which replaces the earlier one instead of piling up.
+_REGISTRY: dict[tuple, "Catalog"] = {}
+
+
+def catalogs() -> list["Catalog"]:
+    """Every Catalog created so far (one per module and key set)."""
+    return list(_REGISTRY.values())
 
 
 def current_language() -> str:
@@ -29,7 +36,10 @@ class Catalog:
 
     def __init__(self, entries: Mapping[str, tuple[str, str]]):
         self.entries = dict(entries)
-        CATALOGS.append(self)
+        import inspect
+        caller = inspect.currentframe().f_back
+        module = caller.f_globals.get("__name__", "?") if caller else "?"
+        _REGISTRY[(module, tuple(self.entries))] = self
 
     def __call__(self, key: str, **fmt) -> str:
         zh, en = self.entries[key]
