@@ -85,6 +85,8 @@ class FlagConfig:
     # Unit types whose amber also needs q ≤ amber_q in one of the earlier windows (2 of the last 3), when earlier
     # windows are given. Communities: many small units, and a community is tested only inside a flagged street.
     persist_types: tuple = ()
+    # A/B: estimate τ² from the innocent side of each funnel only (see analytics.funnel.overdispersion_tau2).
+    one_sided: bool = False
     a3_splits: tuple = (1 / 3, 1 / 2, 2 / 3)
     families_by_type: dict = field(default_factory=lambda: {
         "street": ("A", "B"), "community": ("A", "B"), "verifier": ("C",), "app_reporter": ("D",)})
@@ -110,7 +112,8 @@ def _rows(unit_type, unit_ids, family, indicator, observed, expected, n, z, enou
                          "z": z, "p": stats.norm.cdf(z), "enough": np.asarray(enough, dtype=bool)})
 
 
-def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, winsor=0.10) -> pd.DataFrame:
+def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, winsor=0.10,
+                 one_sided: bool = False) -> pd.DataFrame:
     """Funnel of a log odds ratio ``(a/b)/(c/d)`` across units (robust target, winsorised τ²).
 
     ``observed`` is ``a/(a+b)``; ``expected`` is what it would be if the unit's odds ratio were typical, given its
@@ -123,7 +126,7 @@ def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, win
     target = float("nan")
     if enough.sum() >= 3:
         target = robust_target(y[enough], se[enough])
-        f = funnel_z(y[enough], se[enough], target, winsor=winsor)
+        f = funnel_z(y[enough], se[enough], target, winsor=winsor, innocent_side=1 if one_sided else 0)
         z[enough] = f.z
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = a / (a + b)
@@ -133,7 +136,7 @@ def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, win
 
 def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals, enough, *,
                          high_is_suspicious: bool, winsor=0.10, per_person: bool = False,
-                         min_icc: float = 0.0) -> pd.DataFrame:
+                         min_icc: float = 0.0, one_sided: bool = False) -> pd.DataFrame:
     """Funnel of a proportion ``events/totals`` against a robust typical value, with additive over-dispersion.
 
     The target p0 is the n-weighted median of the units' (smoothed) proportions, so a handful of gaming units cannot
@@ -167,7 +170,8 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
         p0 = float(np.median(sm)) if per_person else robust_target(sm, 1.0 / np.sqrt(ne))
         # A floor keeps the limits finite when the typical unit has (almost) no events, e.g. instant checks.
         p0 = float(min(max(p0, 0.5 / ne.mean()), 1 - 1e-6))
-        tau2 = overdispersion_tau2(obs[enough], np.sqrt(p0 * (1 - p0) / ne), p0, winsor)
+        side = (-1 if high_is_suspicious else 1) if one_sided else 0
+        tau2 = overdispersion_tau2(obs[enough], np.sqrt(p0 * (1 - p0) / ne), p0, winsor, side)
         tau2 = max(tau2, min_icc * p0 * (1 - p0))
         if tau2 > 0:
             size = max(p0 * (1 - p0) / tau2 - 1.0, 0.5)
@@ -243,7 +247,8 @@ def unit_table(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFra
     return out.fillna(0)
 
 
-def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int, winsor: float) -> pd.DataFrame:
+def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int, winsor: float,
+               one_sided: bool = False) -> pd.DataFrame:
     """A3: for each split point, log odds ratio of patrol-hard vs public-hard after vs before the split, funnelled;
     the unit's z is the lowest across splits, its p Bonferroni-corrected for the number of splits."""
     key = "street_id" if level == "street" else "community_id"
@@ -271,7 +276,7 @@ def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int
         pa, qa = part("patrol", k, weeks), part("public", k, weeks)      # after
         pb, qb = part("patrol", 0, k), part("public", 0, k)              # before
         enough = (qa >= min_hard / 3) & (qb >= min_hard / 3) & (qa + qb >= min_hard)
-        rows = or_indicator("x", unit_ids, "A", "A3", pa, qa, pb, qb, enough, winsor)
+        rows = or_indicator("x", unit_ids, "A", "A3", pa, qa, pb, qb, enough, winsor, one_sided)
         z = rows["z"].to_numpy()
         better = np.isfinite(z) & ~(z >= best_z)
         best_z = np.where(better, z, best_z)
@@ -326,12 +331,15 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
         oh, ph = h["patrol_h"].to_numpy(float), h["public_h"].to_numpy(float)
         rh = oh.sum() / ph.sum() if ph.sum() > 0 else np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
-            y = y - np.log((oh + 0.5) / (ph * rh + 0.5))
+            hard_ratio = (oh + 0.5) / (ph * rh + 0.5)
+            y = y - np.log(hard_ratio)
+            e = e * hard_ratio            # the card's "expected": what the unit's own hard-problem ratio predicts
             se = np.sqrt(se ** 2 + 1 / (oh + 0.5) + 1 / (ph + 0.5))
         enough = enough & (ph >= config.min_public_hard) & (oh >= config.min_patrol_hard)
     z = np.full(len(o), np.nan)
     if enough.sum() >= 3:
-        f = funnel_z(y[enough], se[enough], robust_target(y[enough], se[enough]), winsor=config.winsor)
+        f = funnel_z(y[enough], se[enough], robust_target(y[enough], se[enough]), winsor=config.winsor,
+                     innocent_side=-1 if config.one_sided else 0)
         z[enough] = -f.z
         exp_adj = e * np.exp(f.target)
     else:
@@ -347,7 +355,7 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
     t = unit_table(counts, matched, bunching, level)
     if unit_ids is not None:
         t = t[t["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
-    u, w = t["unit_id"].to_numpy(), config.winsor
+    u, w, o1 = t["unit_id"].to_numpy(), config.winsor, config.one_sided
     ph, ps = t["pub_n_h"].to_numpy(float), t["pub_n_s"].to_numpy(float)
     enough_a = (ph >= config.min_public_hard) & (ps >= config.min_public_simple)
     rows = [
@@ -355,22 +363,22 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
         # recur daily), so the hard match rate is compared with other units directly; τ² absorbs honest
         # differences in patrol diligence.
         proportion_indicator(level, u, "A", "A1", t["pub_match_h"], ph, ph >= config.min_public_hard,
-                             high_is_suspicious=False, winsor=w),
+                             high_is_suspicious=False, winsor=w, one_sided=o1),
         proportion_indicator(level, u, "A", "A1F", t["pub_first_h"], ph, ph >= config.min_public_hard,
-                             high_is_suspicious=False, winsor=w),
+                             high_is_suspicious=False, winsor=w, one_sided=o1),
         or_indicator(level, u, "A", "A2", t["patrol_h"], t["patrol_s"], t["public_h"], t["public_s"],
-                     (t["public_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0), w),
-        _a3_change(counts, level, u, config.a3_splits, config.min_public_hard, w),
+                     (t["public_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0), w, o1),
+        _a3_change(counts, level, u, config.a3_splits, config.min_public_hard, w, o1),
         proportion_indicator(level, u, "A", "A4", t["patrol_h"], t["patrol_h"] + t["patrol_s"],
                              (t["patrol_h"] + t["patrol_s"]).to_numpy() >= config.min_patrol,
-                             high_is_suspicious=False, winsor=w),
+                             high_is_suspicious=False, winsor=w, one_sided=o1),
         proportion_indicator(level, u, "B", "B1", t["patrol_end"], t["patrol_n"],
-                             t["patrol_n"].to_numpy() >= config.min_patrol, high_is_suspicious=True, winsor=w),
+                             t["patrol_n"].to_numpy() >= config.min_patrol, high_is_suspicious=True, winsor=w, one_sided=o1),
         _b2_volume(categories, level, u, config, t) if categories is not None else
         _rows(level, u, "B", "B2", np.nan, np.nan, 0, np.nan, np.zeros(len(u), dtype=bool)),
         proportion_indicator(level, u, "B", "B3", t["bunch_90_100"], t["bunch_80_90"] + t["bunch_90_100"],
                              (t["bunch_80_90"] + t["bunch_90_100"]).to_numpy() >= config.min_bunching,
-                             high_is_suspicious=True, winsor=w),
+                             high_is_suspicious=True, winsor=w, one_sided=o1),
     ]
     out = pd.concat(rows, ignore_index=True)
     out["unit_type"] = level

@@ -43,13 +43,18 @@ def _winsor_consistency(fraction: float) -> float:
     return float((1 - 2 * fraction) - 2 * a * stats.norm.pdf(a) + 2 * fraction * a * a)
 
 
-def overdispersion_tau2(estimates, ses, target: float, winsor: float = 0.10) -> float:
+def overdispersion_tau2(estimates, ses, target: float, winsor: float = 0.10, innocent_side: int = 0) -> float:
     """Additive between-unit variance ``tau2`` (≥ 0) from a winsorised DerSimonian–Laird moment estimate.
 
     ``winsor`` is the fraction pulled in at each tail (0.10 = Spiegelhalter's 10 %/90 %). A value ≥ 0.5 switches to
     the median-absolute-deviation scale of the z-scores (breakdown 50 %), for comparisons where a large share of
     units may be gaming (e.g. 18 streets of which several are planted). Returns 0.0 when there are fewer than 3
     usable units or the units are no more variable than chance predicts.
+
+    ``innocent_side`` (+1: values above the target cannot be gaming, −1: below; 0: both tails may be): the spread is
+    estimated from the z-scores on that side of their median only (the median of their distances × 1.4826 is the
+    normal σ of a half-normal), so any number of gaming units on the suspicious side cannot inflate τ² and hide
+    themselves. Needs at least 3 units on the innocent side, else falls back to ``winsor``.
     """
     y = np.asarray(estimates, dtype=float)
     s = np.asarray(ses, dtype=float)
@@ -58,6 +63,15 @@ def overdispersion_tau2(estimates, ses, target: float, winsor: float = 0.10) -> 
     n = y.size
     if n < 3:
         return 0.0
+    if innocent_side:
+        z = (y - target) / s
+        d = np.sign(innocent_side) * (z - np.median(z))
+        d = d[d >= 0]
+        if d.size >= 3:
+            phi = float((1.4826 * np.median(d)) ** 2)
+            w = 1.0 / s ** 2
+            denom = w.sum() - (w ** 2).sum() / w.sum()
+            return 0.0 if denom <= 0 else max(0.0, (n * phi - (n - 1)) / denom)
     if winsor >= 0.5:
         z = (y - target) / s
         phi = float((1.4826 * np.median(np.abs(z - np.median(z)))) ** 2)
@@ -99,16 +113,17 @@ class Funnel:
 
 
 def funnel_z(estimates, ses, target: float | None = None, *, tau2: float | None = None,
-             winsor: float = 0.10) -> Funnel:
+             winsor: float = 0.10, innocent_side: int = 0) -> Funnel:
     """z-scores of unit estimates against a target with additive over-dispersion.
 
-    ``target`` defaults to the robust (weighted-median) value; ``tau2`` defaults to the winsorised estimate.
+    ``target`` defaults to the robust (weighted-median) value; ``tau2`` defaults to the winsorised estimate (or the
+    innocent-side estimate, see ``overdispersion_tau2``).
     Units with a missing estimate or standard error get ``z = nan`` and ``p = nan``.
     """
     y = np.asarray(estimates, dtype=float)
     s = np.asarray(ses, dtype=float)
     t = robust_target(y, s) if target is None else float(target)
-    t2 = overdispersion_tau2(y, s, t, winsor) if tau2 is None else float(tau2)
+    t2 = overdispersion_tau2(y, s, t, winsor, innocent_side) if tau2 is None else float(tau2)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (y - t) / np.sqrt(s ** 2 + t2)
     z = np.where(np.isfinite(s) & (s > 0), z, np.nan)

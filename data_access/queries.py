@@ -300,8 +300,9 @@ def backlog_then_by(engine: Engine, then: datetime, now: datetime, unit: str | N
 
     now_open = grouped(func.count().label("open_now"), where=[is_open()])
     new_open = grouped(func.count().label("new_open"), where=[is_open(), Case.reported_at > then])
-    old_overdue = grouped(func.count().label("old_overdue"),
-                          where=[is_open(), Case.reported_at <= then, deadline < then])
+    # A deadline before ``then`` implies the case was reported before it; leaving out "reported_at <= then" keeps
+    # the planner on the small open-case index instead of a history-long reported_at range.
+    old_overdue = grouped(func.count().label("old_overdue"), where=[is_open(), deadline < then])
     ended = [grouped(func.count().label("ended"), func.sum(case((deadline < then, 1), else_=0)).label("ended_overdue"),
                      where=[left, Case.reported_at <= then]) for left in _ended_between(then, now)]
     ended = (pd.concat(ended).groupby("unit", as_index=False).sum() if unit else

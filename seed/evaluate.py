@@ -1,7 +1,7 @@
 """Judge the selective-reporting flags against the planted truth (issue 7).
 
     python -m seed.evaluate --db URL [--json out.json]
-    python -m seed.evaluate --worlds 3 --preset tiny --seeds 101,102,103 [--json out.json]
+    python -m seed.evaluate --worlds 3 --preset tiny --seeds 301,302,303 [--json out.json]
 
 This module is the judge: it may read ``seed_truth``. The method under test (``analytics/`` and
 ``data_access/flag_queries.py``) never does; it sees only the cases, like the dashboard.
@@ -145,6 +145,13 @@ def evaluate_db(engine, period_end: datetime | None = None, **flag_options) -> d
     g3 = gaming.loc[(gaming["unit_type"] == "street") & (gaming["behaviour"] == "G3"), "unit_id"]
     out["g3_rank"] = {code: int(st.loc[st["code"] == code, "rank"].iloc[0]) if (st["code"] == code).any() else None
                       for code in g3}
+    # The same rank by A1 alone (share of the public-reported hard problems patrol also logged): the league-table
+    # reading of "hard cases not reported". Family A also holds A1F, where a G5 street (logs only after 12345) is
+    # far more extreme than a street-wide drop, so by family p a G3 street can rank 3rd behind other hiders.
+    a1 = ind[(ind["unit_type"] == "street") & (ind["indicator"] == "A1")].set_index("unit_id")["z"]
+    st["rank_a1"] = st["unit_id"].map(a1).rank(method="min", na_option="bottom")
+    out["g3_rank_a1"] = {code: int(st.loc[st["code"] == code, "rank_a1"].iloc[0]) if (st["code"] == code).any()
+                         else None for code in g3}
     out["n_streets"] = int(len(st))
     s, e = report.window
     out["matching"] = fq.match_rule_check(engine, s, e)
@@ -191,6 +198,10 @@ def summarise(results: list[dict]) -> dict:
     ranks = [v for r in results for v in r["g3_rank"].values()]
     summary["g3_ranks"] = ranks
     summary["g3_bottom2_share"] = float(np.mean([v is not None and v <= 2 for v in ranks])) if ranks else None
+    ranks_a1 = [v for r in results for v in r.get("g3_rank_a1", {}).values()]
+    summary["g3_ranks_a1"] = ranks_a1
+    summary["g3_bottom2_share_a1"] = float(np.mean([v is not None and v <= 2 for v in ranks_a1])) if ranks_a1 \
+        else None
     summary["matching"] = [r["matching"] for r in results]
     summary["flag_seconds"] = [r["flag_seconds"] for r in results]
     return summary
@@ -237,7 +248,8 @@ def format_table(summary: dict) -> str:
               f"problems: {summary['recall_strong_powered_area']} (n={summary['n_strong_powered_area']})",
               f"confounders flagged (units without gaming): {summary.get('confounders_flagged')}",
               f"G3 street-wide policy rank among streets: {summary['g3_ranks']} "
-              f"(bottom-2 share {summary['g3_bottom2_share']})",
+              f"(bottom-2 share {summary['g3_bottom2_share']}); by A1 alone {summary.get('g3_ranks_a1')} "
+              f"(bottom-2 share {summary.get('g3_bottom2_share_a1')})",
               f"flag computation seconds per world: {summary['flag_seconds']}"]
     return "\n".join(lines)
 
@@ -247,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", help="evaluate this seeded database")
     ap.add_argument("--worlds", type=int, help="build and evaluate this many small worlds (SQLite, temp folder)")
     ap.add_argument("--preset", default="tiny")
-    ap.add_argument("--seeds", help="comma-separated seeds (default 101..100+worlds: reporting seeds)")
+    ap.add_argument("--seeds", help="comma-separated seeds (default 301..300+worlds: the reporting seeds of docs/flags.md)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     if args.db:
@@ -256,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     else:
         n = args.worlds or 3
-        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(range(101, 101 + n))
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(range(301, 301 + n))
         results = run_worlds(seeds[:n] if args.worlds else seeds, preset=args.preset)
     summary = summarise(results)
     print(format_table(summary))
