@@ -1,4 +1,4 @@
-"""Real browser: the 周例会 page opens with no outside requests and no exception, and the PDF download is a PDF."""
+"""Real browser: the 周例会 page opens with no outside requests and no exception; both downloads (PDF, XLSX) work."""
 from __future__ import annotations
 
 import pytest
@@ -20,5 +20,13 @@ def test_weekly_page_and_pdf_download(open_page, tmp_path):
     info.value.save_as(path)
     assert path.read_bytes()[:4] == b"%PDF"
     assert info.value.suggested_filename.endswith(".pdf")
+    # and the Excel pack: an XLSX (a zip) with one sheet per section
+    xlsx_button = page.get_by_role("button", name="下载会议材料 Excel")
+    with page.expect_download(timeout=120_000) as xinfo:
+        xlsx_button.click()
+    xpath = tmp_path / "pack.xlsx"
+    xinfo.value.save_as(xpath)
+    from openpyxl import load_workbook
+    assert xpath.read_bytes()[:2] == b"PK" and len(load_workbook(xpath).sheetnames) >= 3
     opened.shot("weekly")
     assert opened.outside_requests == [], opened.outside_requests
