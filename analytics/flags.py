@@ -87,6 +87,8 @@ class FlagConfig:
     persist_types: tuple = ()
     # A/B: estimate τ² from the innocent side of each funnel only (see analytics.funnel.overdispersion_tau2).
     one_sided: bool = False
+    # A2, B2: the public reference — "hotline" (12345 only) or "public" (hotline + app + video).
+    public_reference: str = "public"
     a3_splits: tuple = (1 / 3, 1 / 2, 2 / 3)
     families_by_type: dict = field(default_factory=lambda: {
         "street": ("A", "B"), "community": ("A", "B"), "verifier": ("C",), "app_reporter": ("D",)})
@@ -220,6 +222,9 @@ def unit_table(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFra
     out = pd.DataFrame(index=piv.index)
     for col in ("patrol_h", "patrol_s", "public_h", "public_s"):
         out[col] = piv[col] if col in piv else 0
+    hot = c[c["channel"] == "hotline"].pivot_table(index=key, columns="d", values="n", aggfunc="sum", fill_value=0)
+    for d in ("h", "s"):
+        out[f"hot_{d}"] = (hot[d] if d in hot else pd.Series(dtype=float)).reindex(out.index).fillna(0)
     pat = c[c["grp"] == "patrol"]
     out["patrol_n"] = pat.groupby(key)["n"].sum().reindex(out.index).fillna(0)
     out["patrol_end"] = pat.groupby(key)["n_period_end"].sum().reindex(out.index).fillna(0)
@@ -306,7 +311,13 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
     only the simple ratio. (Hard problems withheld also raise y: a hider can show up in B as well as in A.)
     """
     key = "street_id" if level == "street" else "community_id"
-    c = categories
+    c = categories.copy()
+    # ``grp``: patrol | hotline | public_other (older frames: patrol | public). The reference is the hotline alone
+    # when ``config.public_reference == "hotline"``: app reports are mostly simple (ads) and urban, so the simple
+    # share of *all* public reports varies from place to place for reasons that have nothing to do with patrol.
+    if config.public_reference == "hotline" and (c["grp"] == "hotline").any():
+        c = c[c["grp"] != "public_other"]
+    c["grp"] = np.where(c["grp"] == "patrol", "patrol", "public")
     tot = c.groupby(["category_id", "grp"])["n"].sum().unstack(fill_value=0)
     for g in ("patrol", "public"):
         if g not in tot:
@@ -327,8 +338,9 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
         y = np.log((o + 0.5) / (e + 0.5))
         se = np.sqrt(1 / (o + 0.5) + 1 / (pub + 0.5))
     if config.b2_hard_adjust and hard is not None:
-        h = hard.set_index("unit_id")[["patrol_h", "public_h"]].reindex(unit_ids).fillna(0)
-        oh, ph = h["patrol_h"].to_numpy(float), h["public_h"].to_numpy(float)
+        ref = "hot_h" if config.public_reference == "hotline" and "hot_h" in hard else "public_h"
+        h = hard.set_index("unit_id")[["patrol_h", ref]].reindex(unit_ids).fillna(0)
+        oh, ph = h["patrol_h"].to_numpy(float), h[ref].to_numpy(float)
         rh = oh.sum() / ph.sum() if ph.sum() > 0 else np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
             hard_ratio = (oh + 0.5) / (ph * rh + 0.5)
@@ -356,6 +368,7 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
     if unit_ids is not None:
         t = t[t["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
     u, w, o1 = t["unit_id"].to_numpy(), config.winsor, config.one_sided
+    ref = "hot" if config.public_reference == "hotline" else "public"     # A2's reference channel
     ph, ps = t["pub_n_h"].to_numpy(float), t["pub_n_s"].to_numpy(float)
     enough_a = (ph >= config.min_public_hard) & (ps >= config.min_public_simple)
     rows = [
@@ -366,8 +379,9 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
                              high_is_suspicious=False, winsor=w, one_sided=o1),
         proportion_indicator(level, u, "A", "A1F", t["pub_first_h"], ph, ph >= config.min_public_hard,
                              high_is_suspicious=False, winsor=w, one_sided=o1),
-        or_indicator(level, u, "A", "A2", t["patrol_h"], t["patrol_s"], t["public_h"], t["public_s"],
-                     (t["public_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0), w, o1),
+        or_indicator(level, u, "A", "A2", t["patrol_h"], t["patrol_s"], t[f"{ref}_h"], t[f"{ref}_s"],
+                     (t[f"{ref}_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0),
+                     w, o1),
         _a3_change(counts, level, u, config.a3_splits, config.min_public_hard, w, o1),
         proportion_indicator(level, u, "A", "A4", t["patrol_h"], t["patrol_h"] + t["patrol_s"],
                              (t["patrol_h"] + t["patrol_s"]).to_numpy() >= config.min_patrol,

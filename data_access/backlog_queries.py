@@ -12,8 +12,9 @@ from sqlalchemy import Engine, case, func, select
 
 from data_access.case_filter import CaseFilter
 from data_access.engine import fetch_frame
-from data_access.queries import _counted, backlog_then_by, day_of, effective_deadline, is_open, is_parked
+from data_access.queries import _counted, backlog_then_by, effective_deadline, is_open, is_parked
 from data_access.schema import Case, CaseEvent, Category, Community, Department, Grid, Street, Workday
+from data_access.sql_functions import day_of
 
 UNIT_COLUMNS = {"street": "street_id", "community": "community_id", "grid": "grid_id"}
 AGE_BUCKETS = ("age_0_1", "age_1_3", "age_3_7", "age_over_7")   # working days since reported

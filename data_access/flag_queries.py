@@ -158,10 +158,11 @@ def channel_difficulty_counts(engine: Engine, start: datetime, end: datetime, *,
 def category_counts(engine: Engine, start: datetime, end: datetime, difficulty: str = "simple") -> pd.DataFrame:
     """Reports in [start, end) of ``difficulty`` categories per community × category × channel group.
 
-    Columns: ``street_id``, ``community_id``, ``category_id``, ``grp`` (patrol | public), ``n``. Feeds B2 (patrol
-    volume vs what the public channels predict, category by category).
+    Columns: ``street_id``, ``community_id``, ``category_id``, ``grp`` (patrol | hotline | public_other: app and
+    video), ``n``. Feeds B2 (patrol volume vs what the public channels predict, category by category).
     """
-    grp = case((Case.channel == "patrol", literal("patrol")), else_=literal("public")).label("grp")
+    grp = case((Case.channel == "patrol", literal("patrol")), (Case.channel == "hotline", literal("hotline")),
+               else_=literal("public_other")).label("grp")
     stmt = (select(Case.street_id, Case.community_id, Case.category_id, grp, func.count().label("n"))
             .join(Category, Category.id == Case.category_id)
             .where(Case.reported_at >= start, Case.reported_at < end, _real(), Category.difficulty == difficulty,

@@ -11,49 +11,16 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal_column, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import Date, Integer
+from sqlalchemy.sql.expression import ColumnElement
 
 from data_access.domain import OPEN_STATUSES, PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
 from data_access.schema import (Case, Category, Community, DatasetInfo, Department, Grid, Street,
                                 Workday)
+from data_access.sql_functions import day_of
 
 
-# --- dialect helpers ----------------------------------------------------------------------------------------------
-class day_of(FunctionElement):
-    """Calendar day of a timestamp, comparable with ``workdays.day`` on both dialects."""
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(day_of, "sqlite")
-def _day_of_sqlite(element, compiler, **kw):
-    return "date(%s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(day_of)
-def _day_of_default(element, compiler, **kw):
-    return "CAST(%s AS DATE)" % compiler.process(element.clauses, **kw)
-
-
-class hour_of(FunctionElement):
-    """Hour of day (0–23) of a timestamp."""
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(hour_of, "sqlite")
-def _hour_of_sqlite(element, compiler, **kw):
-    return "CAST(strftime('%%H', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(hour_of)
-def _hour_of_default(element, compiler, **kw):
-    return "CAST(EXTRACT(HOUR FROM %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
+# --- predicates ----------------------------------------------------------------------------------------------------
 def is_open() -> ColumnElement[bool]:
     """The open-case predicate with literal values, matching the partial indexes' predicate (a bound-parameter
     IN list would not let SQLite prove the index applies)."""

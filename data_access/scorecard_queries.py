@@ -22,9 +22,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import Integer
+from sqlalchemy.sql.expression import ColumnElement
 
 from analytics import fairness, indicators
 from data_access import settings
@@ -35,6 +33,7 @@ from data_access.queries import departments as department_reference
 from data_access.queries import effective_deadline, is_open
 from data_access.queries import streets as street_reference
 from data_access.schema import Case, CaseEvent
+from data_access.sql_functions import int_floor
 
 # Citizen channels (市民诉求): the base of 监督举报率 and of the hotline 响应率/解决率.
 CITIZEN_CHANNELS = ("hotline", "app")
@@ -43,23 +42,6 @@ _NOT_DISPOSAL = ("cancelled", "self_handled")
 # Histogram of disposal time: 1 working hour wide below this many hours, one working day (8 h) wide above.
 HOURS_FINE_LIMIT = 40
 HOURS_COARSE_WIDTH = 8
-
-
-# --- dialect helper -------------------------------------------------------------------------------------------------
-class floor_int(FunctionElement):
-    """floor(x) as an integer for x ≥ 0 (SQLite's CAST truncates toward zero; PostgreSQL's CAST rounds)."""
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(floor_int, "sqlite")
-def _floor_int_sqlite(element, compiler, **kw):
-    return "CAST(%s AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(floor_int)
-def _floor_int_default(element, compiler, **kw):
-    return "CAST(FLOOR(%s) AS INTEGER)" % compiler.process(element.clauses, **kw)
 
 
 # --- building blocks ------------------------------------------------------------------------------------------------
@@ -169,8 +151,8 @@ def disposal_hours_histogram(engine: Engine, start: datetime, end: datetime, by:
     start, working hours), ``width`` and ``n``. Bins are 1 h wide below ``HOURS_FINE_LIMIT`` h and 8 h (one working
     day) wide above, so the result has at most a few hundred rows per unit whatever the volume."""
     hours = Case.disposal_work_hours
-    coarse = HOURS_FINE_LIMIT + floor_int((hours - HOURS_FINE_LIMIT) / HOURS_COARSE_WIDTH) * HOURS_COARSE_WIDTH
-    lo = case((hours < HOURS_FINE_LIMIT, floor_int(hours)), else_=coarse)
+    coarse = HOURS_FINE_LIMIT + int_floor((hours - HOURS_FINE_LIMIT) / HOURS_COARSE_WIDTH) * HOURS_COARSE_WIDTH
+    lo = case((hours < HOURS_FINE_LIMIT, int_floor(hours)), else_=coarse)
     stmt = select(getattr(Case, by).label(by), lo.label("lo"), func.count().label("n")) \
         .where(_disposed_filter(start, end), hours.is_not(None), hours >= 0) \
         .group_by(getattr(Case, by), lo)

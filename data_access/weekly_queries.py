@@ -21,15 +21,13 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal_column, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Integer
 
 from data_access.domain import CLOSED_STATUSES
 from data_access.engine import fetch_frame
-from data_access.queries import _counted, day_of, effective_deadline, hour_of, is_open, satisfaction_counts
+from data_access.queries import _counted, effective_deadline, is_open, satisfaction_counts
 from data_access.schema import Case, CaseEvent, Category, Department, Grid
 from data_access.scorecard_queries import disposed_counts, overdue_counts
+from data_access.sql_functions import day_of, hour_of, weekday_of
 
 # Metres per degree of latitude; a degree of longitude is this × cos(latitude).
 M_PER_DEG_LAT = 111_320.0
@@ -37,24 +35,6 @@ DEFAULT_REPEAT_DAYS = 14
 DEFAULT_RADIUS_M = 50.0
 HEADLINE_KEYS = ("new", "closed", "overdue", "ontime_rate", "satisfaction_rate", "escalated")
 RATE_KEYS = ("ontime_rate", "satisfaction_rate")
-
-
-# --- dialect helper ---------------------------------------------------------------------------------------------------
-class weekday_of(FunctionElement):
-    """Day of the week of a timestamp, 0 = Monday … 6 = Sunday, on both dialects."""
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(weekday_of, "sqlite")
-def _weekday_of_sqlite(element, compiler, **kw):
-    # strftime('%w') is 0 = Sunday; shift so Monday is 0.
-    return "((CAST(strftime('%%w', %s) AS INTEGER) + 6) %% 7)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(weekday_of)
-def _weekday_of_default(element, compiler, **kw):
-    return "(CAST(EXTRACT(ISODOW FROM %s) AS INTEGER) - 1)" % compiler.process(element.clauses, **kw)
 
 
 # --- weeks ------------------------------------------------------------------------------------------------------------

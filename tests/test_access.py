@@ -29,16 +29,6 @@ def _clear():
     live.clear_last_good()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def page_catalogs_stay_here():
-    """Each AppTest run of a page registers that page's Catalog in ui.i18n.CATALOGS; keep them out of later tests
-    (tests/test_i18n.py checks the catalogs of ui/ modules)."""
-    from ui import i18n
-    before = dict(i18n._REGISTRY)
-    yield
-    i18n._REGISTRY.clear()
-    i18n._REGISTRY.update(before)
-
 @pytest.fixture
 def world(tmp_path, monkeypatch):
     """2 streets, 3 departments; cases in both streets for departments 1 and 2 (ids in the returned dict)."""

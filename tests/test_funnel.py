@@ -80,3 +80,20 @@ def test_limits_widen_with_tau2():
     lo0, hi0 = funnel.limits(0.5, [0.1], 0.0)
     lo1, hi1 = funnel.limits(0.5, [0.1], 0.04)
     assert lo1[0] < lo0[0] < 0.5 < hi0[0] < hi1[0]
+
+
+def test_innocent_side_tau2_ignores_a_third_of_units_gaming():
+    """A third of the units pushed far to the suspicious (low) side inflate a two-sided winsorised τ²; estimated
+    from the innocent side of the median only, τ² stays near the honest value."""
+    rng = np.random.default_rng(41)
+    n_honest, n_game = 24, 12
+    se = np.full(n_honest + n_game, 0.05)
+    y = np.concatenate([0.5 + rng.normal(0, 0.1, n_honest), 0.5 - 0.4 + rng.normal(0, 0.1, n_game)])
+    y = y + rng.normal(0, 0.05, y.size)
+    two_sided = funnel.overdispersion_tau2(y, se, 0.5, winsor=0.25)
+    one_sided = funnel.overdispersion_tau2(y, se, 0.5, winsor=0.25, innocent_side=1)
+    assert one_sided < two_sided
+    assert one_sided == pytest.approx(0.1 ** 2, rel=0.8)
+    # Fewer than 3 units on the innocent side: falls back to the winsorised estimate.
+    assert funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25, innocent_side=1) == \
+        funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25)

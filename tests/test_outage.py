@@ -156,16 +156,6 @@ def assert_outage_then_recovery(at: AppTest, break_db, restore_db) -> None:
     assert open_backlog(at) == "2"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def page_catalogs_stay_here():
-    """Each AppTest run of a page registers that page's Catalog in ui.i18n.CATALOGS; keep them out of later tests
-    (tests/test_i18n.py checks the catalogs of ui/ modules)."""
-    from ui import i18n
-    before = dict(i18n._REGISTRY)
-    yield
-    i18n._REGISTRY.clear()
-    i18n._REGISTRY.update(before)
-
 @pytest.fixture(autouse=True)
 def clean_caches():
     _clear_all()

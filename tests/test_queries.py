@@ -80,36 +80,30 @@ def _captured_sql(engine, fn):
     return seen
 
 
-def test_open_backlog_uses_the_partial_index(world, reader, dialect):
-    statement, params = _captured_sql(reader, lambda: queries.open_backlog_by_grid(reader, NOW))[0]
+def _plan(reader, dialect, statement, params) -> str:
+    """The query plan as text (PostgreSQL with sequential scans discouraged: the test tables are tiny)."""
     with reader.connect() as conn:
         if dialect == "sqlite":
-            plan = " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
-        else:
-            conn.execute(text("SET enable_seqscan = off"))
-            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+            return " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+        conn.execute(text("SET enable_seqscan = off"))
+        return " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+
+
+def test_open_backlog_uses_the_partial_index(world, reader, dialect):
+    statement, params = _captured_sql(reader, lambda: queries.open_backlog_by_grid(reader, NOW))[0]
+    plan = _plan(reader, dialect, statement, params)
     assert "ix_cases_open" in plan, plan
 
 
 def test_window_query_uses_the_time_index(world, reader, dialect):
     statement, params = _captured_sql(
         reader, lambda: queries.count_reported(reader, NOW - timedelta(days=1), NOW))[0]
-    with reader.connect() as conn:
-        if dialect == "sqlite":
-            plan = " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
-        else:
-            conn.execute(text("SET enable_seqscan = off"))
-            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+    plan = _plan(reader, dialect, statement, params)
     assert "ix_cases_reported_at" in plan, plan
 
 
 def test_parked_count_uses_its_partial_index(world, reader, dialect):
     statements = _captured_sql(reader, lambda: queries.backlog_totals(reader, NOW))
     statement, params = next(s for s in statements if "parked" in s[0])
-    with reader.connect() as conn:
-        if dialect == "sqlite":
-            plan = " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
-        else:
-            conn.execute(text("SET enable_seqscan = off"))
-            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+    plan = _plan(reader, dialect, statement, params)
     assert "ix_cases_parked" in plan, plan
