@@ -184,7 +184,8 @@ def matched_reports(engine: Engine, start: datetime, end: datetime, *,
 
     ``side = 'public'``: public reports (hotline/app/video) in [start, end); ``n_matched`` = a patrol report of the
     same grid and category, within ``match_metres`` and within [t − match_before, t + match_after] exists (or it is
-    marked a duplicate of a patrol case); ``n_other_first`` = such a patrol report exists at or before t (patrol found it first).
+    marked a duplicate of a patrol case); ``n_other_first`` = such a patrol report exists at or before t (patrol
+    found it first).
     ``side = 'patrol'``: patrol reports in [start, end); ``n_matched`` = a public report of the same grid and
     category within the same window exists (corroborated); ``n_other_first`` = the public report came first.
 
@@ -460,7 +461,8 @@ def flag_cases(engine: Engine, unit_type: str, unit_id, family: str, start: date
     """The cases behind one flag, for the evidence card (at most ``limit`` rows, all inside [start, end)).
 
     - A (street/community): public-reported hard problems that **no** patrol report matched (same grid and category
-      within ``DEFAULT_MATCH_METRES`` and ``DEFAULT_MATCH_BEFORE``/``AFTER``, or merged into a patrol case) — what patrol did not log.
+      within ``DEFAULT_MATCH_METRES`` and ``DEFAULT_MATCH_BEFORE``/``AFTER``, or merged into a patrol case) — what
+      patrol did not log.
     - B: B3 closures in the last 10 % of the time limit; otherwise patrol reports of simple problems in the last
       ``period_end_days`` days of a month (B1) or, for B2, the latest simple patrol reports.
     - C (verifier): the verifier's checks, the fastest after the disposal report first (``lag_min``).

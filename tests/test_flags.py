@@ -183,7 +183,7 @@ def test_a3_detects_a_mid_window_change():
     assert (a3.drop(index=4) < -3).sum() == 0
 
 
-# --- robustness fixes (G7 regression, evaluation round 2) --------------------------------------------------------------
+# --- robustness fixes (G7 regression, evaluation round 2) ----------------------------------------------------
 def test_extreme_units_cannot_become_the_typical_value():
     """An inverse-variance weight n/(p(1-p)) explodes as p -> 0: two units that almost never log a hard problem
     first (G5-like) must not drag the target down to themselves and hide."""
@@ -298,3 +298,24 @@ def test_matching_needs_the_same_place(writer, reader):
     assert grid_only.loc[grid_only["difficulty"] == "complex", "n_matched"].sum() == 2
     unmatched = fq.flag_cases(reader, "community", 1, "A", start, end)
     assert unmatched["category"].nunique() == 1 and len(unmatched) == 1
+
+
+def test_a2_reference_is_the_hotline_not_app_adoption():
+    """App reports are mostly simple (small ads) and urban. A street where nobody uses the app has a harder public
+    mix than the others, which a reference of *all* public channels reads as patrol missing hard problems (A2). The
+    12345 hotline's simple/hard mix does not depend on app adoption."""
+    inputs = make_inputs(seed=24)
+    c = inputs["counts"]
+    rng = np.random.default_rng(24)
+    app = c[(c["channel"] == "hotline") & (c["difficulty"] == "simple") & (c["street_id"] != 5)].copy()
+    app["channel"] = "app"
+    app["n"] = rng.poisson(app["n"] * 1.5)
+    inputs["counts"] = pd.concat([c, app], ignore_index=True)
+    z = {}
+    for ref in ("public", "hotline"):
+        ind = fl.family_ab_indicators(inputs["counts"], inputs["matched"], inputs["bunching"], "street",
+                                      fl.FlagConfig(public_reference=ref))
+        z[ref] = ind[ind["indicator"] == "A2"].set_index("unit_id")["z"]
+    assert z["public"][5] < -3                       # no app in street 5: looks like hiding
+    assert z["hotline"][5] > -2.5
+    assert (z["hotline"] < -3).sum() == 0

@@ -16,13 +16,17 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.flags import FlagConfig
 from analytics.funnel import overdispersion_tau2
 from ui.figures import DARK
 
 # Proportion indicators with a common typical value (expected = p0 for every unit) and their suspicious side.
 PROPORTION = {"A1": "low", "A1F": "low", "A4": "low", "B1": "high", "B3": "high", "C1": "high", "C2": "high",
               "C3": "low", "D1": "high", "D2": "high"}
-WINSOR = {"A": 0.10, "B": 0.10, "C": 0.5, "D": 0.5}          # as FlagConfig.winsor / winsor_people
+# The drawn limits use the analysis's own spread settings (one source: FlagConfig's defaults).
+_CONFIG = FlagConfig()
+WINSOR = {"A": _CONFIG.winsor, "B": _CONFIG.winsor, "C": _CONFIG.winsor_people, "D": _CONFIG.winsor_people}
+PEOPLE_FAMILIES = ("C", "D")      # per-person families: between-person spread floored like the analysis
 LEVEL_COLOURS = {"red": "#e5484d", "amber": "#f0b43c", "none": "#4aa3f0", "insufficient": "#8b96a5"}
 LIMIT_COLOURS = {"95": "rgba(221,230,240,0.45)", "998": "rgba(229,72,77,0.75)", "target": "rgba(221,230,240,0.8)"}
 Z95, Z998 = 1.959964, 3.090232
@@ -91,7 +95,9 @@ def make_funnel_figure(indicators: pd.DataFrame, family: str, *, indicator: str 
             p0 = float(np.nanmedian(ok["expected"].astype(float)))
             n_ok = ok["n"].to_numpy(float)
             tau2 = overdispersion_tau2(ok["observed"].to_numpy(float), np.sqrt(p0 * (1 - p0) / n_ok), p0,
-                                       WINSOR.get(family, 0.10)) if 0 < p0 < 1 else 0.0
+                                       WINSOR.get(family, _CONFIG.winsor)) if 0 < p0 < 1 else 0.0
+            if family in PEOPLE_FAMILIES:
+                tau2 = max(tau2, _CONFIG.min_icc_people * p0 * (1 - p0))
             grid = np.unique(np.geomspace(max(1.0, rows["n"].min()), max(rows["n"].max(), 2.0), 120))
             for key, z, dash in (("limit998", Z998, "solid"), ("limit95", Z95, "dot")):
                 lo, hi = funnel_limits(p0, tau2, grid, z)
