@@ -44,8 +44,8 @@ T = Catalog({
     "overdue": ("超期", "Overdue"), "category": ("类别", "Category"), "address": ("地址", "Address"),
     "open_in_backlog": ("在积案页查看", "Open in backlogs"),
     "payload": ("地图数据 {kb:,} KB", "Map data {kb:,} KB"),
-    "tooltip": ("<b>{name}</b><br/>{value_label}: {value}", "<b>{name}</b><br/>{value_label}: {value}"),
 })
+TOOLTIP = "<b>{name}</b><br/>{value_label}: {value}"      # deck.gl template; the label itself is translated
 MEASURES = ("m_overdue", "m_open", "m_new_per_1000", "m_ontime")
 POINT_WINDOWS = {"p_none": None, "p_1h": timedelta(hours=1), "p_24h": timedelta(hours=24), "p_7d": timedelta(days=7)}
 COLOUR_BY = {"c_status": "status", "c_channel": "channel", "c_major": "major_code"}
@@ -167,7 +167,7 @@ deck = make_district_deck(
     points=point_frame, colour_by=COLOUR_BY[colour_key],
     community_shapes=community_rings(filters.street_id) if "l_communities" in (shown or []) else None,
     show=tuple(name.removeprefix("l_") for name in (shown or [])), selected_grid=selected,
-    tooltip_html=T("tooltip"), height_px=MAP_HEIGHT)
+    tooltip_html=TOOLTIP, height_px=MAP_HEIGHT)
 st.pydeck_chart(deck, height=MAP_HEIGHT, on_select="rerun", selection_mode="single-object", key="case_map")
 st.caption(f"{T('click_hint')} · {T('payload', kb=deck_payload_bytes(deck) // 1024)}")
 
