@@ -23,14 +23,12 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Float, Integer
 
 from data_access.domain import PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
 from data_access.schema import Case, Category
+from data_access.sql_functions import epoch_seconds, int_floor, shifted
 
 DEFAULT_MATCH_BEFORE = timedelta(days=7)
 DEFAULT_MATCH_AFTER = timedelta(days=7)
@@ -50,61 +48,6 @@ def _near(o, c, metres: float | None):
     dlon = metres / (111_320.0 * math.cos(math.radians(_REF_LAT)))
     return or_(o.lat.is_(None), c.lat.is_(None), o.lon.is_(None), c.lon.is_(None),
                and_(o.lat >= c.lat - dlat, o.lat <= c.lat + dlat, o.lon >= c.lon - dlon, o.lon <= c.lon + dlon))
-
-
-# --- dialect helpers ----------------------------------------------------------------------------------------------
-class epoch_seconds(FunctionElement):
-    """Seconds since 1970-01-01 of a (naive) timestamp, as a float, on both dialects."""
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    return "((julianday(%s) - 2440587.5) * 86400.0)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(epoch_seconds)
-def _epoch_default(element, compiler, **kw):
-    return "CAST(EXTRACT(EPOCH FROM %s) AS DOUBLE PRECISION)" % compiler.process(element.clauses, **kw)
-
-
-class shifted(FunctionElement):
-    """``timestamp + seconds`` (seconds a literal integer), keeping the raw column comparable so indexes apply."""
-    inherit_cache = False
-
-    def __init__(self, expr, seconds: int):
-        self.seconds = int(seconds)
-        super().__init__(expr)
-        self.type = expr.type
-
-
-@compiles(shifted, "sqlite")
-def _shifted_sqlite(element, compiler, **kw):
-    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime keeps the same text format, so comparisons stay exact.
-    return "strftime('%%Y-%%m-%%d %%H:%%M:%%f000', %s, '%+d seconds')" % (
-        compiler.process(element.clauses, **kw), element.seconds)
-
-
-@compiles(shifted)
-def _shifted_default(element, compiler, **kw):
-    return "(%s + INTERVAL '%d seconds')" % (compiler.process(element.clauses, **kw), element.seconds)
-
-
-class int_floor(FunctionElement):
-    """Integer floor of a non-negative number (SQLite CAST truncates, PostgreSQL needs FLOOR)."""
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(int_floor, "sqlite")
-def _int_floor_sqlite(element, compiler, **kw):
-    return "CAST(%s AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(int_floor)
-def _int_floor_default(element, compiler, **kw):
-    return "CAST(FLOOR(%s) AS INTEGER)" % compiler.process(element.clauses, **kw)
 
 
 def _real(table=Case):
