@@ -111,15 +111,20 @@ def copy_world(source_url: str, target_dir) -> str:
     return f"sqlite:///{target}"
 
 
-@pytest.fixture
-def app_db(tiny_world_url, monkeypatch):
-    """Point the dashboard at the tiny world, with empty caches before and after (for AppTest page tests)."""
+def clear_app_caches() -> None:
+    """Empty every cache a page run fills (Streamlit's data and resource caches, the last-good store)."""
     import streamlit as st
 
     from ui import live
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    live.clear_last_good()
+
+
+@pytest.fixture
+def app_db(tiny_world_url, monkeypatch):
+    """Point the dashboard at the tiny world, with empty caches before and after (for AppTest page tests)."""
     monkeypatch.setenv("GRIDSCOPE_DB_URL", tiny_world_url)
-    for clear in (st.cache_data.clear, st.cache_resource.clear, live.clear_last_good):
-        clear()
+    clear_app_caches()
     yield tiny_world_url
-    for clear in (st.cache_data.clear, st.cache_resource.clear, live.clear_last_good):
-        clear()
+    clear_app_caches()

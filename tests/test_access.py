@@ -9,14 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import make_engine
 from data_access.migrate import upgrade
 from data_access.workcal import local_now
 from tests.builders import add_case, make_reference
-from ui import access, auth, live
+from ui import access, auth
+from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "13912345678"          # a reporter's phone number: personal data the wall must never show
@@ -24,9 +24,7 @@ ROLES = {"boss": "leader", "wang": "department_head:2", "li": "street_head:1", "
 
 
 def _clear():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ from data_access.engine import make_engine
 from data_access.migrate import upgrade
 from data_access.workcal import local_now
 from tests.builders import add_case, make_reference
-from tests.conftest import new_database
-from ui import live
+from tests.conftest import clear_app_caches, new_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STALE = "数据库暂时无法连接"
@@ -116,9 +115,7 @@ def _build(url: str) -> None:
 
 
 def _clear_all():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 def open_backlog(at: AppTest) -> str | None:

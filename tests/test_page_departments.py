@@ -4,11 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access.engine import make_engine
-from ui import live
+from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,13 +19,9 @@ def seeded_url(tiny_world_url):
 @pytest.fixture
 def page_db(seeded_url, monkeypatch):
     monkeypatch.setenv("GRIDSCOPE_DB_URL", seeded_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
     yield seeded_url
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 def _run(query: dict | None = None) -> AppTest:

@@ -2,7 +2,6 @@
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 

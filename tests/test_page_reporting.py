@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from data_access import reviews
 from data_access.engine import make_engine
 from data_access.schema import FlagReview
-from ui import flags_cache, live
+from ui import flags_cache
+from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/reporting.py"
@@ -31,13 +32,9 @@ def seeded_url(tmp_path_factory, tiny_world_url):
 @pytest.fixture
 def db(seeded_url, monkeypatch):
     monkeypatch.setenv("GRIDSCOPE_DB_URL", seeded_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
     yield seeded_url
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 def _page(query: dict | None = None) -> AppTest:

@@ -4,13 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import make_engine
 from data_access.workcal import local_now
 from tests.builders import add_case, make_reference
-from ui import live
+from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,13 +32,9 @@ def wall_db(tmp_path, monkeypatch):
                  satisfaction="satisfied" if closed else None)
     engine.dispose()
     monkeypatch.setenv("GRIDSCOPE_DB_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
     yield url
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 def kpis(at: AppTest) -> dict[str, str]:
@@ -83,9 +78,7 @@ def test_invalid_query_parameters_are_ignored_with_a_notice(wall_db):
 
 def test_wall_without_a_database_shows_a_message_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDSCOPE_DB_URL", f"sqlite:///{tmp_path / 'missing.db'}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
     at = _run()
     assert not at.exception
     assert any("数据库" in e.value or "database" in e.value.lower() for e in at.error)

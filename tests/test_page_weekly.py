@@ -6,11 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access.engine import make_engine
-from ui import live
+from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "weekly.py")
@@ -23,9 +21,7 @@ def seeded_url(tmp_path_factory, tiny_world_url):
 
 
 def _clear():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    live.clear_last_good()
+    clear_app_caches()
 
 
 @pytest.fixture

@@ -2,29 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import pandas as pd
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from data_access.engine import make_engine
 
 def fresh_url(dialect: str, request, tmp_path_factory) -> str:
     """An empty database of ``dialect`` that lives as long as the requesting fixture."""
-    if dialect == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('seed') / f'seed-{uuid.uuid4().hex[:6]}.db'}"
-    from tests.conftest import PG_ADMIN_URL
-    admin = request.getfixturevalue("pg_admin")
-    name = f"gridscope_seed_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    request.addfinalizer(drop)
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    from tests.conftest import new_database
+    return new_database(dialect, request, tmp_path_factory.mktemp("seed"))
 
 
 def frame(engine, sql: str) -> pd.DataFrame:
