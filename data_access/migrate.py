@@ -7,6 +7,7 @@ Safe to run on every start: an up-to-date database is left as it is.
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 
 from alembic import command
@@ -36,14 +37,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ensure_calendar(engine)
 
 
-def ensure_calendar(engine: Engine) -> int:
-    """(Re)fill the ``workdays`` table when it does not span the configured years. Returns rows written."""
-    first, last = settings.get("calendar_first_year"), settings.get("calendar_last_year")
+def ensure_calendar(engine: Engine, first_year: int | None = None) -> int:
+    """(Re)fill the ``workdays`` table when it does not cover the configured years (or from ``first_year``, which a
+    seed with a long history asks for). A table already covering them is kept, so a wider calendar made for old
+    data survives later migrations. Returns rows written."""
+    first = min(settings.get("calendar_first_year"), first_year or 9999)
+    last = settings.get("calendar_last_year")
     with engine.begin() as conn:
         lo, hi, n = conn.execute(select(func.min(Workday.day), func.max(Workday.day), func.count())).one()
-        want = calendar_rows(first, last)
-        if n == len(want) and str(lo) == str(want[0]["day"]) and str(hi) == str(want[-1]["day"]):
+        if n and str(lo) <= f"{first}-01-01" and str(hi) >= f"{last}-12-31" \
+                and n == (date.fromisoformat(str(hi)[:10]) - date.fromisoformat(str(lo)[:10])).days + 1:
             return 0
+        want = calendar_rows(first, last)
         conn.execute(Workday.__table__.delete())
         conn.execute(insert(Workday), want)
         return len(want)

@@ -12,11 +12,11 @@ from data_access import queries, scorecard_queries, settings
 from data_access.workcal import local_now
 from ui.access import require_page
 from ui.db import get_engine
-from ui.deck import make_district_deck
+from ui.deck import SerializedDeck, make_district_deck
 from ui.flags_cache import active_flags_summary, flags_wall_panel
 from ui.figures import make_share_bar_figure, make_trend_figure
-from ui.i18n import COMMON, Catalog, label, name_column
-from ui.live import Loaded, live_cache, panel, resilient, show_freshness
+from ui.i18n import COMMON, Catalog, current_language, label, name_column
+from ui.live import Loaded, derived, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, is_kiosk, refresh_seconds
 from ui.scorecard_figures import make_oe_ranking_figure
@@ -47,9 +47,9 @@ T = Catalog({
     "new": ("新增", "New"), "closed": ("结案", "Closed"),
     "flags_pending": ("计算中", "computing"),
     "flags_split": ("疑似 {red} · 建议核查 {amber}", "suspected {red} · worth a look {amber}"),
-    "map_legend": ("网格颜色：超期案件数（深蓝为无，越红越多）· 圆点：近24小时案件，按状态着色，白色为本次刷新后新增",
+    "map_legend": ("网格颜色：超期案件数（深蓝为无，越红越多）· 圆点：近24小时案件，按状态着色，白色为最近一个刷新周期内新增",
                    "Grid colour: overdue cases (dark blue none, red most) · dots: cases of the last 24 h by status, "
-                   "white = new since the last refresh"),
+                   "white = new in the last refresh interval"),
     "map_tooltip": ("<b>{name}</b><br/>超期案件: {value}", "<b>{name}</b><br/>Overdue cases: {value}"),
 })
 
@@ -186,39 +186,63 @@ def kpi_strip(street_id, scale):
     return loaded
 
 
+class _Missing(Exception):
+    """Reference data (grid or street outlines) could not be loaded for a derived panel."""
+
+    def __init__(self, loaded: Loaded):
+        super().__init__(loaded.error)
+        self.loaded = loaded
+
+
+def _reference(street_id):
+    shapes, streets = resilient(grid_shapes, street_id), resilient(street_table)
+    for loaded in (shapes, streets):
+        if not loaded.ok:
+            raise _Missing(loaded)
+    rows = streets.value if street_id is None else streets.value[streets.value["id"] == street_id]
+    return shapes.value, streets.value, rows
+
+
+def _view_key(name: str, street_id, loaded: Loaded, scale: float) -> tuple:
+    """What a derived panel depends on: its data's fetch time and how this screen shows it."""
+    return (name, street_id, loaded.fetched_at, round(scale, 2), current_language(), is_kiosk(), refresh_seconds())
+
+
+def build_map(street_id, data: dict, fetched_at, scale: float) -> SerializedDeck:
+    shapes, _, street_rows = _reference(street_id)
+    values = data["backlog"].rename(columns={"overdue": "value"})[["grid_id", "value"]]
+    # white = reported within the last refresh interval before this data was fetched (the same for every screen)
+    new_since = fetched_at - timedelta(seconds=refresh_seconds())
+    return SerializedDeck(make_district_deck(
+        shapes, values, street_rows, value_label=T("overdue_cases"), points=data["points"], new_since=new_since,
+        height_px=int(MAP_HEIGHT * scale), width_px=int((850 if is_kiosk() else 680) * scale),
+        street_label_size=16,   # the label image grows with the map's zoom
+        tooltip_html=T("map_tooltip")))
+
+
 def district_map(street_id, scale):
     loaded = resilient(wall_map_data, street_id)
-    shapes, streets = resilient(grid_shapes, street_id), resilient(street_table)
     panel_title(T("map_title"), scale)
-    if not (loaded.ok and shapes.ok and streets.ok):
-        show_freshness(loaded if not loaded.ok else (shapes if not shapes.ok else streets))
+    if not loaded.ok:
+        show_freshness(loaded)
         return loaded
-    street_rows = streets.value if street_id is None else streets.value[streets.value["id"] == street_id]
-    values = loaded.value["backlog"].rename(columns={"overdue": "value"})[["grid_id", "value"]]
-    previous = st.session_state.get("wall_previous_fetch")
-    if previous is None or previous > loaded.fetched_at:
-        previous = loaded.fetched_at
-    deck = make_district_deck(shapes.value, values, street_rows, value_label=T("overdue_cases"),
-                              points=loaded.value["points"], new_since=previous, height_px=int(MAP_HEIGHT * scale),
-                              width_px=int((850 if is_kiosk() else 680) * scale),
-                              street_label_size=16,   # the label image grows with the map's zoom
-                              tooltip_html=T("map_tooltip"))
-    st.session_state["wall_previous_fetch"] = loaded.fetched_at
+    try:
+        deck = derived(_view_key("wall-map", street_id, loaded, scale),
+                       lambda: build_map(street_id, loaded.value, loaded.fetched_at, scale))
+    except _Missing as missing:
+        show_freshness(missing.loaded)
+        return loaded
     st.pydeck_chart(deck, height=int(MAP_HEIGHT * scale), key="wall_map")
     st.markdown(f"<div style='font-size:{0.85 * scale:.2f}rem;color:#9aa7b4'>{escape(T('map_legend'))}</div>",
                 unsafe_allow_html=True)
     return loaded
 
 
-def worst_grids(street_id, scale):
-    loaded, shapes, streets = resilient(wall_map_data, street_id), resilient(grid_shapes, street_id), \
-        resilient(street_table)
-    panel_title(T("worst_grids"), scale)
-    if not (loaded.ok and shapes.ok and streets.ok):
-        return
-    top = loaded.value["backlog"].sort_values(["overdue", "open"], ascending=False).head(10)
-    top = top.merge(shapes.value[["id", "name", "street_id"]], left_on="grid_id", right_on="id") \
-        .merge(streets.value[["id", "name"]].rename(columns={"id": "street_id", "name": "street"}), on="street_id")
+def worst_grids_html(street_id, backlog: pd.DataFrame, scale: float) -> str:
+    shapes, streets, _ = _reference(street_id)
+    top = backlog.sort_values(["overdue", "open"], ascending=False).head(10)
+    top = top.merge(shapes[["id", "name", "street_id"]], left_on="grid_id", right_on="id") \
+        .merge(streets[["id", "name"]].rename(columns={"id": "street_id", "name": "street"}), on="street_id")
     th = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden"
     head = "".join(f"<th style='text-align:{a};{th}'>{escape(T(k))}</th>"
                    for k, a in (("grid", "left"), ("street", "left"), ("overdue", "right"), ("open", "right")))
@@ -228,9 +252,30 @@ def worst_grids(street_id, scale):
         f"<td style='{cell};width:24%;color:#aab6c2'>{escape(str(r['street']))}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem;color:#e5484d'>{int(r['overdue'])}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem'>{int(r['open'])}</td></tr>" for _, r in top.iterrows())
-    st.markdown(f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
-                f"<thead><tr style='color:#9aa7b4'>{head}</tr></thead><tbody>{rows}</tbody></table>",
-                unsafe_allow_html=True)
+    return (f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
+            f"<thead><tr style='color:#9aa7b4'>{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def worst_grids(street_id, scale):
+    loaded = resilient(wall_map_data, street_id)
+    panel_title(T("worst_grids"), scale)
+    if not loaded.ok:
+        return
+    try:
+        html = derived(_view_key("wall-worst", street_id, loaded, scale),
+                       lambda: worst_grids_html(street_id, loaded.value["backlog"], scale))
+    except _Missing:
+        return      # the map panel beside it shows the notice
+    st.markdown(html, unsafe_allow_html=True)
+
+
+def ranking_figure(ranked: pd.DataFrame, scale: float):
+    shown = pd.concat([ranked.head(5), ranked.tail(5)]).drop_duplicates("department_id")
+    shown = shown.assign(label=shown[name_column("name")].fillna(shown["name"]))
+    fig = make_oe_ranking_figure(shown, "label", height=int(330 * scale), title=T("dept_rank"))
+    fig.update_layout(font=dict(size=14 * scale), title_font=dict(size=16 * scale))
+    fig.update_yaxes(tickfont=dict(size=12.5 * scale), automargin=True)
+    return fig
 
 
 def department_ranking(street_id, scale: float):
@@ -238,27 +283,25 @@ def department_ranking(street_id, scale: float):
     if not loaded.ok:
         show_freshness(loaded)
         return
-    ranked = loaded.value
-    shown = pd.concat([ranked.head(5), ranked.tail(5)]).drop_duplicates("department_id")
-    shown = shown.assign(label=shown[name_column("name")].fillna(shown["name"]))
-    fig = make_oe_ranking_figure(shown, "label", height=int(330 * scale), title=T("dept_rank"))
-    fig.update_layout(font=dict(size=14 * scale), title_font=dict(size=16 * scale))
-    fig.update_yaxes(tickfont=dict(size=12.5 * scale), automargin=True)
+    fig = derived(_view_key("wall-depts", street_id, loaded, scale), lambda: ranking_figure(loaded.value, scale))
     st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key="wall_depts")
 
 
-def channel_panel(loaded: Loaded, scale: float):
-    mix = loaded.value["channels"].assign(label=lambda f: f["channel"].map(lambda c: label("channels", c)))
-    st.plotly_chart(make_share_bar_figure(mix, "label", "share", height=int(270 * scale), title=T("channels"),
-                                          font_size=14 * scale),
+def channel_panel(street_id, loaded: Loaded, scale: float):
+    def build():
+        mix = loaded.value["channels"].assign(label=lambda f: f["channel"].map(lambda c: label("channels", c)))
+        return make_share_bar_figure(mix, "label", "share", height=int(270 * scale), title=T("channels"),
+                                     font_size=14 * scale)
+    st.plotly_chart(derived(_view_key("wall-channels", street_id, loaded, scale), build),
                     width="stretch", config={"displayModeBar": False}, key="wall_channels")
 
 
-def trend_panel(loaded: Loaded, scale: float):
-    st.plotly_chart(make_trend_figure(loaded.value["trend"], {"new": T("new"), "closed": T("closed")},
-                                      height=int(250 * scale), title=T("trend"), font_size=14 * scale),
-                    width="stretch", config={"displayModeBar": False},
-                    key="wall_trend")
+def trend_panel(street_id, loaded: Loaded, scale: float):
+    def build():
+        return make_trend_figure(loaded.value["trend"], {"new": T("new"), "closed": T("closed")},
+                                 height=int(250 * scale), title=T("trend"), font_size=14 * scale)
+    st.plotly_chart(derived(_view_key("wall-trend", street_id, loaded, scale), build),
+                    width="stretch", config={"displayModeBar": False}, key="wall_trend")
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
@@ -284,7 +327,7 @@ def live_wall():
         side = resilient(wall_side_panels, street_id)
         with panel():
             if side.ok:
-                channel_panel(side, scale)
+                channel_panel(street_id, side, scale)
     with centre:
         with panel():
             map_loaded = district_map(street_id, scale)
@@ -293,7 +336,7 @@ def live_wall():
             department_ranking(street_id, scale)
         with panel():
             if side.ok:
-                trend_panel(side, scale)
+                trend_panel(street_id, side, scale)
         with panel():
             flags_wall_panel()
     loads = [x for x in (kpis, map_loaded, side) if isinstance(x, Loaded)]

@@ -1,6 +1,6 @@
 """Gridscope's synthetic demo district and case world with planted ground truth (issue 3).
 
-    python -m seed --db URL --preset demo|district|city|tiny [--seed N] [--replace]
+    python -m seed --db URL --preset demo|district|city|metro|tiny [--seed N] [--replace]
     python -m seed.live --db URL [--speed 60]
 
 Python API: ``build_world(engine, preset="demo", seed=1, end=None, replace=False, progress=False, **overrides)``

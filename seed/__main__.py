@@ -1,4 +1,4 @@
-"""python -m seed --db URL --preset demo|district|city|tiny [--seed N] [--replace] [--end 'YYYY-MM-DD HH:MM']"""
+"""python -m seed --db URL --preset demo|district|city|metro|tiny [--seed N] [--replace] [--end 'YYYY-MM-DD HH:MM']"""
 from __future__ import annotations
 
 import argparse

@@ -15,13 +15,13 @@ import numpy as np
 from sqlalchemy import Engine, insert, select
 
 from data_access import settings
-from data_access.migrate import upgrade
+from data_access.migrate import ensure_calendar, upgrade
 from data_access.schema import (Category, Community, DatasetInfo, Department, Grid, SeedTruth, Street, Workday)
 from data_access.workcal import WorkCalendar, local_now
 from seed import lifecycle
 from seed.config import resolve
 from seed.geography import build_geography
-from seed.load import NEVER, BulkWriter, guard_and_clear, ts_strings
+from seed.load import NEVER, BulkWriter, guard_and_clear, optional, ts_array
 from seed.world import APP, CHANNEL_KEYS, HOTLINE, MEDIA, PATROL, SENSOR, SUPERIOR, VIDEO, World
 
 CASE_COLUMNS = ["id", "case_no", "channel", "category_id", "grid_id", "community_id", "street_id", "lat", "lon",
@@ -87,6 +87,7 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
     end = (end or default_end()).replace(microsecond=0)
     start = datetime.combine((end - timedelta(days=cfg.days)).date(), datetime.min.time())
     upgrade(engine)
+    ensure_calendar(engine, first_year=start.year)     # a long history (the city preset) predates the default years
     guard_and_clear(engine, replace)
     cal = load_calendar(engine)
 
@@ -124,12 +125,11 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
             step = cfg.chunk_rows
             for i in range(0, len(ids), step):
                 part = slice(i, i + step)
-                writer.write("cases", CASE_COLUMNS, _case_rows(world, _cut(cases, part), _cut(cols, part),
-                                                               status[part], updated[part], writer.dialect))
+                writer.write("cases", _case_columns(world, _cut(cases, part), _cut(cols, part), status[part],
+                                                    updated[part]))
             for i in range(0, len(event_ids), step):
                 part = slice(i, i + step)
-                writer.write("case_events", EVENT_COLUMNS, _event_rows(_cut(events, part), event_ids[part],
-                                                                       writer.dialect))
+                writer.write("case_events", _event_columns(_cut(events, part), event_ids[part]))
             next_case += len(ids)
             next_event += len(event_ids)
             n_cases += len(ids)
@@ -149,12 +149,7 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
         writer.finish()
         _ensure_model_indexes(engine)
     except BaseException:
-        try:
-            writer.raw.rollback()
-            writer.restore_secondary()     # leave the schema whole even when seeding fails
-            writer.raw.close()
-        except Exception:  # noqa: BLE001
-            pass
+        writer.abort()     # leave the schema whole even when seeding fails
         raise
     finally:
         bar.close()
@@ -297,59 +292,49 @@ def _final_state(events, n) -> tuple[np.ndarray, np.ndarray]:
     return status, updated
 
 
-def _case_rows(world: World, cases, cols, status, updated, dialect) -> list[tuple]:
+def _case_columns(world: World, cases, cols, status, updated) -> dict[str, np.ndarray]:
+    """One batch of cases as columns (``CASE_COLUMNS`` order); missing values are None / NaN / NaT."""
     n = len(cols["id"])
     status_keys = np.array(lifecycle.STATUS_KEYS, dtype=object)
     grid, point, cat = cols["grid"], cols["point"], cols["cat"]
     jitter = np.where(cases["farmer"] >= 0, 0.0, 1.0)   # farmers report the very same spot
-    # a few metres of jitter, drawn from the case id so the result does not depend on batch boundaries
+    # a few metres of jitter, drawn from the batch's first case id: the same rows on every dialect
     wobble = np.random.default_rng(int(cols["id"][0])).random((2, n)) - 0.5 if n else np.zeros((2, 0))
     lat = world.geo.point_lat[grid, point] + jitter * wobble[0] * 1e-4
     lon = world.geo.point_lon[grid, point] + jitter * wobble[1] * 1e-4
     address = [world.geo.point_address[g][p] for g, p in zip(grid.tolist(), point.tolist())]
     minor = [world.categories[c]["minor_name"] for c in cat.tolist()]
     description = [DESCRIPTION[c].format(m=m, a=a) for c, m, a in zip(cols["channel"].tolist(), minor, address)]
-    reported = ts_strings(cols["t0"], dialect)
-    day = [r[:10].replace("-", "") for r in reported]
-    ids = cols["id"].tolist()
+    reported = ts_array(cols["t0"])
+    day = np.char.replace(np.datetime_as_string(reported.astype("datetime64[D]")), "-", "").tolist()
+    ids = cols["id"]
     channel_keys = np.array(CHANNEL_KEYS, dtype=object)
     sat_keys = np.array([None, *lifecycle.SATISFACTION_KEYS], dtype=object)
     dept = cols["department"]
-    dwh = cols["disposal_wh"]
     columns = [
-        ids, [f"SJ{d}{i:08d}" for d, i in zip(day, ids)], channel_keys[cols["channel"]].tolist(),
-        (cat + 1).tolist(), (grid + 1).tolist(), (world.grid_comm[grid] + 1).tolist(),
-        (world.grid_street[grid] + 1).tolist(), np.round(lat, 6).tolist(), np.round(lon, 6).tolist(),
-        address, description, cols["reporter"].tolist(), cols["inspector"].tolist(), cols["verifier"].tolist(),
-        reported, ts_strings(cols["registered"], dialect), ts_strings(cols["dispatched"], dialect),
-        ts_strings(cols["disposed"], dialect), ts_strings(cols["verified"], dialect),
-        ts_strings(cols["closed"], dialect), ts_strings(cols["parked"], dialect),
-        ts_strings(cols["deadline"], dialect), ts_strings(cols["ext_deadline"], dialect),
-        np.where(np.isnan(dwh), None, np.round(dwh, 3)).tolist(), status_keys[status].tolist(),
-        np.where(dept > 0, dept, None).tolist(), cols["return_count"].tolist(), cols["rework_count"].tolist(),
-        cols["extension_count"].tolist(), _bools(cols["escalated"], dialect),
-        sat_keys[cols["satisfaction"] + 1].tolist(),
-        np.where(cols["duplicate_of"] > 0, cols["duplicate_of"], None).tolist(),
-        ts_strings(updated, dialect),
+        ids, np.array([f"SJ{d}{i:08d}" for d, i in zip(day, ids.tolist())], dtype=object),
+        channel_keys[cols["channel"]], cat + 1, grid + 1, world.grid_comm[grid] + 1, world.grid_street[grid] + 1,
+        np.round(lat, 6), np.round(lon, 6), np.array(address, dtype=object), np.array(description, dtype=object),
+        cols["reporter"], cols["inspector"], cols["verifier"],
+        reported, ts_array(cols["registered"]), ts_array(cols["dispatched"]), ts_array(cols["disposed"]),
+        ts_array(cols["verified"]), ts_array(cols["closed"]), ts_array(cols["parked"]), ts_array(cols["deadline"]),
+        ts_array(cols["ext_deadline"]), np.round(cols["disposal_wh"], 3), status_keys[status],
+        optional(dept, dept > 0), cols["return_count"], cols["rework_count"], cols["extension_count"],
+        cols["escalated"].astype(bool), sat_keys[cols["satisfaction"] + 1],
+        optional(cols["duplicate_of"], cols["duplicate_of"] > 0), ts_array(updated),
     ]
-    return list(zip(*columns))
+    return dict(zip(CASE_COLUMNS, columns))
 
 
-def _bools(a, dialect):
-    return a.astype(int).tolist() if dialect == "sqlite" else np.where(a, "t", "f").tolist()
-
-
-def _event_rows(events, event_ids, dialect) -> list[tuple]:
+def _event_columns(events, event_ids) -> dict[str, np.ndarray]:
     status_keys = np.array(lifecycle.STATUS_KEYS, dtype=object)
     action_keys = np.array(lifecycle.ACTION_KEYS, dtype=object)
     frm = events["frm"].astype(int)
     dept = events["dept"]
-    columns = [event_ids.tolist(), events["case_id"].tolist(), ts_strings(events["at"], dialect),
-               action_keys[events["action"]].tolist(),
-               np.where(frm >= 0, status_keys[np.maximum(frm, 0)], None).tolist(),
-               status_keys[events["to"]].tolist(), events["actor"].tolist(),
-               np.where(dept > 0, dept, None).tolist(), events["note"].tolist()]
-    return list(zip(*columns))
+    columns = [event_ids, events["case_id"], ts_array(events["at"]), action_keys[events["action"]],
+               np.where(frm >= 0, status_keys[np.maximum(frm, 0)], None), status_keys[events["to"]],
+               events["actor"], optional(dept, dept > 0), events["note"]]
+    return dict(zip(EVENT_COLUMNS, columns))
 
 
 def seed_if_empty(engine: Engine, preset: str = "demo", seed: int = 1, progress: bool = True,

@@ -1,15 +1,18 @@
 """Bulk loading for both dialects, the non-empty guard and ``--replace``.
 
 SQLite: the raw sqlite3 connection's ``executemany`` inside one transaction per batch, with ``synchronous=OFF``,
-foreign-key checks off and a large page cache while seeding. PostgreSQL: psycopg 3 ``COPY ... FROM STDIN`` (CSV).
-Rows are tuples of plain Python values built once; both paths consume the same tuples.
+foreign-key checks off and a large page cache while seeding. PostgreSQL: psycopg 3 ``COPY ... FROM STDIN`` of CSV
+written by Arrow, on a loader thread that overlaps with generation. Both paths take the same batches of numpy
+columns (NULL as None / NaN / NaT), so both dialects hold the same rows.
 """
 from __future__ import annotations
 
-import csv
-import io
+import queue
+import threading
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Engine, MetaData, literal, select
 
 # Tables the seed never empties: the schema version and the working calendar.
@@ -68,18 +71,39 @@ def guard_and_clear(engine: Engine, replace: bool) -> None:
                 raw.close()
 
 
-def ts_strings(t: np.ndarray, dialect: str) -> list:
-    """Epoch-second array (NEVER = NULL) → timestamp strings in the form each dialect stores."""
+def ts_array(t: np.ndarray) -> np.ndarray:
+    """Epoch seconds (NEVER = did not happen) → datetime64[s] with NaT for NULL."""
     t = np.asarray(t, dtype=np.int64)
-    missing = t >= NEVER
-    s = np.datetime_as_string(np.where(missing, 0, t).astype("datetime64[s]"), unit="s")
-    s = np.char.replace(s, "T", " ")
-    if dialect == "sqlite":
-        # exactly SQLAlchemy's SQLite DATETIME format, so string comparisons with bound parameters agree
-        s = np.char.add(s, ".000000")
-    out = s.astype(object)
-    out[missing] = None
-    return out.tolist()
+    return np.where(t >= NEVER, np.iinfo(np.int64).min, t).astype("datetime64[s]")   # int64 min is NaT
+
+
+def optional(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """An integer column with NULL where not ``present`` (object array of ints and None)."""
+    return np.where(present, values, None)
+
+
+def _sqlite_values(col: np.ndarray) -> list:
+    """A column in the form SQLite stores: SQLAlchemy's DATETIME text, 0/1 booleans, None for NULL."""
+    if col.dtype.kind == "M":
+        missing = np.isnat(col)
+        s = np.char.add(np.char.replace(np.datetime_as_string(col, unit="s"), "T", " "), ".000000").astype(object)
+        s[missing] = None      # exactly SQLAlchemy's format, so comparisons with bound parameters agree
+        return s.tolist()
+    if col.dtype.kind == "f":
+        return np.where(np.isnan(col), None, col).tolist()
+    if col.dtype.kind == "b":
+        return col.astype(int).tolist()
+    return col.tolist()
+
+
+def _csv_bytes(columns: dict[str, np.ndarray]) -> bytes:
+    """Columns → CSV for ``COPY ... (FORMAT csv)``, written by Arrow's C++ writer (the Python csv module was the
+    slowest step of seeding). Every value is quoted and NULLs are left empty and unquoted: PostgreSQL reads an
+    unquoted empty field as NULL and a quoted one as an empty string."""
+    table = pa.table({name: pa.array(col, from_pandas=True) for name, col in columns.items()})
+    buf = pa.BufferOutputStream()
+    pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return buf.getvalue().to_pybytes()
 
 
 class BulkWriter:
@@ -93,10 +117,13 @@ class BulkWriter:
         self.raw = engine.raw_connection()
         self.rows_written = 0
         self._restore: list[str] = []
+        self._queue: queue.Queue = queue.Queue(maxsize=3)      # bounded: memory stays flat while the server lags
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
         if self.dialect == "postgresql":
             cur = self.raw.cursor()
             cur.execute("SET synchronous_commit = off")
-            cur.execute("SET maintenance_work_mem = '256MB'")
+            cur.execute("SET maintenance_work_mem = '1GB'")
             cur.close()
         if self.dialect == "sqlite":
             cur = self.raw.cursor()
@@ -146,30 +173,87 @@ class BulkWriter:
         cur.close()
         self._restore = []
 
-    def write(self, table: str, columns: list[str], rows: list[tuple]) -> None:
-        if not rows:
+    def write(self, table: str, columns: dict[str, np.ndarray]) -> None:
+        """Append one batch of rows given as columns. PostgreSQL: the COPY runs on a background thread so the next
+        batch is generated while the server ingests this one (two cores: one generates, one loads)."""
+        n = len(next(iter(columns.values()), ()))
+        if not n:
             return
+        names = ",".join(columns)
+        if self.dialect == "sqlite":
+            rows = list(zip(*(_sqlite_values(np.asarray(c)) for c in columns.values())))
+            cur = self.raw.cursor()
+            try:
+                cur.execute("BEGIN")
+                cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({','.join('?' * len(columns))})", rows)
+                cur.execute("COMMIT")
+            except Exception:
+                self.raw.rollback()
+                raise
+            finally:
+                cur.close()
+            self.rows_written += n
+            return
+        self._put((f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", _csv_bytes(columns), n))
+
+    def _put(self, item) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._copy_loop, name="seed-copy", daemon=True)
+            self._thread.start()
+        while True:
+            if self._error is not None:
+                raise RuntimeError("loading into PostgreSQL failed") from self._error
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _copy_loop(self) -> None:
         cur = self.raw.cursor()
         try:
-            if self.dialect == "sqlite":
-                marks = ",".join("?" * len(columns))
-                cur.execute("BEGIN")
-                cur.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
-                cur.execute("COMMIT")
-            else:
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n").writerows(rows)
-                with cur.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-                    copy.write(buf.getvalue())
+            while (item := self._queue.get()) is not None:
+                sql, data, n = item
+                with cur.copy(sql) as copy:
+                    copy.write(data)
                 self.raw.commit()
-        except Exception:
-            self.raw.rollback()
-            raise
+                self.rows_written += n
+        except BaseException as err:  # noqa: BLE001 - handed to the producer, which raises it
+            self._error = err
+            try:
+                self.raw.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+            while self._queue.get() is not None:      # unblock the producer until it notices
+                pass
         finally:
             cur.close()
-        self.rows_written += len(rows)
+
+    def drain(self) -> None:
+        """Wait until every queued batch is in the database; re-raise a loading error."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise RuntimeError("loading into PostgreSQL failed") from err
+
+    def abort(self) -> None:
+        """After a failure elsewhere: stop the loader thread and leave the schema whole."""
+        try:
+            self.drain()
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
+        try:
+            self.raw.rollback()
+            self.restore_secondary()
+            self.raw.close()
+        except Exception:  # noqa: BLE001
+            pass
 
     def finish(self) -> None:
+        self.drain()
         self.restore_secondary()
         cur = self.raw.cursor()
         if self.dialect == "postgresql":

@@ -44,3 +44,47 @@ def test_panel_swallows_errors_but_not_streamlit_control_flow():
     with pytest.raises(StopException):
         with live.panel():
             raise StopException()
+
+
+def test_derived_builds_once_per_key_and_shares_the_object():
+    calls = []
+
+    def build(tag):
+        calls.append(tag)
+        return {"tag": tag}
+
+    first = live.derived(("map", 1), lambda: build("a"))
+    again = live.derived(("map", 1), lambda: build("b"))
+    assert again is first and calls == ["a"]
+    assert live.derived(("map", 2), lambda: build("c"))["tag"] == "c"      # a new data fetch → a new object
+
+
+def test_derived_concurrent_viewers_wait_for_one_build():
+    import threading
+    import time
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(live.derived(("slow",), slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len({id(r) for r in results}) == 1
+
+
+def test_derived_forgets_failures_and_stays_bounded():
+    def fail():
+        raise RuntimeError("outline query failed")
+
+    with pytest.raises(RuntimeError):
+        live.derived(("broken",), fail)
+    assert live.derived(("broken",), lambda: "ok") == "ok"      # not remembered as failed
+    for i in range(live._DERIVED_MAX + 10):
+        live.derived(("n", i), lambda: i)
+    assert len(live._derived) == live._DERIVED_MAX and not live._building

@@ -82,3 +82,19 @@ def test_wall_without_a_database_shows_a_message_not_a_traceback(tmp_path, monke
     at = _run()
     assert not at.exception
     assert any("数据库" in e.value or "database" in e.value.lower() for e in at.error)
+
+
+def test_every_screen_shares_one_map_build_per_data_refresh(wall_db, monkeypatch):
+    """N screens on the wall cost one map build (and JSON encoding) per data refresh, not one per screen."""
+    import ui.deck
+    real, builds = ui.deck.make_district_deck, []
+
+    def counting(*args, **kwargs):
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.deck, "make_district_deck", counting)
+    screens = [_run({"embed": "true"}) for _ in range(3)]       # three sessions, same cached data
+    assert all(not at.exception for at in screens)
+    specs = {el.proto.json for at in screens for el in at.get("deck_gl_json_chart")}
+    assert len(builds) == 1 and len(specs) == 1

@@ -82,8 +82,9 @@ def street_label_layer(street_shapes: pd.DataFrame, size_px: int = 16) -> pdk.La
     when the server has no CJK font."""
     coords = np.concatenate([np.asarray(r, dtype=float) for r in street_shapes["ring"]])
     (west, south), (east, north) = coords.min(axis=0), coords.max(axis=0)
-    labels = list(zip(street_shapes["name"], street_shapes["centroid_lat"], street_shapes["centroid_lon"]))
-    url = label_overlay(labels, (west, south, east, north), width_px=1800, font_px=size_px * 2)
+    labels = tuple(zip(street_shapes["name"], street_shapes["centroid_lat"], street_shapes["centroid_lon"]))
+    url = label_overlay(labels, (float(west), float(south), float(east), float(north)), width_px=1800,
+                        font_px=size_px * 2)
     if url is not None:
         # Quoted, so pydeck passes the string through instead of turning it into an accessor expression.
         return pdk.Layer("BitmapLayer", id="street-names", image=f"'{url}'", bounds=[west, south, east, north],
@@ -146,6 +147,28 @@ def make_district_deck(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, str
                              "style": {"backgroundColor": "#111820", "color": "#eef"}})
 
 
-def deck_payload_bytes(deck: pdk.Deck) -> int:
+class SerializedDeck:
+    """A deck serialised once, handed to ``st.pydeck_chart`` as is. Building and JSON-encoding the district map costs
+    about 0.4 s of server CPU, so the wall does it once per data refresh for every screen (``ui.live.derived``)
+    instead of once per screen refresh. ``st.pydeck_chart`` reads only ``to_json()``, the tooltip, ``width``,
+    ``mapbox_key`` and ``layers`` (for its pandas-3 workaround, done here already)."""
+
+    layers = None
+    mapbox_key = None
+
+    def __init__(self, deck: pdk.Deck):
+        for layer in deck.layers:
+            # pandas 3 frames cannot go through pydeck's serialiser (Streamlit converts them the same way)
+            if isinstance(getattr(layer, "data", None), pd.DataFrame):
+                layer.data = layer.data.to_dict(orient="records")
+        self._json = deck.to_json()
+        self._tooltip = deck._tooltip
+        self.width = getattr(deck, "width", None)
+
+    def to_json(self) -> str:
+        return self._json
+
+
+def deck_payload_bytes(deck: pdk.Deck | SerializedDeck) -> int:
     """Size of the JSON spec the browser receives."""
     return len(deck.to_json().encode("utf-8"))

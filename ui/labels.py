@@ -40,10 +40,12 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
-def label_overlay(labels: list[tuple[str, float, float]], bounds: tuple[float, float, float, float],
+@lru_cache(maxsize=32)
+def label_overlay(labels: tuple[tuple[str, float, float], ...], bounds: tuple[float, float, float, float],
                   width_px: int = 1600, font_px: int = 30) -> str | None:
     """A transparent PNG (as a data: URL) with each (text, lat, lon) centred at its place inside
-    ``bounds`` = (west, south, east, north); None when no CJK font is available."""
+    ``bounds`` = (west, south, east, north); None when no CJK font is available. Cached: the streets rarely
+    change and encoding the PNG costs a quarter of a second."""
     font_spec = cjk_font_path()
     if font_spec is None or not labels:
         return None

@@ -6,6 +6,8 @@
 - ``resilient``: calls a cached loader; when the database fails it returns the last good value (kept per loader and
   arguments, process-wide) with its age, so a panel shows a stale banner instead of a traceback, and recovers by
   itself on the next successful refresh.
+- ``derived``: objects built from cached data (a serialised map, a figure) once per data refresh and shared by all
+  viewers, so a viewer's refresh costs only sending them (issue 9: ≤ 50 ms server CPU per viewer refresh).
 - ``panel``: a context manager that confines any failure to one panel.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,8 +92,45 @@ def resilient(loader: Callable, *args, **kwargs) -> Loaded:
 
 
 def clear_last_good() -> None:
+    """Forget every process-wide value this module keeps (last good values and derived objects)."""
     with _last_good_lock:
         _last_good.clear()
+    with _derived_lock:
+        _derived.clear()
+        _building.clear()
+
+
+_derived: OrderedDict[tuple, Any] = OrderedDict()
+_building: dict[tuple, threading.Lock] = {}
+_derived_lock = threading.Lock()
+_DERIVED_MAX = 32
+
+
+def derived(key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``key`` for the whole process, then the same object for every viewer.
+
+    ``key`` must name everything the object depends on, including the ``fetched_at`` of the cached data it is made
+    from (so it is rebuilt once per data refresh, not once per viewer refresh). Callers treat the object as
+    read-only. A failing build is not remembered; concurrent callers of one key wait for a single build."""
+    with _derived_lock:
+        if key in _derived:
+            _derived.move_to_end(key)
+            return _derived[key]
+        lock = _building.setdefault(key, threading.Lock())
+    with lock:
+        with _derived_lock:
+            if key in _derived:
+                return _derived[key]
+        try:
+            value = build()
+            with _derived_lock:
+                _derived[key] = value
+                while len(_derived) > _DERIVED_MAX:
+                    _derived.popitem(last=False)
+        finally:
+            with _derived_lock:
+                _building.pop(key, None)
+    return value
 
 
 def show_freshness(loaded: Loaded, container=None) -> None:
