@@ -8,6 +8,7 @@ Sources are the ``cases.source`` values (the import profiles' ``source``); cases
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, String, func, literal, select
@@ -46,25 +47,40 @@ def _source():
     return func.coalesce(Case.source, literal(SEED_SOURCE)).label("source")
 
 
-def source_coverage(engine: Engine) -> pd.DataFrame:
-    """Per source: ``source``, ``cases``, ``first_reported``, ``last_reported``, ``months`` (calendar months with at
-    least one case), and ``missing_<field>`` (cases with that field empty) for each of ``COVERAGE_FIELDS``."""
+def window_start(last: datetime | None, months: int) -> datetime | None:
+    """First day of the month ``months - 1`` months before ``last`` (the data's last report): N whole months."""
+    if last is None:
+        return None
+    month = last.year * 12 + last.month - 1 - (months - 1)
+    return datetime(month // 12, month % 12 + 1, 1)
+
+
+def _since(stmt, since: datetime | None):
+    # a time window keeps the cost proportional to the months shown, not to the years of history (issue 9)
+    return stmt if since is None else stmt.where(Case.reported_at >= since)
+
+
+def source_coverage(engine: Engine, since: datetime | None = None) -> pd.DataFrame:
+    """Per source, over cases reported since ``since`` (all when None): ``source``, ``cases``, ``first_reported``,
+    ``last_reported``, ``months`` (calendar months with at least one case), and ``missing_<field>`` (cases with that
+    field empty) for each of ``COVERAGE_FIELDS``."""
     src = _source()
     missing = [(func.count() - func.count(col)).label(f"missing_{name}") for name, col in COVERAGE_FIELDS.items()]
     stmt = select(src, func.count().label("cases"), func.min(Case.reported_at).label("first_reported"),
                   func.max(Case.reported_at).label("last_reported"),
                   func.count(func.distinct(month_of(Case.reported_at))).label("months"), *missing) \
         .group_by(src).order_by(src)
-    frame = fetch_frame(engine, stmt)
+    frame = fetch_frame(engine, _since(stmt, since))
     for col in ["cases", "months", *(f"missing_{n}" for n in COVERAGE_FIELDS)]:
         frame[col] = frame[col].astype(int)
     return frame
 
 
-def monthly_volume(engine: Engine, source: str | None = None) -> pd.DataFrame:
-    """Cases per reporting month (``month`` 'YYYY-MM', ``source``, ``n``), for one source or all (time coverage)."""
+def monthly_volume(engine: Engine, source: str | None = None, since: datetime | None = None) -> pd.DataFrame:
+    """Cases per reporting month (``month`` 'YYYY-MM', ``source``, ``n``), for one source or all (time coverage),
+    since ``since`` (all when None)."""
     month, src = month_of(Case.reported_at).label("month"), _source()
-    stmt = select(month, src, func.count().label("n")).group_by(month, src).order_by(month)
+    stmt = _since(select(month, src, func.count().label("n")), since).group_by(month, src).order_by(month)
     if source == SEED_SOURCE:
         stmt = stmt.where(Case.source.is_(None))
     elif source is not None:

@@ -1,10 +1,13 @@
 """数据质量: per import source, rows imported and quarantined, fields left empty, and the time span covered."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
 from data_access import quality_queries as qq
+from data_access.queries import data_time_range
 from data_access.importer import REASONS
 from ui.access import require_page
 from ui.db import get_engine
@@ -48,7 +51,12 @@ T = Catalog({
     "profile": ("配置", "Profile"),
     "reimports": ("导入次数", "Runs"),
     "monthly": ("各月案件数（时间覆盖）", "Cases per month (time coverage)"),
+    "window": ("统计范围", "Window"),
+    "months_n": ("近{n}个月", "Last {n} months"),
+    "window_note": ("统计最近 {n} 个月上报的案件（{since} 起）；全部数据最早 {first}、最晚 {last}。",
+                    "Cases reported in the last {n} months (since {since}); all data spans {first} to {last}."),
 })
+WINDOWS = (3, 12, 36)      # months; a window keeps the page's cost independent of years of history
 FIELD_LABELS = Catalog({
     "address": ("地址", "Address"), "description": ("描述", "Description"), "department": ("处置部门", "Department"),
     "inspector": ("监督员", "Inspector"), "dispatched_at": ("派遣时间", "Dispatched at"),
@@ -66,16 +74,22 @@ QUALITY_TTL = 600     # imports are rare; the coverage query scans the case tabl
 
 
 @live_cache(ttl=QUALITY_TTL)
-def quality_overview() -> dict:
+def data_range() -> tuple[datetime | None, datetime | None]:
+    return data_time_range(get_engine())
+
+
+@live_cache(ttl=QUALITY_TTL, max_entries=8)
+def quality_overview(since: datetime | None) -> dict:
     """Per-source coverage, import totals, latest runs and quarantine reasons (small frames)."""
     engine = get_engine()
-    return {"coverage": qq.source_coverage(engine), "totals": qq.source_import_totals(engine),
+    return {"coverage": qq.source_coverage(engine, since), "totals": qq.source_import_totals(engine),
             "runs": qq.latest_runs(engine), "reasons": qq.quarantine_reasons(engine)}
 
 
-@live_cache(ttl=QUALITY_TTL)
-def quality_monthly() -> pd.DataFrame:
-    return qq.monthly_volume(get_engine())
+@live_cache(ttl=QUALITY_TTL, max_entries=8)
+def quality_monthly(since: datetime | None) -> pd.DataFrame:
+    return qq.monthly_volume(get_engine(), since=since)
+
 
 
 @live_cache(ttl=QUALITY_TTL, max_entries=16)
@@ -157,8 +171,8 @@ def quarantine_detail(data: dict) -> None:
                                T("raw"): rows["raw_json"]}), hide_index=True, width="stretch", height=320)
 
 
-def monthly_chart() -> None:
-    loaded = resilient(quality_monthly)
+def monthly_chart(since: datetime | None) -> None:
+    loaded = resilient(quality_monthly, since)
     if not loaded.ok or loaded.value.empty:
         return
     st.subheader(T("monthly"))
@@ -169,7 +183,15 @@ def monthly_chart() -> None:
 # --- page -------------------------------------------------------------------------------------------------------------
 st.markdown(f"### {T('title')}")
 st.caption(T("intro"))
-overview = resilient(quality_overview)
+months = st.segmented_control(T("window"), WINDOWS, default=12, key="dq_window",
+                              format_func=lambda n: T("months_n", n=n)) or 12
+span = resilient(data_range)
+first, last = span.value if span.ok else (None, None)
+since = qq.window_start(last, months)
+if since is not None:
+    st.caption(T("window_note", n=months, since=f"{since:%Y-%m-%d}", first=f"{first:%Y-%m-%d}",
+                 last=f"{last:%Y-%m-%d}"))
+overview = resilient(quality_overview, since)
 if not overview.ok:
     show_freshness(overview)
 else:
@@ -184,7 +206,7 @@ else:
         with panel():
             reasons_table(overview.value)
     with panel():
-        monthly_chart()
+        monthly_chart(since)
     with panel():
         runs_table(overview.value)
     with panel():

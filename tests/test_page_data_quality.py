@@ -93,3 +93,27 @@ def test_page_when_the_database_is_missing(tmp_path, monkeypatch):
     assert not at.exception
     assert at.error
     assert "does not exist" in at.error[0].value or "cannot be reached" in at.error[0].value
+
+
+def test_coverage_and_monthly_volume_count_only_the_window(imported, db_url):
+    from datetime import datetime
+
+    from data_access.engine import make_engine
+    reader = make_engine(db_url)
+    whole = qq.source_coverage(reader)
+    recent = qq.source_coverage(reader, since=datetime(2024, 2, 1))
+    seed_whole = whole[whole["source"] == qq.SEED_SOURCE].iloc[0]
+    seed_recent = recent[recent["source"] == qq.SEED_SOURCE].iloc[0]
+    assert (seed_whole["cases"], seed_whole["months"]) == (2, 2)
+    assert (seed_recent["cases"], seed_recent["months"]) == (1, 1)
+    assert seed_recent["missing_address"] == 1          # the February case has no address
+    months = qq.monthly_volume(reader, qq.SEED_SOURCE, since=datetime(2024, 2, 1))
+    assert months["month"].tolist() == ["2024-02"]
+    reader.dispose()
+
+
+def test_window_starts_on_the_first_of_a_month():
+    from datetime import datetime
+    assert qq.window_start(datetime(2026, 11, 20, 18), 12) == datetime(2025, 12, 1)
+    assert qq.window_start(datetime(2026, 2, 3), 3) == datetime(2025, 12, 1)
+    assert qq.window_start(None, 12) is None
