@@ -15,16 +15,19 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from data_access import backlog_queries, queries
+from data_access import backlog_queries, flag_queries, quality_queries, queries, scorecard_queries
+from data_access import weekly_queries as wq
 from data_access.case_filter import CaseFilter
 from data_access.engine import make_engine
 from data_access.schema import Case
 
 
 def page_queries(engine, now):
-    """(page, name, callable) for the queries of the wall, map and backlog pages."""
+    """(page, name, callable) for the queries of every page (the loaders' default views)."""
     day, week, month = now - timedelta(days=1), now - timedelta(days=7), now - timedelta(days=30)
     all_ = CaseFilter()
+    monday = wq.last_complete_week(now)
+    year = quality_queries.window_start(now, 12)
     return [
         ("wall", "backlog_totals", lambda: queries.backlog_totals(engine, now)),
         ("wall", "backlog_at_24h", lambda: queries.backlog_at(engine, day, now)),
@@ -45,16 +48,36 @@ def page_queries(engine, now):
         ("backlog", "grids_of_a_community", lambda: backlog_queries.backlog_by_unit(engine, now, "grid", 1,
                                                                                      week_ago=week)),
         ("backlog", "open_cases_of_a_grid", lambda: backlog_queries.open_cases(engine, now, grid_id=1)),
+        ("departments", "department_scorecard_30d", lambda: scorecard_queries.department_scorecard(
+            engine, month, now, now=now)),
+        ("departments", "street_scorecard_30d", lambda: scorecard_queries.street_scorecard(engine, month, now,
+                                                                                           now=now)),
+        ("weekly", "weekly_headline", lambda: wq.weekly_headline(engine, monday, now=now)),
+        ("weekly", "department_week", lambda: wq.department_week(engine, monday, now=now)),
+        ("weekly", "overdue_cases", lambda: wq.overdue_cases(engine, monday, now=now, limit=2000)),
+        ("weekly", "event_cases", lambda: wq.event_cases(engine, monday, ("return", "check_fail", "escalate"),
+                                                         limit=2000)),
+        ("weekly", "repeat_problems", lambda: wq.repeat_problems(engine, monday)),
+        ("weekly", "top_places", lambda: wq.top_places(engine, monday)),
+        ("weekly", "weekday_hour_counts", lambda: wq.weekday_hour_counts(engine, monday)),
+        # the page's default window: the last 12 months of data
+        ("data_quality", "source_coverage_12m", lambda: quality_queries.source_coverage(engine, year)),
+        ("data_quality", "monthly_volume_12m", lambda: quality_queries.monthly_volume(engine, since=year)),
+        # the reporting page only reads the flags computed once an hour in the background (ui/flags_cache);
+        # this is that background job, not a page render
+        ("flags_job", "compute_flags_with_history", lambda: flag_queries.compute_flags_with_history(engine, now)),
     ]
 
 
-def run(url: str, repeat: int = 3) -> dict:
+def run(url: str, repeat: int = 3, pages: set[str] | None = None) -> dict:
     engine = make_engine(url, timeout_s=600)
     with engine.connect() as conn:
         n_cases, last = conn.execute(select(func.count(), func.max(Case.reported_at))).one()
     now = last  # the data's own "now": the end of the seeded world
     rows = []
     for page, name, fn in page_queries(engine, now):
+        if pages and page not in pages:
+            continue
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
@@ -79,7 +102,7 @@ def print_table(report: dict) -> None:
 
 
 def main(args) -> None:
-    report = run(args.db, args.repeat)
+    report = run(args.db, args.repeat, set(args.pages.split(",")) if args.pages else None)
     print_table(report)
     if args.json:
         with open(args.json, "w") as fh:

@@ -6,38 +6,47 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNS = {"demo SQLite": "q_demo_sqlite", "district SQLite": "q_district_sqlite", "district PostgreSQL": "q_district_pg",
-        "city PostgreSQL": "q_city_pg"}
+        "city PostgreSQL": "q_city_pg", "metro PostgreSQL (old run)": "q_metro_pg"}
 
 INTRO = """# Benchmark results
 
-Figures from `python -m bench queries --db URL --json bench/results/NAME.json`, then `python -m bench report`
-(data layer: every query the wall, map and backlog pages issue; first run "cold", median of the next two "warm").
-Machine: the project's 2-core / 24 GiB sandbox, **shared with other builds and test runs while measured** (load
-average 5–10), so single figures are noisy: read the ratios. Python 3.11.7, SQLite (Python's), PostgreSQL 15.19,
-SQLAlchemy 2.1.9, Streamlit 1.67.0. Demo = 90 days / 151 k cases; district = 1 year / 615 k cases (1,650 a day);
-city = 4 years / 10.2 M cases / 58 M events at **6,850 cases a day** (seeded on PostgreSQL in 1,848 s while other
-jobs ran; issue 9's target is 15 min).
+Machine: the project's 2-core / 24 GiB sandbox; Python 3.11.7, PostgreSQL 15.19, SQLite (Python's), SQLAlchemy
+2.1.9, Streamlit 1.67.0, Chromium 142 (Debian). Each table says the load average it was measured at; compare ratios
+measured in one run. Presets (docs/seed.md): demo = 90 days / 151 k cases; district = 1 year / 609 k cases (1,650 a
+day); **city = the same district and daily volume over 16 years: 9.8 M cases / 56 M events** (seeded on PostgreSQL in
+710 s, target 15 min), so district vs city isolates the cost of history; metro (an older run, kept for reference) =
+4 years at 6,850 a day (10.2 M cases), i.e. 4× the cases inside every window.
+
+## Data layer: every query each page issues
+
+`python -m bench queries --db URL --json bench/results/NAME.json`: first run "cold", median of the next two "warm".
+`flags_job` is the background job that computes the flags once an hour (ui/flags_cache.py); the reporting page only
+reads its result.
 """
 
 NOTES = """
-Demo vs district (same daily volume, 4× the history) costs about the same. District vs city (PostgreSQL, one quiet
-run): 16× the history *and* 4.15× the cases per day; the page totals grow 3–4×, i.e. with the cases inside the window
-(the 30-day window holds 4× more rows), not with history. The queries read the time window (time-leading indexes)
-and the open backlog (partial indexes). They run once per cache TTL for all viewers together. A like-for-like
-history test (same daily volume, 10 M cases) is part of issue 9.
+District vs city (same daily volume, 16× the history, one quiet run each): the wall, map and weekly queries cost the
+same; the backlog page grows from 0.15 to 0.28 s because the 挂账 (parked) stock really is 16× larger (17,520 vs
+1,098 cases that were never resolved) — it is counted on its partial index. The data-quality page now shows a window
+of months (default 12; before: the whole history, 22.5 s at 10 M cases vs 1.65 s). Metro vs district: the page totals
+grow 3–4× with the 4× larger daily volume inside the windows.
 
-## Changes, with before → after (district, SQLite, warm)
+## Changes, with before → after
 
-- `backlog_then_by` (open/overdue at an earlier time, per unit): one `closed_at OR parked_at` condition made SQLite
-  scan the table; split into two disjoint index ranges — grids of a community 4.4 s → 0.2 s.
-- Same function: "reported before then" dropped from the old-overdue count (a deadline before then implies it), so the
-  planner stays on the open-case partial index instead of a history-long `reported_at` range — backlog a day ago
-  0.35 s → 0.02 s, streets with week change 0.41 s → 0.05 s.
-- `ANALYZE` after the bulk load (the seed does it): all wall queries 2.15 s → 1.23 s.
-- 挂账 counted with a literal predicate so the partial index `ix_cases_parked` applies (was a full scan).
-
-Not yet measured (issue 9): the city preset (10 M cases; seeding estimated ≈ 27 min on SQLite), end-to-end render
-times in Chromium, 1/10/50 viewers, the read-everything-into-pandas baseline, nginx + read replica.
+- Seeding on PostgreSQL (docs/seed.md): Arrow's CSV writer instead of Python's `csv`, and `COPY` on a loader thread
+  overlapping generation: 638 k cases + 3.6 M events 86.5 s → 37.3 s; the 10 M city preset in 710 s.
+- Wall, per viewer refresh (server CPU, demo district): the map (grid polygons, street-name image, 1.5 MB of JSON)
+  and the three charts were rebuilt and re-encoded for every screen on every refresh, ≈ 0.55 s of CPU (0.31 s
+  building the deck, of which 0.25 s PNG-encoding the street names; 0.10 s JSON; 0.08 s figures). Now they are built
+  once per data refresh and shared by every screen (`ui.live.derived`, `ui.deck.SerializedDeck`, cached label
+  image): the wall fragment's own time fell from 1.79 s to 0.08 s under the profiler (×22).
+- Streamlit's full garbage collection after every script run (`runner.postScriptGC`) cost ≈ 100 ms per viewer
+  refresh with the caches in memory; turned off in `.streamlit/config.toml` (memory checked over 500 cycles below).
+- Data quality: coverage and monthly volume over the chosen window of months (see above).
+- Earlier (district, SQLite, warm): `backlog_then_by` split an `OR` across two time columns (grids of a community
+  4.4 s → 0.2 s); old-overdue counted on the open-case partial index (backlog a day ago 0.35 → 0.02 s);
+  `ANALYZE` after the bulk load (wall 2.15 → 1.23 s); 挂账 counted with a literal predicate so its partial index
+  applies.
 """
 
 
@@ -59,5 +68,203 @@ def main() -> None:
     for page in totals[labels[0]]:
         lines.append(f"| {page} | " + " | ".join(f"{totals[k][page]:.2f} s" for k in labels) + " |")
     lines.append(NOTES)
+    lines += end_to_end_sections()
+    lines += viewers_section()
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+
+
+# --- end to end in Chromium, history independence, the pandas baseline (python -m bench render / ratio / baseline) --
+# Result files (bench/results/NAME.json) shown, in this order; a missing file is left out.
+RENDER_RUNS = {"demo SQLite": "render_demo_sqlite", "demo PostgreSQL": "render_demo_pg",
+               "district SQLite": "render_district_sqlite", "city SQLite": "render_city_sqlite",
+               "district PostgreSQL": "render_district_pg", "city PostgreSQL": "render_city_pg"}
+# History independence (same daily volume, district = 1 year / ~600 k cases, city = 16 years / ~10 M):
+# (label, smaller history, larger history) → ratio per page.
+HISTORY_PAIRS = [("PostgreSQL", "render_district_pg", "render_city_pg"),
+                 ("SQLite", "render_district_sqlite", "render_city_sqlite")]
+BASELINE_RUNS = {"demo SQLite": "baseline_demo_sqlite", "demo PostgreSQL": "baseline_demo_pg",
+                 "district SQLite": "baseline_district_sqlite", "district PostgreSQL": "baseline_district_pg",
+                 "city SQLite": "baseline_city_sqlite", "city PostgreSQL": "baseline_city_pg"}
+HISTORY_TARGET = 1.3
+
+RENDER_INTRO = """
+## End to end: each page in headless Chromium (1920×1080)
+
+`python -m bench render --db URL --json bench/results/NAME.json` (definitions in `bench/render.py`): one server,
+the wall opened first at the root URL; before each page the server's process-wide caches are emptied. **Cold** =
+that page's first load (server caches empty; database caches as they are); **warm** = median of 3 loads, each a new
+browser context (a new viewer: new session, empty HTTP cache, so the browser fetches and compiles Streamlit's ~11 MB
+of JavaScript again); **returning** = median of 2 loads in one context (HTTP cache warm, as a kiosk reloading).
+Finished = script run over, no skeleton/spinner/stale element, every chart drawn, the page's main visual present
+(deck.gl canvas, plotly SVGs, data-frame canvas), held 1.5 s (not counted). The app's clock starts at the data's last
+report, so "today" and "the last 24 h" are populated. The browser runs on the same 2 cores as the server.
+"""
+
+
+def _fmt(v, spec=".2f") -> str:
+    return "—" if v is None else format(v, spec)
+
+
+def render_section(runs: dict[str, dict]) -> list[str]:
+    """Markdown for ``{label: render report}``: the per-page table and one breakdown table per run."""
+    if not runs:
+        return []
+    labels = list(runs)
+    pages = list(dict.fromkeys(p for r in runs.values() for p in r["pages"]))
+    lines = [RENDER_INTRO, "Seconds, cold / warm / returning:", "",
+             "| page | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for page in pages:
+        cells = []
+        for k in labels:
+            s = runs[k]["pages"].get(page)
+            cells.append("—" if s is None else
+                         f"{_fmt(s['cold_s'])} / {_fmt(s['warm_s'])} / {_fmt(s.get('returning_s'))}")
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    lines.append("| *first load after start (wall)* | " + " | ".join(
+        _fmt((runs[k].get("first_load") or {}).get("done_s")) for k in labels) + " |")
+    lines += ["", "| run | cases | database | load avg start → end | measured |", "|---|---:|---:|---|---|"]
+    for k in labels:
+        r = runs[k]
+        lines.append(f"| {k} | {r['cases']:,} | {r['db_bytes'] / 1e9:.2f} GB | {r['load_start'][0]:.1f} → "
+                     f"{r['load_end'][0]:.1f} | {r.get('started_at', '?')} |")
+    for k in labels:
+        lines += ["", f"**{k}, where the time goes (warm medians):** script = seconds the server's script thread "
+                      "ran (all runs of the load); server done = arrival of the last `script_finished` in the "
+                      "browser, after which only the browser works; CPU seconds used during the load.", "",
+                  "| page | done s | script s | server done s | websocket MB | runs | CPU server / db / browser "
+                  "(GPU process) s | background after cold s | notes |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for page, s in runs[k]["pages"].items():
+            cpu = s.get("warm_cpu_s") or {}
+            notes = []
+            if s.get("outside_requests"):
+                notes.append(f"**{len(s['outside_requests'])} requests left the host**")
+            if s.get("exceptions"):
+                notes.append(f"{s['exceptions']} exceptions")
+            if s.get("visual_ok") is False:
+                notes.append("main visual blank")
+            if s.get("errors"):
+                notes.append(f"failed: {'; '.join(s['errors'])}")
+            lines.append(f"| {page} | {_fmt(s['warm_s'])} | {_fmt(s.get('warm_script_s'))} | "
+                         f"{_fmt(s.get('warm_server_done_s'))} | "
+                         f"{_fmt(s['warm_ws_bytes'] / 1e6 if s.get('warm_ws_bytes') else None)} | "
+                         f"{s.get('runs') or '—'} | {_fmt(cpu.get('server'))} / {_fmt(cpu.get('db'))} / "
+                         f"{_fmt(cpu.get('browser'))} ({_fmt(cpu.get('browser_gpu'))}) | "
+                         f"{_fmt(s.get('background_after_cold_s'), '.1f')} | "
+                         f"{', '.join(notes)} |")
+    return lines
+
+
+def history_section(pairs: list[tuple[str, dict, dict]], target: float = HISTORY_TARGET) -> list[str]:
+    """Markdown for ``[(label, smaller run, larger run)]``: render time ratio larger / smaller per page."""
+    from bench.render import history_ratios
+    if not pairs:
+        return []
+    lines = ["", "## History independence: render time at the larger history over the smaller", "",
+             f"Same daily volume, longer history; target ≤ {target} for every page (cold and warm, end to end). "
+             "*Script* = the same ratio for the server's script time alone (less disturbed by the browser and by "
+             "other work on the shared machine)."]
+    for label, small, big in pairs:
+        ratios = history_ratios(small, big)
+        lines += ["", f"**{label}: {big['cases']:,} / {small['cases']:,} cases**", "",
+                  "| page | cold | warm | within target | script cold | script warm |", "|---|---:|---:|---|---:|---:|"]
+        for page, r in ratios.items():
+            ok = all(r[k] is not None and r[k] <= target for k in ("cold", "warm"))
+            lines.append(f"| {page} | {_fmt(r['cold'])} | {_fmt(r['warm'])} | {'yes' if ok else '**no**'} | "
+                         f"{_fmt(r.get('cold_script'))} | {_fmt(r.get('warm_script'))} |")
+    return lines
+
+
+def baseline_section(runs: dict[str, dict]) -> list[str]:
+    """Markdown for ``{label: baseline report}``."""
+    if not runs:
+        return []
+    lines = ["", "## Baseline: the whole case table in pandas (cached), same wall figures", "",
+             "`python -m bench baseline --db URL --json bench/results/NAME.json` (`bench/baseline.py`): `pd.read_sql` "
+             "of every case inside `st.cache_data`, then pandas group-bys, in a child process stopped above 8 GiB "
+             "RSS or 15 min; against Gridscope's wall queries in the same run (same numbers checked by digest). "
+             "Speed-up = baseline / Gridscope; *refresh* = baseline cold / Gridscope warm, the cost of each cache "
+             "expiry when the wall must stay live (the cached table must be read again; Gridscope re-runs its "
+             "window queries).", "",
+             "| run | cases | Gridscope cold / warm s | baseline read s | baseline cold / warm s | peak RSS GiB | "
+             "speed-up cold / warm / refresh | same numbers |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for label, r in runs.items():
+        g, b, x = r["gridscope"], r["baseline"], r.get("speedup") or {}
+        head = f"| {label} | {r['cases']:,} | {g['cold_s']:.2f} / {g['warm_s']:.2f} | "
+        if b["status"] != "ok":
+            lines.append(head + f"failed: {b['error']} (during {b.get('last_stage') or '?'}) | — | "
+                                f"{b['peak_rss_seen'] / 2 ** 30:.1f} (seen) | — | — |")
+            continue
+        same = r.get("same_numbers") or {}
+        differ = ", ".join(k for k, v in same.items() if not v)
+        lines.append(head + f"{b['read_s']:.2f} | {b['cold_s']:.2f} / {b['warm_s']:.2f} | "
+                            f"{b['peak_rss_bytes'] / 2 ** 30:.2f} | ×{x.get('cold')} / ×{x.get('warm')} / "
+                            f"×{x.get('refresh')} | {'yes' if same and not differ else 'no: ' + (differ or '?')} |")
+    return lines
+
+
+def _load(name: str) -> dict | None:
+    path = HERE / "results" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def end_to_end_sections() -> list[str]:
+    render = {label: r for label, name in RENDER_RUNS.items() if (r := _load(name))}
+    pairs = [(label, s, b) for label, small, big in HISTORY_PAIRS if (s := _load(small)) and (b := _load(big))]
+    base = {label: r for label, name in BASELINE_RUNS.items() if (r := _load(name))}
+    return render_section(render) + history_section(pairs) + baseline_section(base)
+
+
+# --- many viewers: 2 processes behind nginx on a read replica (python -m bench viewers) ------------------------------
+VIEWERS_RUNS = {"demo PostgreSQL": "viewers_demo_pg", "10 M PostgreSQL": "viewers_10m_pg"}
+
+VIEWERS_INTRO = """
+## Many viewers: the wall on 2 Streamlit processes behind nginx, reading a streaming replica
+
+`python -m bench viewers [--db PRIMARY_URL] --json bench/results/NAME.json` (definitions in `bench/viewers.py`): the
+topology of `deploy/` on loopback (nginx with sticky sessions → 2 Streamlit processes → a `pg_basebackup` replica),
+N Chromium sessions on the kiosk wall `/?embed=true&refresh=R`, measured over a window after every session has
+rendered once. Refreshes are counted in the pages (finished runs), statements from the query log (setting
+`query_log`), CPU from `/proc/<pid>/stat` of the two Streamlit processes only (PostgreSQL and Chromium not
+included; Chromium runs on the same 2 cores). *Bursts* = one process's statements less than 2 s apart, i.e. one
+cache refresh. Targets (issue 9): statements per interval independent of viewers (one set per TTL), ≤ 50 ms server
+CPU per viewer refresh, RSS growth ≤ 10 % from refresh cycle 10 to 500 (a cycle = one refresh of every viewer).
+"""
+
+
+def viewers_section() -> list[str]:
+    runs = {label: r for label, name in VIEWERS_RUNS.items() if (r := _load(name))}
+    if not runs:
+        return []
+    lines = [VIEWERS_INTRO]
+    for label, r in runs.items():
+        db, st = r.get("database", {}), r["settings"]
+        lines += ["", f"**{label}**: {db.get('cases', 0):,} cases ({db.get('size_mb', '?')} MB, "
+                      f"{db.get('first_case', '?')[:10]} … {db.get('last_case', '?')[:16]}), "
+                      f"{st['processes']} processes, {'replica' if st['replica'] else 'primary'}, refresh "
+                      f"{st['refresh_s']} s, cache TTL {st['cache_ttl_s']:g} s, {st['duration_s']:g} s per row, "
+                      f"load average {r['machine']['load_avg_at_start'][0]} at start, measured {r['when']}.", "",
+                  "| viewers | per process | refreshes seen / expected | server CPU ms per viewer refresh | "
+                  "statements per refresh interval | statements per process per TTL | bursts per process per TTL | "
+                  "KB sent per viewer refresh | RSS MB (each process) | load avg |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
+        for x in r["runs"]:
+            lines.append(
+                f"| {x['viewers']} | {' / '.join(str(v) for v in x['viewers_per_process'].values())} | "
+                f"{x['refreshes_observed']} / {x['refreshes_expected']} | {_fmt(x['cpu_ms_per_viewer_refresh'], '.0f')} | "
+                f"{x['statements_per_refresh_interval']:.2f} | {x['statements_per_process_per_ttl']:.1f} | "
+                f"{x['query_bursts_per_process_per_ttl']:.2f} | "
+                f"{_fmt((x['bytes_per_viewer_refresh'] or 0) / 1024, '.0f')} | "
+                f"{' / '.join(f'{v:.0f}' for v in x['rss_mb'])} | "
+                f"{x['load_avg_1m'][0]:.1f} → {x['load_avg_1m'][1]:.1f} |")
+        m = r.get("memory")
+        if m:
+            lines += ["", f"Memory, {m['viewers']} viewers refreshing every {m['refresh_s']} s: RSS at cycle 10 "
+                          f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_cycle_10'])} MB, at cycle "
+                          f"{m['cycles_reached'] or 'not reached'} "
+                          f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_last_cycle'])} MB: "
+                          f"**{' / '.join(f'{g:+.1f}' for g in m['growth_pct'])} %** "
+                          f"({m['series'][-1]['elapsed_s'] / 60:.0f} min)."]
+        if r.get("notes"):
+            lines += ["", r["notes"]]
+    return lines

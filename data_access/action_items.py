@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, exists, insert, literal, or_, select, update
+from sqlalchemy import Engine, and_, exc, exists, insert, literal, or_, select, update
 
-from data_access.engine import GridscopeDBError, fetch_frame
+from data_access.engine import GridscopeDBError, fetch_frame, translate_error
 from data_access.schema import ActionItem, ActionItemHistory, Case, Department
 from data_access.weekly_queries import monday_of, week_bounds
 
@@ -33,6 +34,17 @@ CASE_NO = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 
 class ActionItemError(GridscopeDBError):
     """An action item input was rejected (the message says why, in Chinese and English)."""
+
+
+@contextmanager
+def _writing(writer: Engine):
+    """A write transaction whose driver errors become Gridscope's plain errors (e.g. "read-only: set
+    db_write_url" when the dashboard points at a read replica)."""
+    try:
+        with writer.begin() as conn:
+            yield conn
+    except exc.DBAPIError as err:
+        raise translate_error(err, writer) from err
 
 
 def _clean(value: str | None, limit: int, what_zh: str, what_en: str, *, required: bool) -> str | None:
@@ -111,7 +123,7 @@ def create_item(writer: Engine, *, department_id: int, text: str, due_date: date
     if flag and not FLAG_REF.match(flag):
         raise ActionItemError("预警编号格式应为 单位类型:编号:族，如 street:3:A / Flag reference must look like "
                               "street:3:A")
-    with writer.begin() as conn:
+    with _writing(writer) as conn:
         item_id = conn.execute(insert(ActionItem).values(
             department_id=dept, text=body, due_date=due_date, created_week=monday, status="open", done_note=None,
             created_by=who, created_at=now, closed_at=None, linked_case_ids=json.dumps(case_ids),
@@ -127,7 +139,7 @@ def mark_done(writer: Engine, item_id: int, *, note: str, week: date, who: str |
     ``ActionItemError`` when the item does not exist or is already done."""
     body = _clean(note, MAX_NOTE, "办结说明", "Note", required=True)
     actor = _clean(who, MAX_WHO, "记录人", "Recorded by", required=False) or "周例会"
-    with writer.begin() as conn:
+    with _writing(writer) as conn:
         done = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
                             .values(status="done", done_note=body, closed_at=now)).rowcount
         if done != 1:
@@ -151,7 +163,7 @@ def edit_item(writer: Engine, item_id: int, *, text: str | None = None, due_date
         changes.append(f"期限: {due_date}")
     if not values:
         return
-    with writer.begin() as conn:
+    with _writing(writer) as conn:
         n = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
                          .values(**values)).rowcount
         if n != 1:
@@ -208,7 +220,7 @@ def record_carry(writer: Engine, week: date, *, now: datetime, who: str = "syste
         .where(ActionItem.created_week < monday,
                or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start),
                ActionItem.status == "open", ~already)
-    with writer.begin() as conn:
+    with _writing(writer) as conn:
         # RETURNING counts the rows on both dialects (rowcount of INSERT … SELECT is -1 under psycopg).
         added = conn.execute(insert(ActionItemHistory).from_select(
             ["item_id", "at", "week", "action", "note", "who"], source).returning(ActionItemHistory.id)).all()

@@ -6,14 +6,20 @@
   handler interrupts the statement. Both surface as ``QueryTimeout`` with a plain message.
 - Results are capped (``row_cap``) by ``fetch_frame``: a larger result raises ``RowCapExceeded`` instead of
   filling the server's memory.
+- Optional query log (``query_log``): one JSON line per executed statement, appended by every engine of every
+  process to one file (slow-query / audit log; the viewers benchmark counts queries with it).
 
 The engine is injected everywhere (like sqlmodel): tests pass a SQLite or PostgreSQL engine, pages get theirs from
 ``ui`` through ``st.cache_resource``.
 """
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -43,6 +49,10 @@ class QueryTimeout(GridscopeDBError):
 
 class RowCapExceeded(GridscopeDBError):
     """A query would return more rows than the configured cap."""
+
+
+class ReadOnlyDatabase(GridscopeDBError):
+    """A write reached a database that only reads (a streaming replica, or a read-only session or file)."""
 
 
 def resolve_url(url: str | None = None) -> URL:
@@ -97,7 +107,66 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
                                connect_args={"options": options, "connect_timeout": 5,
                                              "application_name": "gridscope"})
     engine.info = {"read_only": read_only, "timeout_s": limit}
+    log_path = settings.get("query_log")
+    if log_path:
+        _install_query_log(engine, _query_log_fd(log_path), read_only=read_only)
     return engine
+
+
+# --- query log ------------------------------------------------------------------------------------------------------
+QUERY_LOG_SQL_CHARS = 120
+_log_fds: dict[Path, int] = {}
+_log_fds_lock = threading.Lock()
+
+
+def _query_log_fd(raw: str) -> int:
+    """One append-only descriptor per log file and process, shared by all its engines and threads (never closed:
+    the engines live as long as the process)."""
+    path = Path(raw)
+    if not path.is_absolute():
+        path = settings.PROJECT_ROOT / path
+    with _log_fds_lock:
+        fd = _log_fds.get(path)
+        if fd is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # O_APPEND: every write lands at the current end of the file, so lines from several threads and
+            # several Streamlit processes never overwrite each other; one os.write per line keeps lines whole.
+            fd = _log_fds[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        return fd
+
+
+def _install_query_log(engine: Engine, fd: int, *, read_only: bool) -> None:
+    # The start time is kept on the connection (a stack, for statements run from inside another statement's
+    # events); a connection is used by one thread at a time, so no lock is needed until the single write.
+    def write(statement: str, started: float | None, error: str | None = None) -> None:
+        now = time.time()
+        record = {"t": datetime.fromtimestamp(now).isoformat(timespec="milliseconds"), "ts": round(now, 3),
+                  "pid": os.getpid(), "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                  "ro": read_only, "sql": " ".join(statement.split())[:QUERY_LOG_SQL_CHARS]}
+        if error:
+            record["error"] = error
+        # Parameter values are never logged: they can hold names, phone numbers or free text of case files.
+        try:
+            os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
+        except OSError:
+            pass  # a full disk or a removed file must not fail the dashboard's queries
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _log_start(conn, _cursor, _statement, _params, _context, _many):
+        conn.info.setdefault("gridscope_log_t0", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _log_end(conn, _cursor, statement, _params, _context, _many):
+        stack = conn.info.get("gridscope_log_t0")
+        write(statement, stack.pop() if stack else None)
+
+    @event.listens_for(engine, "handle_error")
+    def _log_error(ctx):
+        if ctx.statement is None or ctx.is_pre_ping:     # connection failures are not statements
+            return
+        conn = ctx.connection
+        stack = conn.info.get("gridscope_log_t0") if conn is not None else None
+        write(ctx.statement or "", stack.pop() if stack else None, type(ctx.original_exception).__name__)
 
 
 def _install_sqlite_guards(engine: Engine, *, read_only: bool, timeout_s: float) -> None:
@@ -133,6 +202,10 @@ def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
     if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
         return QueryTimeout(f"The query took longer than the {limit:g} s limit and was stopped "
                             f"(setting query_timeout_s). Narrow the time window or filters.")
+    if "read-only transaction" in text or "readonly database" in text:
+        # PostgreSQL says this for a read-only session and for every write on a hot-standby replica.
+        return ReadOnlyDatabase("The database refused the write: it is read-only (a read replica?). Flag reviews and "
+                                "action items must go to the primary: set db_write_url (GRIDSCOPE_DB_WRITE_URL).")
     if "no such column" in text or ("column" in text and "does not exist" in text):
         return GridscopeDBError("The database schema is older than this version of Gridscope: run "
                                 "`python -m data_access.migrate`.")

@@ -37,6 +37,14 @@ SETTINGS: list[Setting] = [
             "Per-query time limit in seconds; a slower query is stopped with a clear error instead of hanging."),
     Setting("row_cap", 200_000,
             "Largest number of rows any dashboard query may return; larger results are refused with a clear error."),
+    Setting("db_write_url", "",
+            "Database URL for the dashboard's only writes (flag reviews, action items); empty: `db_url`. Set it to "
+            "the primary when `db_url` points at a read replica (docs/deployment.md), which refuses every write."),
+    Setting("query_log", "",
+            "Path of a JSON-lines file to which every statement the dashboard's engines run is appended (time, "
+            "process id, duration in ms, read-only flag, first 120 characters of the SQL, never parameter values); "
+            "a slow-query and audit log, and what `python -m bench viewers` counts. Empty: off. Relative to the "
+            "project folder; several processes may share one file."),
     Setting("sqlite_busy_timeout_ms", 10_000,
             "How long an SQLite connection waits for a writer's lock before failing (WAL readers rarely wait)."),
     # --- time and calendar ----------------------------------------------------------------------------------------
@@ -50,7 +58,8 @@ SETTINGS: list[Setting] = [
             "back to Monday-Friday working weeks (logged as a warning)."),
     # --- dashboard ------------------------------------------------------------------------------------------------
     Setting("language", "zh", "Default UI language: `zh` (Simplified Chinese) or `en`."),
-    Setting("refresh_seconds", 30, "How often live panels refresh (the wall's `?refresh=` overrides it)."),
+    Setting("refresh_seconds", 30,
+            "How often live panels refresh, in seconds (the wall's `?refresh=N`, 2–3600, overrides it)."),
     Setting("cache_ttl_seconds", 30,
             "How long a cached aggregate is served before it is refreshed in the background; N viewers cost one "
             "query per TTL."),

@@ -23,7 +23,7 @@ from data_access.queries import data_time_range
 from data_access.workcal import local_now
 from ui.access import require_page
 from ui import meeting_pack
-from ui.db import get_engine
+from ui.db import get_engine, write_url
 from ui.i18n import COMMON, Catalog, current_language, label
 from ui.live import live_cache, panel, resilient, show_freshness
 
@@ -163,7 +163,7 @@ def _writer_for(url: str):
 
 def writer():
     """Writer engine for action_items / action_item_history only."""
-    return _writer_for(settings.get("db_url"))
+    return _writer_for(write_url())
 
 
 @functools.lru_cache(maxsize=4)

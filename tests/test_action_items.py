@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data_access import action_items as ai
+from data_access.engine import ReadOnlyDatabase
 from data_access.schema import ActionItem, Case
 from tests.builders import add_case, make_reference
 
@@ -100,5 +101,6 @@ def test_injection_strings_are_stored_as_text(world, writer, reader):
 
 
 def test_reader_cannot_write(world, reader):
-    with pytest.raises(Exception):
+    # a read-only database (a replica, or the dashboard's read session) is named as such, with the setting to fix it
+    with pytest.raises(ReadOnlyDatabase, match="db_write_url"):
         ai.create_item(reader, department_id=1, text="整改", due_date=W2, week=W1, now=NOW)

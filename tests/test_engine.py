@@ -70,3 +70,64 @@ def test_too_many_rows_are_refused(writer, reader):
     assert len(fetch_frame(reader, select(Street.id), row_cap=2)) == 2
     with pytest.raises(RowCapExceeded, match="more than 1 rows"):
         fetch_frame(reader, select(Street.id), row_cap=1)
+
+
+# --- query log (setting query_log) ------------------------------------------------------------------------------------
+def _log_lines(path):
+    import json
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_query_log_is_off_by_default(db_url, monkeypatch):
+    from data_access import engine as engine_module
+    monkeypatch.delenv("GRIDSCOPE_QUERY_LOG", raising=False)
+    opened = dict(engine_module._log_fds)
+    engine = make_engine(db_url)
+    fetch_frame(engine, text("select 1 as one"))
+    engine.dispose()
+    assert engine_module._log_fds == opened          # no log file was opened
+
+
+def test_query_log_records_statements_from_many_threads(db_url, dialect, tmp_path, monkeypatch):
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    log = tmp_path / "logs" / "queries.jsonl"
+    monkeypatch.setenv("GRIDSCOPE_QUERY_LOG", str(log))
+    reader, writer = make_engine(db_url), make_engine(db_url, read_only=False)
+    marker = "select 12345 as gridscope_marker"
+
+    def work(i):
+        for _ in range(25):
+            assert fetch_frame(reader, text(marker)).iloc[0, 0] == 12345
+
+    with ThreadPoolExecutor(8) as pool:          # several sessions' threads share one engine and one file
+        list(pool.map(work, range(8)))
+    with writer.begin() as conn:
+        conn.execute(text("insert into dataset_info(key, value) values ('logged', 'yes')"))
+    with pytest.raises(Exception):
+        fetch_frame(reader, text("select * from no_such_table"))
+    fetch_frame(reader, text("select :phone as phone"), {"phone": "13800138000"})
+    reader.dispose(), writer.dispose()
+
+    lines = _log_lines(log)                      # every line is whole, valid JSON
+    marked = [r for r in lines if r["sql"] == marker]
+    assert len(marked) == 8 * 25
+    assert all(r["pid"] == os.getpid() and r["ro"] is True and r["ms"] >= 0 and "error" not in r for r in marked)
+    inserts = [r for r in lines if r["sql"].startswith("insert into dataset_info")]
+    assert len(inserts) == 1 and inserts[0]["ro"] is False
+    # bound parameter values (phone numbers, names) are never written, only the statement text
+    assert "13800138000" not in log.read_text(encoding="utf-8")
+    assert any(r["sql"].startswith("select %(phone)s") or r["sql"].startswith("select ?") for r in lines)
+    failed = [r for r in lines if "no_such_table" in r["sql"]]
+    assert len(failed) == 1 and failed[0]["error"]
+
+
+def test_query_log_truncates_long_statements_to_one_line(db_url, tmp_path, monkeypatch):
+    log = tmp_path / "q.jsonl"
+    monkeypatch.setenv("GRIDSCOPE_QUERY_LOG", str(log))
+    engine = make_engine(db_url)
+    long_sql = "select\n  " + ",\n  ".join(f"{i} as c{i}" for i in range(200))
+    fetch_frame(engine, text(long_sql))
+    engine.dispose()
+    (row,) = _log_lines(log)
+    assert row["sql"].startswith("select 0 as c0, 1 as c1,") and len(row["sql"]) == 120 and "\n" not in row["sql"]

@@ -31,6 +31,14 @@ def grants_sql() -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+def test_readme_shows_the_tested_grants():
+    """The README's deployment section repeats the grants; they must be the ones this file runs."""
+    readme = (DOC.parent.parent / "README.md").read_text(encoding="utf-8").split("## Deployment", 1)[1]
+    block = re.search(r"```sql\n(.*?)```", readme, re.S).group(1)
+    body = "\n".join(line.strip() for line in block.splitlines() if not line.strip().startswith("--"))
+    assert [" ".join(s.split()) for s in body.split(";") if s.strip()] == [" ".join(s.split()) for s in grants_sql()]
+
+
 @pytest.fixture
 def reader_role(request, pg_admin):
     """The documented grants applied in a fresh migrated PostgreSQL database under a role name unique to this run;

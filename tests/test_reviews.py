@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data_access import reviews
-from data_access.engine import GridscopeDBError
+from data_access.engine import ReadOnlyDatabase
 from data_access.schema import Case, FlagReview
 
 PERIOD = datetime(2024, 6, 30)
@@ -77,7 +77,7 @@ def test_control_characters_are_dropped_and_line_breaks_kept(writer, reader):
 
 
 def test_the_read_only_engine_cannot_write(reader):
-    with pytest.raises(GridscopeDBError):
+    with pytest.raises(ReadOnlyDatabase, match="db_write_url"):
         reviews.add_review(reader, **_review())
 
 

@@ -16,3 +16,9 @@ def _engine_for(url: str) -> Engine:
 def get_engine() -> Engine:
     """The shared read-only engine for the configured ``db_url`` (tests point it elsewhere via GRIDSCOPE_DB_URL)."""
     return _engine_for(settings.get("db_url"))
+
+
+def write_url() -> str:
+    """Where the dashboard's few writes go: ``db_write_url`` (the primary, when ``db_url`` is a read replica), else
+    ``db_url``."""
+    return settings.get("db_write_url") or settings.get("db_url")

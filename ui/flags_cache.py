@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from data_access import flag_queries, queries, reviews, settings
 from data_access.engine import make_engine
 from data_access.workcal import local_now
-from ui.db import get_engine
+from ui.db import get_engine, write_url
 from ui.i18n import Catalog, current_language
 from ui.live import live_cache, resilient
 
@@ -219,7 +219,7 @@ def _writer_for(url: str) -> Engine:
 
 def review_writer() -> Engine:
     """The writer engine, used only by ``data_access.reviews.add_review`` (flag_reviews)."""
-    return _writer_for(settings.get("db_url"))
+    return _writer_for(write_url())
 
 
 @live_cache(ttl=30)
