@@ -142,7 +142,8 @@ COUNT_JS = """() => Object.fromEntries(Object.entries({
     plotly: "[data-testid='stPlotlyChart']", deck: "[data-testid='stDeckGlJsonChart']",
     dataframe: "[data-testid='stDataFrame']", metric: "[data-testid='stMetric']", kpi: "[data-testid='kpi']",
     tabs: "[data-testid='stTabs']", exception: "[data-testid='stException']",
-    alert: "[data-testid='stAlert']", elements: "[data-testid='stElementContainer']",
+    alert: "[data-testid='stAlert']", error_notice: "[data-testid='stAlertContentError']",
+    warning_notice: "[data-testid='stAlertContentWarning']", elements: "[data-testid='stElementContainer']",
 }).map(([k, sel]) => [k, document.querySelectorAll(sel).length]))"""
 
 
@@ -505,6 +506,9 @@ def summarize(loads: list[dict]) -> dict:
             "background_after_cold_s": next((r.get("background_s") for r in rows if r["phase"] == "cold"), None),
             "outside_requests": sorted({u for r in ok for u in r["outside_requests"]}),
             "exceptions": max((r["elements"].get("exception", 0) for r in ok), default=0),
+            # st.error / st.warning notices (e.g. a query over its time limit, stale data)
+            "error_notices": max((r["elements"].get("error_notice", 0) for r in ok), default=0),
+            "warning_notices": max((r["elements"].get("warning_notice", 0) for r in ok), default=0),
             "visual_ok": cold.get("visual_ok") if cold else None,
             "errors": [f"{r['phase']}: {r['error']}" for r in rows if "error" in r],
         }
@@ -542,6 +546,8 @@ def format_table(report: dict) -> str:
             notes.append(f"{len(s['outside_requests'])} OUTSIDE REQUESTS")
         if s["exceptions"]:
             notes.append(f"{s['exceptions']} exceptions")
+        if s.get("error_notices") or s.get("warning_notices"):
+            notes.append(f"{s.get('error_notices', 0)} error / {s.get('warning_notices', 0)} warning notices")
         if s["visual_ok"] is False:
             notes.append("main visual blank")
         if s.get("errors"):
