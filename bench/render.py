@@ -71,9 +71,10 @@ PAGES = {"wall": "/?embed=true&refresh=600", "map": "/map", "backlog": "/backlog
 DECK = "[data-testid='stDeckGlJsonChart'] canvas"
 PLOTLY = "[data-testid='stPlotlyChart'] svg.main-svg"
 FRAME = "[data-testid='stDataFrame'] canvas"
+IMAGE = "[data-testid='stImage'] img"       # the wall's map, drawn on the server (ui/map_image.py)
 # The main visual of each page: (CSS selector, fewest matches) that must be in the page when it is finished.
 REQUIRED = {
-    "wall": [(DECK, 1), (PLOTLY, 3), ("[data-testid='kpi']", 7)],
+    "wall": [(IMAGE, 1), ("[data-testid='wall-chart']", 3), ("[data-testid='kpi']", 7)],
     "map": [(DECK, 1)],
     "backlog": [(FRAME, 1)],
     "departments": [(PLOTLY, 1), (FRAME, 1)],
@@ -82,7 +83,7 @@ REQUIRED = {
     "data_quality": [(FRAME, 1)],
 }
 # Screenshotted after a cold load to check it is not blank (the first match).
-VISUAL = {"wall": DECK, "map": DECK, "departments": "[data-testid='stPlotlyChart']"}
+VISUAL = {"wall": IMAGE, "map": DECK, "departments": "[data-testid='stPlotlyChart']"}
 
 INIT_JS = r"""
 (() => {
@@ -126,6 +127,7 @@ INIT_JS = r"""
     if (any("[data-testid='stDeckGlJsonChart']", d => inView(d) && !(d.querySelector('canvas') || {}).width))
       return 'deck.gl canvas';
     if (any("[data-testid='stPlotlyChart']", p => inView(p) && !p.querySelector('svg.main-svg'))) return 'plotly';
+    if (any("[data-testid='stImage'] img", i => inView(i) && !(i.complete && i.naturalWidth))) return 'image';
     if (any("[data-testid='stDataFrame']", f => inView(f) && !f.querySelector('canvas'))) return 'data frame';
     for (const [sel, n] of S.required)
       if (document.querySelectorAll(sel).length < n) return 'missing ' + sel;
@@ -139,7 +141,7 @@ INIT_JS = r"""
 """
 
 COUNT_JS = """() => Object.fromEntries(Object.entries({
-    plotly: "[data-testid='stPlotlyChart']", deck: "[data-testid='stDeckGlJsonChart']",
+    plotly: "[data-testid='stPlotlyChart']", deck: "[data-testid='stDeckGlJsonChart']", image: "[data-testid='stImage']",
     dataframe: "[data-testid='stDataFrame']", metric: "[data-testid='stMetric']", kpi: "[data-testid='kpi']",
     tabs: "[data-testid='stTabs']", exception: "[data-testid='stException']",
     alert: "[data-testid='stAlert']", error_notice: "[data-testid='stAlertContentError']",

@@ -9,8 +9,9 @@ now, so the wall's "last 24 hours" are full. With ``--db`` the primary's cluster
 from 127.0.0.1 (see docs/deployment.md), or pass ``--no-replica`` to read the primary itself.
 
 Every viewer is a Chromium context (one browser) on the kiosk wall ``/?embed=true&refresh=N``; nginx spreads them
-over the processes with its sticky cookie. The browsers do not draw the map unless ``--webgl`` is given: WebGL is
-software-rendered here and 50 maps would take the cores the servers are measured on; the server sends the same. A script in each page counts the wall's completed runs (the
+over the processes with its sticky cookie. The browsers draw neither the map nor the plotly charts unless
+``--draw`` is given (WebGL is software-rendered here; 50 pages drawing every 5 s take the 2 cores the servers are
+measured on until their websockets drop); the server runs and sends exactly the same either way. A script in each page counts the wall's completed runs (the
 ``data-test-script-state`` of the app going back to ``notRunning``: the first render, then one per refresh) and the
 bytes the server sent on the websocket, so only refreshes that really happened are counted. Measured per viewer
 count, over ``--duration`` seconds after every viewer has rendered once:
@@ -84,9 +85,11 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                # 50 pages in one headless browser: never slow down the timers of pages it thinks are hidden
                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                "--disable-backgrounding-occluded-windows"]
-# Drawing the map needs WebGL, which this machine renders in software (SwiftShader): 50 maps in one browser take
-# the 2 cores the servers are measured on. The server sends the same map either way, so it is off by default
-# (--webgl draws it); the rest of the wall renders normally.
+# Drawing is the browsers' work, not the server's: the map needs WebGL (software-rendered here) and the three plotly
+# charts redraw on every refresh. 50 pages drawing them take the 2 cores the servers are measured on and starve the
+# pages until their websockets drop. So by default the browsers draw neither (no WebGL; plotly's chunk is not
+# loaded, the chart shows an error in the page only); the server runs and sends exactly the same. --draw draws all.
+PLOTLY_CHUNK = "**/static/js/PlotlyChart*"
 WEBGL_ARGS = ["--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 NO_WEBGL_ARGS = ["--disable-3d-apis", "--disable-webgl", "--disable-software-rasterizer"]
 
@@ -116,8 +119,12 @@ def log_records(path: Path, start: int) -> tuple[list[dict], int]:
 
 # --- viewers --------------------------------------------------------------------------------------------------------
 class Viewer:
+    draw = False                   # set from --draw
+
     def __init__(self, browser, deployment, url: str, viewport: tuple[int, int], pinned_to: str | None = None):
         self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        if not self.draw:
+            self.context.route(PLOTLY_CHUNK, lambda route: route.abort())
         if pinned_to:
             self.context.add_cookies([{"name": "gridscope_node", "value": deployment.sticky_key_for(pinned_to),
                                        "url": deployment.url}])
@@ -142,14 +149,24 @@ class Viewer:
 
 
 def open_viewers(browser, deployment, n: int, refresh: int, viewport, timeout_s: float = 900,
-                 shots: Path | None = None) -> tuple[list, int]:
-    """``n`` viewers on the kiosk wall, all loading at once. Returns the ones that rendered within ``timeout_s`` and
-    how many did not (those are closed, with a screenshot in ``shots``: measured figures never include them)."""
+                 shots: Path | None = None, batch: int = 10) -> tuple[list, int]:
+    """``n`` viewers on the kiosk wall, opened ``batch`` at a time (each batch loads at once; 50 browsers
+    compiling Streamlit's JavaScript together on 2 cores starve the servers). Returns the ones that rendered within
+    ``timeout_s`` and how many did not (closed, with a screenshot in ``shots``; never in the figures)."""
     url = f"{deployment.url}/?embed=true&refresh={refresh}"
-    viewers = [Viewer(browser, deployment, url, viewport) for _ in range(n)]
     deadline = time.monotonic() + timeout_s
     rendered, failed = [], 0
-    for i, v in enumerate(viewers):
+    for start in range(0, n, batch):
+        opened, f = _open_batch(browser, deployment, url, viewport, min(batch, n - start), deadline, shots, start)
+        rendered += opened
+        failed += f
+    return rendered, failed
+
+
+def _open_batch(browser, deployment, url, viewport, n, deadline, shots, first) -> tuple[list, int]:
+    viewers = [Viewer(browser, deployment, url, viewport) for _ in range(n)]
+    rendered, failed = [], 0
+    for i, v in enumerate(viewers, start=first):
         try:
             v.wait_rendered(timeout_ms=max(1000, int((deadline - time.monotonic()) * 1000)))
             rendered.append(v)
@@ -158,7 +175,7 @@ def open_viewers(browser, deployment, n: int, refresh: int, viewport, timeout_s:
             print(f"  viewer {i} did not render: {str(err).splitlines()[0][:120]}", flush=True)
             if shots:
                 try:
-                    v.page.screenshot(path=str(shots / f"not-rendered-{n}-{i}.png"))
+                    v.page.screenshot(path=str(shots / f"not-rendered-{i}.png"))
                 except Exception:  # noqa: BLE001
                     pass
             v.close()
@@ -370,7 +387,7 @@ def main(args) -> None:
                           "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
               "settings": {"processes": args.processes, "replica": not args.no_replica, "refresh_s": args.refresh,
                            "cache_ttl_s": ttl, "duration_s": args.duration, "viewport": args.viewport,
-                           "webgl": args.webgl,
+                           "browsers_draw": args.draw,
                            "streamlit_post_script_gc": os.environ.get("STREAMLIT_RUNNER_POST_SCRIPT_GC",
                                                                       "config.toml")},
               "runs": []}
@@ -389,8 +406,9 @@ def main(args) -> None:
                 sync_playwright() as pw:
             print(f"deployment up: {deployment.url} → {[b.port for b in deployment.backends]} → "
                   f"{'replica' if deployment.replica_cluster else 'primary'}", flush=True)
+            Viewer.draw = args.draw
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=LAUNCH_ARGS + (WEBGL_ARGS if args.webgl else NO_WEBGL_ARGS))
+                                         args=LAUNCH_ARGS + (WEBGL_ARGS if args.draw else NO_WEBGL_ARGS))
             # Warm-up: one viewer on each process renders the wall (imports, first queries, the flag job).
             warm = [Viewer(browser, deployment, f"{deployment.url}/?embed=true&refresh={args.refresh}", viewport,
                            pinned_to=b.address) for b in deployment.backends]
@@ -467,7 +485,8 @@ def add_arguments(p) -> None:
     p.add_argument("--memory-cycles", type=int, default=500, help="0: no memory run")
     p.add_argument("--flags-wait", type=float, default=900, help="most seconds to wait for the first flag job")
     p.add_argument("--viewport", default="1920x1080")
-    p.add_argument("--webgl", action="store_true", help="let the browsers draw the map (software WebGL here)")
+    p.add_argument("--draw", action="store_true",
+                   help="let the browsers draw the map (software WebGL here) and the plotly charts")
     p.add_argument("--idle", type=float, default=60, help="seconds measured with no viewer (0: none)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, query log)")
     p.add_argument("--json")

@@ -12,14 +12,13 @@ from data_access import queries, scorecard_queries, settings
 from data_access.workcal import local_now
 from ui.access import require_page
 from ui.db import get_engine
-from ui.deck import SerializedDeck, make_district_deck
 from ui.flags_cache import active_flags_summary, flags_wall_panel
-from ui.figures import make_share_bar_figure, make_trend_figure
+from ui.html_charts import oe_bars_html, share_bars_html, trend_svg
+from ui.map_image import make_district_png
 from ui.i18n import COMMON, Catalog, current_language, label, name_column
 from ui.live import Loaded, derived, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, is_kiosk, refresh_seconds
-from ui.scorecard_figures import make_oe_ranking_figure
 from ui.viewport import screen_scale
 
 require_page("wall")     # 权限: stops here unless the viewer's role may see this page
@@ -50,10 +49,14 @@ T = Catalog({
     "map_legend": ("网格颜色：超期案件数（深蓝为无，越红越多）· 圆点：近24小时案件，按状态着色，白色为最近一个刷新周期内新增",
                    "Grid colour: overdue cases (dark blue none, red most) · dots: cases of the last 24 h by status, "
                    "white = new in the last refresh interval"),
-    "map_tooltip": ("<b>{name}</b><br/>超期案件: {value}", "<b>{name}</b><br/>Overdue cases: {value}"),
 })
 
 MAP_HEIGHT = 730       # CSS px at 1920×1080; every size below is multiplied by the screen scale
+
+
+def map_width() -> int:
+    """The map column's CSS width at 1920 px (wider in kiosk mode, which has no sidebar or padding)."""
+    return 850 if is_kiosk() else 680
 
 
 # --- cached loaders (shared by every screen; one query set per TTL) ------------------------------------------------
@@ -208,16 +211,16 @@ def _view_key(name: str, street_id, loaded: Loaded, scale: float) -> tuple:
     return (name, street_id, loaded.fetched_at, round(scale, 2), current_language(), is_kiosk(), refresh_seconds())
 
 
-def build_map(street_id, data: dict, fetched_at, scale: float) -> SerializedDeck:
+def build_map(street_id, data: dict, fetched_at, scale: float) -> bytes:
+    """The map as one PNG (ui/map_image.py: the wall needs no interaction, and a browser without a GPU would spend
+    seconds drawing 1,300 polygons in software WebGL); built once per data refresh for every screen."""
     shapes, _, street_rows = _reference(street_id)
     values = data["backlog"].rename(columns={"overdue": "value"})[["grid_id", "value"]]
     # white = reported within the last refresh interval before this data was fetched (the same for every screen)
     new_since = fetched_at - timedelta(seconds=refresh_seconds())
-    return SerializedDeck(make_district_deck(
-        shapes, values, street_rows, value_label=T("overdue_cases"), points=data["points"], new_since=new_since,
-        height_px=int(MAP_HEIGHT * scale), width_px=int((850 if is_kiosk() else 680) * scale),
-        street_label_size=16,   # the label image grows with the map's zoom
-        tooltip_html=T("map_tooltip")))
+    return make_district_png(shapes, values, street_rows, points=data["points"], new_since=new_since,
+                             width_px=int(map_width() * scale), height_px=int(MAP_HEIGHT * scale),
+                             label_px=int(16 * scale), legend=(T("overdue_cases"), ""))
 
 
 def district_map(street_id, scale):
@@ -227,12 +230,13 @@ def district_map(street_id, scale):
         show_freshness(loaded)
         return loaded
     try:
-        deck = derived(_view_key("wall-map", street_id, loaded, scale),
-                       lambda: build_map(street_id, loaded.value, loaded.fetched_at, scale))
+        png = derived(_view_key("wall-map", street_id, loaded, scale),
+                      lambda: build_map(street_id, loaded.value, loaded.fetched_at, scale))
     except _Missing as missing:
         show_freshness(missing.loaded)
         return loaded
-    st.pydeck_chart(deck, height=int(MAP_HEIGHT * scale), key="wall_map")
+    # An explicit width: without it Streamlit re-encodes any image wider than 1,460 px on every run (4K screens).
+    st.image(png, width=int(map_width() * scale))
     st.markdown(f"<div style='font-size:{0.85 * scale:.2f}rem;color:#9aa7b4'>{escape(T('map_legend'))}</div>",
                 unsafe_allow_html=True)
     return loaded
@@ -269,13 +273,10 @@ def worst_grids(street_id, scale):
     st.markdown(html, unsafe_allow_html=True)
 
 
-def ranking_figure(ranked: pd.DataFrame, scale: float):
+def ranking_html(ranked: pd.DataFrame, scale: float) -> str:
     shown = pd.concat([ranked.head(5), ranked.tail(5)]).drop_duplicates("department_id")
     shown = shown.assign(label=shown[name_column("name")].fillna(shown["name"]))
-    fig = make_oe_ranking_figure(shown, "label", height=int(330 * scale), title=T("dept_rank"))
-    fig.update_layout(font=dict(size=14 * scale), title_font=dict(size=16 * scale))
-    fig.update_yaxes(tickfont=dict(size=12.5 * scale), automargin=True)
-    return fig
+    return oe_bars_html(shown, "label", title=T("dept_rank"), scale=scale)
 
 
 def department_ranking(street_id, scale: float):
@@ -283,25 +284,23 @@ def department_ranking(street_id, scale: float):
     if not loaded.ok:
         show_freshness(loaded)
         return
-    fig = derived(_view_key("wall-depts", street_id, loaded, scale), lambda: ranking_figure(loaded.value, scale))
-    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key="wall_depts")
+    st.markdown(derived(_view_key("wall-depts", street_id, loaded, scale), lambda: ranking_html(loaded.value, scale)),
+                unsafe_allow_html=True)
 
 
+# The three charts are HTML/SVG built on the server (ui/html_charts.py): no plotly bundle for the wall's screens.
 def channel_panel(street_id, loaded: Loaded, scale: float):
     def build():
         mix = loaded.value["channels"].assign(label=lambda f: f["channel"].map(lambda c: label("channels", c)))
-        return make_share_bar_figure(mix, "label", "share", height=int(270 * scale), title=T("channels"),
-                                     font_size=14 * scale)
-    st.plotly_chart(derived(_view_key("wall-channels", street_id, loaded, scale), build),
-                    width="stretch", config={"displayModeBar": False}, key="wall_channels")
+        return share_bars_html(mix, "label", "share", title=T("channels"), scale=scale)
+    st.markdown(derived(_view_key("wall-channels", street_id, loaded, scale), build), unsafe_allow_html=True)
 
 
 def trend_panel(street_id, loaded: Loaded, scale: float):
     def build():
-        return make_trend_figure(loaded.value["trend"], {"new": T("new"), "closed": T("closed")},
-                                 height=int(250 * scale), title=T("trend"), font_size=14 * scale)
-    st.plotly_chart(derived(_view_key("wall-trend", street_id, loaded, scale), build),
-                    width="stretch", config={"displayModeBar": False}, key="wall_trend")
+        return trend_svg(loaded.value["trend"], {"new": T("new"), "closed": T("closed")}, title=T("trend"),
+                         scale=scale)
+    st.markdown(derived(_view_key("wall-trend", street_id, loaded, scale), build), unsafe_allow_html=True)
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
@@ -338,7 +337,7 @@ def live_wall():
             if side.ok:
                 trend_panel(street_id, side, scale)
         with panel():
-            flags_wall_panel()
+            flags_wall_panel(scale=scale)
     loads = [x for x in (kpis, map_loaded, side) if isinstance(x, Loaded)]
     times = [x.fetched_at for x in loads if x.fetched_at]
     oldest = min(times) if times else None

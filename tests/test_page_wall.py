@@ -84,17 +84,30 @@ def test_wall_without_a_database_shows_a_message_not_a_traceback(tmp_path, monke
     assert any("数据库" in e.value or "database" in e.value.lower() for e in at.error)
 
 
+def _map_images(at: AppTest) -> list[str]:
+    return [img.url for el in at.get("image") for img in el.proto.imgs]
+
+
 def test_every_screen_shares_one_map_build_per_data_refresh(wall_db, monkeypatch):
-    """N screens on the wall cost one map build (and JSON encoding) per data refresh, not one per screen."""
-    import ui.deck
-    real, builds = ui.deck.make_district_deck, []
+    """N screens on the wall cost one map drawing (and PNG encoding) per data refresh, not one per screen."""
+    import ui.map_image
+    real, builds = ui.map_image.make_district_png, []
 
     def counting(*args, **kwargs):
         builds.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ui.deck, "make_district_deck", counting)
+    monkeypatch.setattr(ui.map_image, "make_district_png", counting)
     screens = [_run({"embed": "true"}) for _ in range(3)]       # three sessions, same cached data
     assert all(not at.exception for at in screens)
-    specs = {el.proto.json for at in screens for el in at.get("deck_gl_json_chart")}
-    assert len(builds) == 1 and len(specs) == 1
+    urls = {url for at in screens for url in _map_images(at)}
+    assert len(builds) == 1 and len(urls) == 1
+
+
+def test_wall_map_is_an_image_not_a_deck(wall_db):
+    """The wall draws its map and charts on the server (no deck.gl, no plotly: nothing for a screen to compile or
+    draw in software WebGL); the map and department pages keep them."""
+    at = _run({"embed": "true"})
+    assert not at.exception
+    assert len(_map_images(at)) == 1 and not at.get("deck_gl_json_chart") and not at.get("plotly_chart")
+    assert sum("data-testid='wall-chart'" in md.value for md in at.markdown) == 3

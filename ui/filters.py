@@ -59,8 +59,21 @@ def _sync(name: str, key: str, default) -> None:
         st.query_params[name] = str(value)
 
 
-def sidebar_filters(street_names: dict[int, str]) -> Filters:
-    """Render the language and global filter widgets in the sidebar; return the validated filters."""
+def _filter_widgets(street_names: dict[int, str]) -> None:
+    with st.sidebar:
+        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
+                     on_change=_sync, args=("lang", "lang", settings.get("language")))
+        st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
+                     on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))
+        st.selectbox(COMMON("street"), [ALL, *street_names], key="filter_street",
+                     format_func=lambda k: COMMON("all_streets") if k == ALL else street_names.get(k, str(k)),
+                     on_change=_sync, args=("street", "filter_street", ALL))
+
+
+def sidebar_filters(street_names: dict[int, str], widgets: bool = True) -> Filters:
+    """Render the language and global filter widgets in the sidebar; return the validated filters. Without
+    ``widgets`` (kiosk screens: nobody there to use them) the URL alone sets them and no sidebar is drawn, which
+    also spares each screen loading the select widgets' code."""
     parsed = parse_query(dict(st.query_params), set(street_names))
     st.session_state.setdefault("lang", current_language())
     # A hand-edited URL (or an opened link) wins over the session's earlier choice.
@@ -70,14 +83,8 @@ def sidebar_filters(street_names: dict[int, str]) -> Filters:
         st.session_state["filter_street"] = parsed.street_id or ALL
     st.session_state.setdefault("filter_days", parsed.days)
     st.session_state.setdefault("filter_street", parsed.street_id or ALL)
-    with st.sidebar:
-        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
-                     on_change=_sync, args=("lang", "lang", settings.get("language")))
-        st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
-                     on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))
-        st.selectbox(COMMON("street"), [ALL, *street_names], key="filter_street",
-                     format_func=lambda k: COMMON("all_streets") if k == ALL else street_names.get(k, str(k)),
-                     on_change=_sync, args=("street", "filter_street", ALL))
+    if widgets:
+        _filter_widgets(street_names)
     for name, key, default in (("lang", "lang", settings.get("language")), ("days", "filter_days", DEFAULT_DAYS),
                                ("street", "filter_street", ALL)):
         _sync(name, key, default)      # the URL always reproduces what is shown

@@ -16,6 +16,8 @@ Also here: the wall panel, the review loaders/writer engine and small helpers th
 """
 from __future__ import annotations
 
+from html import escape
+
 import logging
 import threading
 import time
@@ -331,24 +333,33 @@ def active_flags_summary() -> dict | None:
             "computed_at": bundle.computed_at}
 
 
-LEVEL_BADGE = {"red": "red", "amber": "orange"}
+LEVEL_BADGE = {"red": ("#5c1a1d", "#ff8b8b"), "amber": ("#5a3b12", "#f5b660")}     # background, text
 
 
-def flags_wall_panel(summary: dict | None = None) -> None:
-    """The wall's small flags panel: counts by level and the top three, worded as "疑似 / 建议核查"."""
+def _badge(level: str, text: str) -> str:
+    background, colour = LEVEL_BADGE[level]
+    return (f"<span style='background:{background};color:{colour};padding:.05em .4em;border-radius:.3em;"
+            f"white-space:nowrap'>{escape(text)}</span>")
+
+
+def flags_wall_panel(summary: dict | None = None, scale: float = 1.0) -> None:
+    """The wall's small flags panel: counts by level and the top three, worded as "疑似 / 建议核查"; HTML sized by
+    the screen scale like the rest of the wall, every name escaped."""
     summary = active_flags_summary() if summary is None else summary
-    st.markdown(f"**{T('panel_title')}**")
+    body = [f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin-bottom:.3rem'>"
+            f"{escape(T('panel_title'))}</div>"]
+    muted = "<div style='color:#9aa7b4'>{}</div>"
     if summary is None:
-        st.caption(T("computing"))
-        return
-    if "error" in summary:
-        st.caption(T("unavailable", error=summary["error"]))
-        return
-    st.markdown(f":red-badge[{T('red')} {summary['red']}] :orange-badge[{T('amber')} {summary['amber']}]")
-    if not summary["top"]:
-        st.caption(T("none_active"))
-        return
-    lines = [f":{LEVEL_BADGE[t['level']]}-badge[{T(t['level'])}] **{t['name']}** · {T('fam_' + t['family'])} · "
-             f"{t['reason']}" for t in summary["top"]]
-    st.markdown("  \n".join(lines))
+        body.append(muted.format(escape(T("computing"))))
+    elif "error" in summary:
+        body.append(muted.format(escape(T("unavailable", error=summary["error"]))))
+    else:
+        body.append(f"<div style='margin-bottom:.35rem'>{_badge('red', T('red') + ' ' + str(summary['red']))} "
+                    f"{_badge('amber', T('amber') + ' ' + str(summary['amber']))}</div>")
+        if not summary["top"]:
+            body.append(muted.format(escape(T("none_active"))))
+        body += [f"<div style='margin:.15rem 0'>{_badge(t['level'], T(t['level']))} <b>{escape(str(t['name']))}</b>"
+                 f" · {escape(T('fam_' + t['family']))} · {escape(str(t['reason']))}</div>" for t in summary["top"]]
+    st.markdown(f"<div style='font-size:{0.9 * scale:.2f}rem;line-height:1.45'>{''.join(body)}</div>",
+                unsafe_allow_html=True)
 

@@ -36,6 +36,19 @@ def cjk_font_path() -> tuple[str, int] | None:
         return None
 
 
+def draw_labels(draw: ImageDraw.ImageDraw, placed, font_px: int) -> bool:
+    """Draw each (text, x, y) centred at its pixel, light on a dark halo; False (nothing drawn) without a CJK font."""
+    font_spec = cjk_font_path()
+    if font_spec is None:
+        return False
+    font = ImageFont.truetype(font_spec[0], font_px, index=font_spec[1])
+    stroke = max(2, font_px // 8)
+    for text, x, y in placed:
+        draw.text((x, y), text, font=font, anchor="mm", fill=(240, 245, 250, 255), stroke_width=stroke,
+                  stroke_fill=(0, 0, 0, 200))
+    return True
+
+
 def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
@@ -53,14 +66,9 @@ def label_overlay(labels: tuple[tuple[str, float, float], ...], bounds: tuple[fl
     y0, y1 = _mercator_y(south), _mercator_y(north)
     height_px = max(1, round(width_px * (y1 - y0) / math.radians(east - west)))
     image = Image.new("RGBA", (width_px, height_px), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(font_spec[0], font_px, index=font_spec[1])
-    stroke = max(2, font_px // 8)
-    for text, lat, lon in labels:
-        x = (lon - west) / (east - west) * width_px
-        y = (y1 - _mercator_y(lat)) / (y1 - y0) * height_px
-        draw.text((x, y), text, font=font, anchor="mm", fill=(240, 245, 250, 255), stroke_width=stroke,
-                  stroke_fill=(0, 0, 0, 200))
+    draw_labels(ImageDraw.Draw(image), [(text, (lon - west) / (east - west) * width_px,
+                                         (y1 - _mercator_y(lat)) / (y1 - y0) * height_px)
+                                        for text, lat, lon in labels], font_px)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -26,9 +26,10 @@ def render_shell() -> Filters:
     """Sidebar widgets and the demo marker; returns the validated global filters (stored for the pages)."""
     streets = resilient(street_table)
     names = dict(zip(streets.value["id"].astype(int), streets.value["name"])) if streets.ok else {}
-    filters = sidebar_filters(names)
+    kiosk = is_kiosk()
+    filters = sidebar_filters(names, widgets=not kiosk)
     facts = resilient(dataset_facts)
-    if is_demo(facts.value):
+    if not kiosk and is_demo(facts.value):      # kiosk pages show their own demo badge
         st.sidebar.info(COMMON("demo_data"), icon=":material/science:")
     st.session_state["filters"] = filters
     return filters

@@ -1,0 +1,85 @@
+"""The wall's server-drawn map: right size, the palette where the data says, new cases white, no font needed."""
+import io
+
+import numpy as np
+import pytest
+import pandas as pd
+from PIL import Image
+
+import ui.labels
+from ui.deck import RAMP
+from ui.map_image import BACKGROUND, GRID_ALPHA, MercatorFit, make_district_png
+
+
+def _world(n_side=10):
+    rows = []
+    for i in range(n_side):
+        for j in range(n_side):
+            x, y = 121.1 + i * 0.01, 30.95 + j * 0.01
+            rows.append({"id": i * n_side + j, "ring": [[x, y], [x + .01, y], [x + .01, y + .01], [x, y + .01],
+                                                        [x, y]]})
+    grids = pd.DataFrame(rows)
+    edge = 121.1 + n_side * 0.01, 30.95 + n_side * 0.01
+    streets = pd.DataFrame({"name": ["街道甲"], "centroid_lat": [30.951], "centroid_lon": [121.101],
+                            "ring": [[[121.1, 30.95], [edge[0], 30.95], [edge[0], edge[1]], [121.1, edge[1]],
+                                      [121.1, 30.95]]]})
+    return grids, streets
+
+
+def _pixel(png: bytes, xy) -> tuple:
+    return Image.open(io.BytesIO(png)).convert("RGBA").getpixel(tuple(int(v) for v in xy))
+
+
+def _centre(fit: MercatorFit, lon, lat, scale=1):
+    x, y = fit(lon, lat)
+    return float(x[()]) / scale, float(y[()]) / scale
+
+
+def _expected(rgb) -> np.ndarray:
+    return np.round(np.asarray(rgb) * GRID_ALPHA + np.asarray(BACKGROUND) * (1 - GRID_ALPHA))
+
+
+def test_grids_take_the_ramp_colour_of_their_value():
+    grids, streets = _world()
+    values = pd.DataFrame({"grid_id": [55], "value": [9]})      # one hot grid, every other grid 0
+    png = make_district_png(grids, values, streets, width_px=400, height_px=300)
+    assert Image.open(io.BytesIO(png)).size == (400, 300)
+    fit = MercatorFit(list(streets["ring"]), 800, 600, margin=16)      # the same fit at the 2× drawing size
+    hot = _pixel(png, _centre(fit, 121.155, 31.005, 2))
+    cold = _pixel(png, _centre(fit, 121.115, 30.965, 2))
+    assert np.abs(np.asarray(hot[:3]) - _expected(RAMP[-1])).max() <= 3          # saturated red
+    assert np.abs(np.asarray(cold[:3]) - _expected(RAMP[0])).max() <= 3          # darkest blue
+    assert _pixel(png, (2, 2))[3] == 0                                           # outside the district: clear
+
+
+def test_new_cases_are_white_and_old_ones_keep_their_status_colour():
+    grids, streets = _world()
+    values = pd.DataFrame({"grid_id": grids["id"], "value": 0})
+    points = pd.DataFrame({"lat": [30.985, 31.025], "lon": [121.135, 121.175],
+                           "status": ["pending_dispatch", "pending_dispatch"],
+                           "reported_at": pd.to_datetime(["2026-11-21 08:00", "2026-11-21 09:30"])})
+    png = make_district_png(grids, values, streets, width_px=400, height_px=300, points=points,
+                            new_since=pd.Timestamp("2026-11-21 09:00"))
+    fit = MercatorFit(list(streets["ring"]), 800, 600, margin=16)
+    new = _pixel(png, _centre(fit, 121.175, 31.025, 2))
+    old = _pixel(png, _centre(fit, 121.135, 30.985, 2))
+    assert min(new[:3]) >= 225                                  # white (within the 256-colour palette)
+    assert old[0] > 150 and old[2] < 120                        # yellow-ish (待派遣), not white, not the grid blue
+
+
+def test_draws_without_a_cjk_font_and_without_points(monkeypatch):
+    grids, streets = _world(3)
+    monkeypatch.setattr(ui.labels, "cjk_font_path", lambda: None)
+    png = make_district_png(grids, pd.DataFrame({"grid_id": [], "value": []}), streets, width_px=200,
+                            height_px=150, legend=("超期案件", ""))
+    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (200, 150)
+
+
+@pytest.mark.skipif(ui.labels.cjk_font_path() is None, reason="no CJK font (./gridscope test installs one)")
+def test_labels_and_legend_draw_with_a_font():
+    grids, streets = _world(3)
+    values = pd.DataFrame({"grid_id": grids["id"], "value": 1})
+    bare = make_district_png(grids, values, streets, width_px=300, height_px=300)
+    labelled = make_district_png(grids, values, streets, width_px=300, height_px=300, label_px=16,
+                                 legend=("超期案件", ""))
+    assert bare != labelled

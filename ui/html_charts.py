@@ -1,0 +1,121 @@
+"""The wall's small charts as plain HTML and SVG, built on the server (pure functions, no Streamlit).
+
+Why not plotly on the wall: every new screen fetches and compiles plotly's 4.6 MB bundle and draws three charts in
+the browser, about a second of the wall's load on a 2-core machine (bench/RESULTS.md), for charts nobody hovers.
+These are bars and one line chart: HTML and inline SVG draw instantly, use the page's own (CJK) font, scale with the
+screen like the rest of the wall, and are built once per data refresh for every screen (``ui.live.derived``).
+Every name is escaped (hostile department or channel names stay text).
+"""
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+
+from ui.figures import COLOURS
+
+MUTED = "#9aa7b4"
+GRID_LINE = "rgba(255,255,255,0.10)"
+
+
+def _title(text: str | None, scale: float) -> str:
+    return (f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin:.1rem 0 .35rem'>{escape(text)}</div>"
+            if text else "")
+
+
+def _bar_row(label: str, bar_html: str, value: str, scale: float, label_width: str) -> str:
+    cell = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
+    return (f"<div style='display:flex;align-items:center;gap:.4rem;height:{1.55 * scale:.2f}rem'>"
+            f"<div title='{escape(label)}' style='flex:0 0 {label_width};text-align:right;{cell};color:#cfd8e2'>"
+            f"{escape(label)}</div><div style='flex:1 1 auto;position:relative;height:{0.95 * scale:.2f}rem'>"
+            f"{bar_html}</div><div style='flex:0 0 3.2em;{cell}'>{escape(value)}</div></div>")
+
+
+def share_bars_html(frame: pd.DataFrame, label_col: str, value_col: str, *, title: str | None = None,
+                    scale: float = 1.0, percent: bool = True) -> str:
+    """Horizontal bars, largest on top (e.g. the channel mix); bar lengths relative to the largest value."""
+    data = frame.sort_values(value_col, ascending=False)
+    top = float(data[value_col].max()) if len(data) else 0.0
+    rows = []
+    for label, value in zip(data[label_col], data[value_col]):
+        width = 0.0 if top <= 0 else 100.0 * float(value) / top
+        bar = (f"<div style='position:absolute;left:0;top:0;bottom:0;width:{width:.1f}%;"
+               f"background:{COLOURS['bar']};border-radius:2px'></div>")
+        rows.append(_bar_row(str(label), bar, f"{value:.0%}" if percent else f"{value:,.0f}", scale, "34%"))
+    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{_title(title, scale)}"
+            f"{''.join(rows)}</div>")
+
+
+def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = None, scale: float = 1.0) -> str:
+    """O/E ranking: one bar per unit from 1.0 to its O/E (green above, red below), best on top, value printed;
+    the axis spans the largest deviation shown."""
+    data = frame.sort_values("oe", ascending=False)
+    span = max(float((data["oe"] - 1.0).abs().max()) * 1.15 if len(data) else 0.0, 0.02)
+    rows = []
+    for label, oe in zip(data[label_col], data["oe"]):
+        delta = float(oe) - 1.0
+        half = min(abs(delta) / span, 1.0) * 50.0           # per cent of the track; 1.0 sits in the middle
+        left = 50.0 if delta >= 0 else 50.0 - half
+        colour = COLOURS["good"] if delta >= 0 else COLOURS["bad"]
+        bar = (f"<div style='position:absolute;left:50%;top:-2px;bottom:-2px;border-left:1px dotted {MUTED}'></div>"
+               f"<div style='position:absolute;left:{left:.1f}%;width:{half:.1f}%;top:0;bottom:0;"
+               f"background:{colour};border-radius:2px'></div>")
+        rows.append(_bar_row(str(label), bar, f"{oe:.2f}", scale, "40%"))
+    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{_title(title, scale)}"
+            f"{''.join(rows)}</div>")
+
+
+def _nice_ticks(top: float, count: int = 4) -> list[float]:
+    """Round axis steps (1, 2, 2.5, 5 × 10^k) from 0 to at least ``top``."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / count
+    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 1.0
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks, value = [], 0.0
+    while value < top + step * 0.999:
+        ticks.append(value)
+        value += step
+    return ticks
+
+
+def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, title: str | None = None, scale: float = 1.0,
+              width: int = 500, height: int = 240) -> str:
+    """New vs closed per day as an inline SVG line chart; ``daily`` has day, new, closed. ``width`` × ``height`` is
+    the viewBox (CSS px of the column at 1920 px): the chart fills its column's width and keeps its proportions, so a
+    4K screen's twice-as-wide column draws it, text included, twice as large."""
+    w, h = width, height
+    font = 14
+    left, right, top_pad, bottom = 50, 8, 28, 24
+    plot_w, plot_h = w - left - right, h - top_pad - bottom
+    days = pd.to_datetime(daily["day"]) if len(daily) else pd.Series([], dtype="datetime64[ns]")
+    peak = float(max(daily["new"].max(), daily["closed"].max())) if len(daily) else 0.0
+    ticks = _nice_ticks(peak)
+    y_max = ticks[-1] or 1.0
+    n = len(daily)
+
+    def x_at(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y_at(v: float) -> float:
+        return top_pad + plot_h * (1 - float(v) / y_max)
+
+    parts = [f"<line x1='{left}' x2='{w - right}' y1='{y_at(t):.1f}' y2='{y_at(t):.1f}' stroke='{GRID_LINE}'/>"
+             f"<text x='{left - 6}' y='{y_at(t) + 4:.1f}' text-anchor='end'>{t:,.0f}</text>" for t in ticks]
+    step = max(1, round(n / 6))
+    parts += [f"<text x='{x_at(i):.1f}' y='{h - 5}' text-anchor='middle'>{days.iloc[i]:%m-%d}</text>"
+              for i in range(0, n, step)]
+    legend_x = w - right
+    for key in ("closed", "new"):            # right to left
+        label = escape(labels[key])
+        text_w = font * (len(labels[key]) + 1)
+        legend_x -= text_w + 22
+        parts.append(f"<line x1='{legend_x}' x2='{legend_x + 16}' y1='10' y2='10' stroke='{COLOURS[key]}' "
+                     f"stroke-width='3'/><text x='{legend_x + 20}' y='14'>{label}</text>")
+        if n:
+            points = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(daily[key]))
+            parts.append(f"<polyline fill='none' stroke='{COLOURS[key]}' stroke-width='2.5' "
+                         f"stroke-linejoin='round' points='{points}'/>")
+    svg = (f"<svg viewBox='0 0 {w} {h}' width='100%' style='display:block;font-size:{font}px;fill:{MUTED}'>"
+           f"{''.join(parts)}</svg>")
+    return f"<div data-testid='wall-chart'>{_title(title, scale)}{svg}</div>"
