@@ -25,27 +25,39 @@ reads its result.
 """
 
 NOTES = """
-District vs city (same daily volume, 16× the history, back to back; load average 50 → 3 while another benchmark
-was finishing, so the district figures are the noisier): the wall, map and weekly queries cost the
-same; the backlog page grows from 0.15 to 0.28 s because the 挂账 (parked) stock really is 16× larger (17,520 vs
-1,098 cases that were never resolved) — it is counted on its partial index. The data-quality rows above are its
-whole-history queries (22.5 s at 10 M cases vs 1.65 s), measured just before the page was changed to show a window
-of months (default 12; the harness now times `source_coverage_12m` / `monthly_volume_12m`, not yet re-run at 10 M:
-the window reads the same 12 months of index range in both databases). The hourly flags job costs the same (23–24 s). Metro vs district: the page totals
-grow 3–4× with the 4× larger daily volume inside the windows.
+District vs city (same daily volume, 16× the history; one quiet run each, back to back, PostgreSQL session
+settings `jit=off random_page_cost=1.1` and vacuumed tables as seeded now): the wall, map, weekly and data-quality
+queries cost the same (data quality reads a window of 12 months, default of the page); departments 1.59 vs 1.78 s;
+the backlog page grows from 0.10 to 0.31 s because the 挂账 (parked) stock really is 16× larger (17,520 vs 1,098
+cases that were never resolved); the hourly flags job 13.2 vs 13.8 s. Metro (older run) vs district: the page
+totals grow 3–4× with the 4× larger daily volume inside the windows.
 
 ## Changes, with before → after
 
+- **Wall end to end** (district PostgreSQL, quiet machine, `bench render`): the map was 1,322 grid polygons for
+  deck.gl (1.4 MB of JSON per run, drawn with software WebGL) and three plotly charts, and a 1080p screen ran the page
+  twice (the viewport probe reported its width even when the scale stayed 1): cold 7.5 s, warm 4.3–4.5 s. Now the
+  map is one 256-colour PNG drawn on the server (`ui/map_image.py`: 0.2 MB at 4K instead of 1 MB RGBA) and the charts
+  are HTML/SVG (`ui/html_charts.py`), both once per data refresh for every screen (`ui.live.derived`); kiosk screens
+  draw no sidebar widgets; the probe reports only a width that changes the scale: **cold 3.5 s, warm 1.6 s** at
+  609 k cases and **cold 3.8 s, warm 1.5 s** at 9.8 M (websocket 0.03 MB, one run). The interactive map page keeps
+  deck.gl.
+- **PostgreSQL session settings** (setting `postgres_session_settings`, default `jit=off random_page_cost=1.1`):
+  at 9.8 M cases the planner costs crossed the JIT threshold (0.3–0.8 s of compilation per large aggregate) and a
+  12-month aggregate scanned the whole table instead of the `reported_at` index (data quality's coverage query 4.9 s
+  → 1.1 s in EXPLAIN ANALYZE). Warm page totals, city: data quality 3.22 → 1.37 s, departments 2.15 → 1.78 s, weekly
+  1.13 → 0.86 s, flags job 19.4 → 13.8 s; district: departments 2.00 → 1.59 s, flags job 15.7 → 13.2 s.
+- **Seed ends with `VACUUM (ANALYZE)`** (was `ANALYZE`): without the visibility map PostgreSQL cannot count from an
+  index alone; the wall's 挂账 count at 9.8 M cases read 17 k heap pages, 104 ms → 2.4 ms (35 s more seeding at 10 M).
+- Data quality: coverage and monthly volume over a chosen window of months, default 12 (whole history was 22.5 s
+  at 10 M vs 1.65 s at 600 k).
 - Seeding on PostgreSQL (docs/seed.md): Arrow's CSV writer instead of Python's `csv`, and `COPY` on a loader thread
-  overlapping generation: 638 k cases + 3.6 M events 86.5 s → 37.3 s; the 10 M city preset in 710 s.
-- Wall, per viewer refresh (server CPU, demo district): the map (grid polygons, street-name image, 1.5 MB of JSON)
-  and the three charts were rebuilt and re-encoded for every screen on every refresh, ≈ 0.55 s of CPU (0.31 s
-  building the deck, of which 0.25 s PNG-encoding the street names; 0.10 s JSON; 0.08 s figures). Now they are built
-  once per data refresh and shared by every screen (`ui.live.derived`, `ui.deck.SerializedDeck`, cached label
-  image): the wall fragment's own time fell from 1.79 s to 0.08 s under the profiler (×22).
+  overlapping generation: 638 k cases + 3.6 M events 86.5 s → 37.3 s; the 10 M city preset in 633–710 s.
+- Wall, per viewer refresh (server CPU, demo district): the map and the three charts were rebuilt and re-encoded for
+  every screen on every refresh, ≈ 0.55 s of CPU; now built once per data refresh and shared by every screen
+  (`ui.live.derived`): the wall fragment's own time fell from 1.79 s to 0.08 s under the profiler (×22).
 - Streamlit's full garbage collection after every script run (`runner.postScriptGC`) cost ≈ 100 ms per viewer
   refresh with the caches in memory; turned off in `.streamlit/config.toml` (memory checked over 500 cycles below).
-- Data quality: coverage and monthly volume over the chosen window of months (see above).
 - Earlier (district, SQLite, warm): `backlog_then_by` split an `OR` across two time columns (grids of a community
   4.4 s → 0.2 s); old-overdue counted on the open-case partial index (backlog a day ago 0.35 → 0.02 s);
   `ANALYZE` after the bulk load (wall 2.15 → 1.23 s); 挂账 counted with a literal predicate so its partial index
@@ -103,8 +115,13 @@ that page's first load (server caches empty; database caches as they are); **war
 browser context (a new viewer: new session, empty HTTP cache, so the browser fetches and compiles Streamlit's ~11 MB
 of JavaScript again); **returning** = median of 2 loads in one context (HTTP cache warm, as a kiosk reloading).
 Finished = script run over, no skeleton/spinner/stale element, every chart drawn, the page's main visual present
-(deck.gl canvas, plotly SVGs, data-frame canvas), held 1.5 s (not counted). The app's clock starts at the data's last
+(the wall's map image loaded and its three HTML charts; deck.gl canvas, plotly SVGs, data-frame canvas elsewhere), held
+1.5 s (not counted). The app's clock starts at the data's last
 report, so "today" and "the last 24 h" are populated. The browser runs on the same 2 cores as the server.
+
+For scale, the floor: a one-line Streamlit page loaded the same way (new browser context, 1920×1080) takes 1.18 s
+median on this machine (7 loads), of which ~0.9 s is fetching and compiling Streamlit's own JavaScript before the
+websocket opens. The wall's warm figure is within 0.3–0.45 s of it.
 """
 
 

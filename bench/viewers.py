@@ -9,9 +9,10 @@ now, so the wall's "last 24 hours" are full. With ``--db`` the primary's cluster
 from 127.0.0.1 (see docs/deployment.md), or pass ``--no-replica`` to read the primary itself.
 
 Every viewer is a Chromium context (one browser) on the kiosk wall ``/?embed=true&refresh=N``; nginx spreads them
-over the processes with its sticky cookie. The browsers draw neither the map nor the plotly charts unless
-``--draw`` is given (WebGL is software-rendered here; 50 pages drawing every 5 s take the 2 cores the servers are
-measured on until their websockets drop); the server runs and sends exactly the same either way. A script in each page counts the wall's completed runs (the
+over the processes with its sticky cookie. The wall draws its map and charts on the server (an image and HTML), so
+the browsers draw what a real screen draws; ``--draw`` only matters for pages that still use WebGL or plotly (the
+old wall: 50 pages drawing them every 5 s in software took the 2 cores the servers are measured on until their
+websockets dropped). A script in each page counts the wall's completed runs (the
 ``data-test-script-state`` of the app going back to ``notRunning``: the first render, then one per refresh) and the
 bytes the server sent on the websocket, so only refreshes that really happened are counted. Measured per viewer
 count, over ``--duration`` seconds after every viewer has rendered once:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -80,6 +81,19 @@ def resolve_url(url: str | None = None) -> URL:
     raise DatabaseConfigError(f"Unsupported database {backend!r} in {raw!r}: Gridscope supports SQLite and PostgreSQL.")
 
 
+_SESSION_SETTING = re.compile(r"^[a-z_][a-z0-9_.]*=[A-Za-z0-9_.:-]+$")
+
+
+def postgres_session_settings() -> list[str]:
+    """The ``postgres_session_settings`` as ``name=value`` pairs, checked (they go into the connection options)."""
+    pairs = str(settings.get("postgres_session_settings") or "").split()
+    bad = [p for p in pairs if not _SESSION_SETTING.match(p)]
+    if bad:
+        raise ValueError(f"postgres_session_settings: {bad} are not name=value pairs such as jit=off "
+                         f"(set GRIDSCOPE_POSTGRES_SESSION_SETTINGS)")
+    return pairs
+
+
 def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout_s: float | None = None) -> Engine:
     """Create an engine with Gridscope's guard-rails. ``read_only=False`` only for seeding, imports and the few
     dashboard writes (flag reviews, action items)."""
@@ -100,7 +114,8 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
             engine = create_engine(target, connect_args={"timeout": busy, "check_same_thread": False})
         _install_sqlite_guards(engine, read_only=read_only, timeout_s=limit)
     else:
-        options = f"-c statement_timeout={int(limit * 1000)}"
+        options = f"-c statement_timeout={int(limit * 1000)}" + "".join(
+            f" -c {pair}" for pair in postgres_session_settings())
         if read_only:
             options += " -c default_transaction_read_only=on"
         engine = create_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5,

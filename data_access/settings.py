@@ -45,6 +45,12 @@ SETTINGS: list[Setting] = [
             "process id, duration in ms, read-only flag, first 120 characters of the SQL, never parameter values); "
             "a slow-query and audit log, and what `python -m bench viewers` counts. Empty: off. Relative to the "
             "project folder; several processes may share one file."),
+    Setting("postgres_session_settings", "jit=off random_page_cost=1.1",
+            "PostgreSQL settings (`name=value`, space-separated) for every dashboard connection. `jit=off`: JIT "
+            "compilation added 0.3–0.8 s to each large aggregate and starts only once a table is big enough, so it "
+            "made pages slower as history grew; `random_page_cost=1.1` (solid-state storage) lets the windowed "
+            "aggregates read their months through the `reported_at` index instead of scanning 16 years of cases "
+            "(bench/RESULTS.md). Empty: the server's own settings."),
     Setting("sqlite_busy_timeout_ms", 10_000,
             "How long an SQLite connection waits for a writer's lock before failing (WAL readers rarely wait)."),
     # --- time and calendar ----------------------------------------------------------------------------------------

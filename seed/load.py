@@ -262,8 +262,13 @@ class BulkWriter:
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
             self.raw.commit()
-            cur.execute("ANALYZE")
-            self.raw.commit()
+            # VACUUM, not only ANALYZE: it sets the visibility map, without which PostgreSQL cannot answer counts
+            # from an index alone (the 挂账 count at 10 M cases: 104 ms reading 17 k heap pages → 2 ms), and it
+            # writes the hint bits that the first dashboard queries would otherwise write. 35 s at 10 M cases.
+            cur.close()
+            self.raw.driver_connection.autocommit = True      # VACUUM refuses to run in a transaction
+            cur = self.raw.cursor()
+            cur.execute("VACUUM (ANALYZE)")
         else:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")

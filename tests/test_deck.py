@@ -61,20 +61,3 @@ def test_polygon_rings_reads_polygons_and_multipolygons():
                                                                                      [0, 0]]]]}
     assert polygon_rings(json.dumps(poly)) == poly["coordinates"][0]
     assert len(polygon_rings(json.dumps(multi))) == 5
-
-
-def test_serialized_deck_sends_the_same_spec_as_the_deck():
-    from ui.deck import SerializedDeck
-    grids, streets = _shapes(5)
-    values = pd.DataFrame({"grid_id": grids["id"], "value": 2})
-    points = pd.DataFrame({"lat": [31.0], "lon": [121.2], "status": ["closed"],
-                           "reported_at": pd.to_datetime(["2026-11-21 08:00"])})
-    fresh = make_district_deck(grids, values, streets, value_label="超期", points=points, tooltip_html="<b>{name}</b>")
-    frozen = SerializedDeck(make_district_deck(grids, values, streets, value_label="超期", points=points,
-                                               tooltip_html="<b>{name}</b>"))
-    for layer in fresh.layers:       # what Streamlit does to a live deck before serialising it
-        if isinstance(layer.data, pd.DataFrame):
-            layer.data = layer.data.to_dict(orient="records")
-    assert json.loads(frozen.to_json()) == json.loads(fresh.to_json())
-    assert frozen._tooltip == {"html": "<b>{name}</b>", "style": fresh._tooltip["style"]}
-    assert frozen.layers is None and deck_payload_bytes(frozen) == len(frozen.to_json().encode())

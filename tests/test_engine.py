@@ -131,3 +131,20 @@ def test_query_log_truncates_long_statements_to_one_line(db_url, tmp_path, monke
     engine.dispose()
     (row,) = _log_lines(log)
     assert row["sql"].startswith("select 0 as c0, 1 as c1,") and len(row["sql"]) == 120 and "\n" not in row["sql"]
+
+
+def test_postgres_session_settings_are_checked(monkeypatch):
+    from data_access.engine import postgres_session_settings
+    monkeypatch.setenv("GRIDSCOPE_POSTGRES_SESSION_SETTINGS", "jit=off work_mem=64MB")
+    assert postgres_session_settings() == ["jit=off", "work_mem=64MB"]
+    monkeypatch.setenv("GRIDSCOPE_POSTGRES_SESSION_SETTINGS", "jit=off; drop table cases")
+    with pytest.raises(ValueError, match="name=value"):
+        postgres_session_settings()
+
+
+def test_postgres_connections_carry_the_session_settings(db_url, dialect):
+    if dialect != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    engine = make_engine(db_url)
+    assert fetch_frame(engine, text("select current_setting('jit') as jit, "
+                                    "current_setting('random_page_cost') as rpc")).iloc[0].tolist() == ["off", "1.1"]

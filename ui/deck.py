@@ -147,28 +147,6 @@ def make_district_deck(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, str
                              "style": {"backgroundColor": "#111820", "color": "#eef"}})
 
 
-class SerializedDeck:
-    """A deck serialised once, handed to ``st.pydeck_chart`` as is. Building and JSON-encoding the district map costs
-    about 0.4 s of server CPU, so the wall does it once per data refresh for every screen (``ui.live.derived``)
-    instead of once per screen refresh. ``st.pydeck_chart`` reads only ``to_json()``, the tooltip, ``width``,
-    ``mapbox_key`` and ``layers`` (for its pandas-3 workaround, done here already)."""
-
-    layers = None
-    mapbox_key = None
-
-    def __init__(self, deck: pdk.Deck):
-        for layer in deck.layers:
-            # pandas 3 frames cannot go through pydeck's serialiser (Streamlit converts them the same way)
-            if isinstance(getattr(layer, "data", None), pd.DataFrame):
-                layer.data = layer.data.to_dict(orient="records")
-        self._json = deck.to_json()
-        self._tooltip = deck._tooltip
-        self.width = getattr(deck, "width", None)
-
-    def to_json(self) -> str:
-        return self._json
-
-
-def deck_payload_bytes(deck: pdk.Deck | SerializedDeck) -> int:
+def deck_payload_bytes(deck: pdk.Deck) -> int:
     """Size of the JSON spec the browser receives."""
     return len(deck.to_json().encode("utf-8"))
