@@ -144,7 +144,7 @@ def test_postgres_session_settings_are_checked(monkeypatch):
 
 def test_postgres_connections_carry_the_session_settings(db_url, dialect):
     if dialect != "postgresql":
-        pytest.skip("PostgreSQL settings")
+        pytest.skip("SQLite has no session settings (this test runs on the PostgreSQL variant)")
     engine = make_engine(db_url)
     assert fetch_frame(engine, text("select current_setting('jit') as jit, "
                                     "current_setting('random_page_cost') as rpc")).iloc[0].tolist() == ["off", "1.1"]
