@@ -13,7 +13,7 @@ from data_access.workcal import local_now
 from ui.access import require_page
 from ui.db import get_engine
 from ui.flags_cache import active_flags_summary, flags_wall_panel
-from ui.html_charts import oe_bars_html, share_bars_html, trend_svg
+from ui.html_charts import oe_bars_html, share_bars_html, title_html, trend_svg
 from ui.map_image import make_district_png
 from ui.i18n import COMMON, Catalog, current_language, label, name_column
 from ui.live import Loaded, derived, live_cache, panel, resilient, show_freshness
@@ -152,8 +152,7 @@ def kpi_tile(container, scale: float, title: str, value: str, delta: str | None,
 
 
 def panel_title(text: str, scale: float) -> None:
-    st.markdown(f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin-bottom:.2rem'>"
-                f"{escape(text)}</div>", unsafe_allow_html=True)
+    st.markdown(title_html(text, scale), unsafe_allow_html=True)
 
 
 def kpi_strip(street_id, scale):
@@ -220,7 +219,7 @@ def build_map(street_id, data: dict, fetched_at, scale: float) -> bytes:
     new_since = fetched_at - timedelta(seconds=refresh_seconds())
     return make_district_png(shapes, values, street_rows, points=data["points"], new_since=new_since,
                              width_px=int(map_width() * scale), height_px=int(MAP_HEIGHT * scale),
-                             label_px=int(16 * scale), legend=(T("overdue_cases"), ""))
+                             label_px=int(16 * scale), legend=T("overdue_cases"))
 
 
 def district_map(street_id, scale):

@@ -23,7 +23,7 @@ from data_access.queries import data_time_range
 from data_access.workcal import local_now
 from ui.access import require_page
 from ui import meeting_pack
-from ui.db import get_engine, write_url
+from ui.db import get_engine, get_writer
 from ui.i18n import COMMON, Catalog, current_language, label
 from ui.live import live_cache, panel, resilient, show_freshness
 
@@ -156,14 +156,9 @@ def week_items(week: date) -> pd.DataFrame:
     return action_items.items_for_week(get_engine(), week)
 
 
-@st.cache_resource(show_spinner=False)
-def _writer_for(url: str):
-    return make_engine(url, read_only=False)
-
-
 def writer():
     """Writer engine for action_items / action_item_history only."""
-    return _writer_for(write_url())
+    return get_writer()
 
 
 @functools.lru_cache(maxsize=4)

@@ -71,7 +71,7 @@ def test_draws_without_a_cjk_font_and_without_points(monkeypatch):
     grids, streets = _world(3)
     monkeypatch.setattr(ui.labels, "cjk_font_path", lambda: None)
     png = make_district_png(grids, pd.DataFrame({"grid_id": [], "value": []}), streets, width_px=200,
-                            height_px=150, legend=("超期案件", ""))
+                            height_px=150, legend="超期案件")
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (200, 150)
 
 
@@ -81,5 +81,5 @@ def test_labels_and_legend_draw_with_a_font():
     values = pd.DataFrame({"grid_id": grids["id"], "value": 1})
     bare = make_district_png(grids, values, streets, width_px=300, height_px=300)
     labelled = make_district_png(grids, values, streets, width_px=300, height_px=300, label_px=16,
-                                 legend=("超期案件", ""))
+                                 legend="超期案件")
     assert bare != labelled

@@ -16,14 +16,13 @@ Also here: the wall panel, the review loaders/writer engine and small helpers th
 """
 from __future__ import annotations
 
-from html import escape
-
 import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,8 @@ from sqlalchemy import Engine
 from data_access import flag_queries, queries, reviews, settings
 from data_access.engine import make_engine
 from data_access.workcal import local_now
-from ui.db import get_engine, write_url
+from ui.db import get_engine, get_writer
+from ui.html_charts import title_html
 from ui.i18n import Catalog, current_language
 from ui.live import live_cache, resilient
 
@@ -214,14 +214,9 @@ def flag_bundle(block: bool = True) -> FlagBundle | None:
 
 
 # --- reviews (the only write of the flags page) ----------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def _writer_for(url: str) -> Engine:
-    return make_engine(url, read_only=False)
-
-
 def review_writer() -> Engine:
     """The writer engine, used only by ``data_access.reviews.add_review`` (flag_reviews)."""
-    return _writer_for(write_url())
+    return get_writer()
 
 
 @live_cache(ttl=30)
@@ -346,8 +341,7 @@ def flags_wall_panel(summary: dict | None = None, scale: float = 1.0) -> None:
     """The wall's small flags panel: counts by level and the top three, worded as "疑似 / 建议核查"; HTML sized by
     the screen scale like the rest of the wall, every name escaped."""
     summary = active_flags_summary() if summary is None else summary
-    body = [f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin-bottom:.3rem'>"
-            f"{escape(T('panel_title'))}</div>"]
+    body = [title_html(T("panel_title"), scale)]
     muted = "<div style='color:#9aa7b4'>{}</div>"
     if summary is None:
         body.append(muted.format(escape(T("computing"))))

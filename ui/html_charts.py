@@ -8,6 +8,7 @@ Every name is escaped (hostile department or channel names stay text).
 """
 from __future__ import annotations
 
+import math
 from html import escape
 
 import pandas as pd
@@ -18,9 +19,15 @@ MUTED = "#9aa7b4"
 GRID_LINE = "rgba(255,255,255,0.10)"
 
 
-def _title(text: str | None, scale: float) -> str:
+def title_html(text: str | None, scale: float) -> str:
+    """A wall panel's title, sized by the screen scale (every panel uses this one)."""
     return (f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin:.1rem 0 .35rem'>{escape(text)}</div>"
             if text else "")
+
+
+def _chart(rows: list[str], title: str | None, scale: float) -> str:
+    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{title_html(title, scale)}"
+            f"{''.join(rows)}</div>")
 
 
 def _bar_row(label: str, bar_html: str, value: str, scale: float, label_width: str) -> str:
@@ -42,8 +49,7 @@ def share_bars_html(frame: pd.DataFrame, label_col: str, value_col: str, *, titl
         bar = (f"<div style='position:absolute;left:0;top:0;bottom:0;width:{width:.1f}%;"
                f"background:{COLOURS['bar']};border-radius:2px'></div>")
         rows.append(_bar_row(str(label), bar, f"{value:.0%}" if percent else f"{value:,.0f}", scale, "34%"))
-    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{_title(title, scale)}"
-            f"{''.join(rows)}</div>")
+    return _chart(rows, title, scale)
 
 
 def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = None, scale: float = 1.0) -> str:
@@ -61,8 +67,7 @@ def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = Non
                f"<div style='position:absolute;left:{left:.1f}%;width:{half:.1f}%;top:0;bottom:0;"
                f"background:{colour};border-radius:2px'></div>")
         rows.append(_bar_row(str(label), bar, f"{oe:.2f}", scale, "40%"))
-    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{_title(title, scale)}"
-            f"{''.join(rows)}</div>")
+    return _chart(rows, title, scale)
 
 
 def _nice_ticks(top: float, count: int = 4) -> list[float]:
@@ -70,7 +75,7 @@ def _nice_ticks(top: float, count: int = 4) -> list[float]:
     if top <= 0:
         return [0.0, 1.0]
     raw = top / count
-    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 1.0
+    magnitude = 10.0 ** math.floor(math.log10(raw)) if raw >= 1 else 1.0
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     ticks, value = [], 0.0
     while value < top + step * 0.999:
@@ -118,4 +123,4 @@ def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, title: str | None 
                          f"stroke-linejoin='round' points='{points}'/>")
     svg = (f"<svg viewBox='0 0 {w} {h}' width='100%' style='display:block;font-size:{font}px;fill:{MUTED}'>"
            f"{''.join(parts)}</svg>")
-    return f"<div data-testid='wall-chart'>{_title(title, scale)}{svg}</div>"
+    return f"<div data-testid='wall-chart'>{title_html(title, scale)}{svg}</div>"

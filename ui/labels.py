@@ -14,6 +14,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 # Noto Sans CJK (Debian fonts-noto-cjk) first; index 2 of the collection is Simplified Chinese.
@@ -49,8 +50,9 @@ def draw_labels(draw: ImageDraw.ImageDraw, placed, font_px: int) -> bool:
     return True
 
 
-def _mercator_y(lat: float) -> float:
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+def mercator_y(lat):
+    """Web-Mercator y (radians) of a latitude in degrees; scalars or numpy arrays."""
+    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
 
 
 @lru_cache(maxsize=32)
@@ -63,11 +65,11 @@ def label_overlay(labels: tuple[tuple[str, float, float], ...], bounds: tuple[fl
     if font_spec is None or not labels:
         return None
     west, south, east, north = bounds
-    y0, y1 = _mercator_y(south), _mercator_y(north)
+    y0, y1 = mercator_y(south), mercator_y(north)
     height_px = max(1, round(width_px * (y1 - y0) / math.radians(east - west)))
     image = Image.new("RGBA", (width_px, height_px), (0, 0, 0, 0))
     draw_labels(ImageDraw.Draw(image), [(text, (lon - west) / (east - west) * width_px,
-                                         (y1 - _mercator_y(lat)) / (y1 - y0) * height_px)
+                                         (y1 - mercator_y(lat)) / (y1 - y0) * height_px)
                                         for text, lat, lon in labels], font_px)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)

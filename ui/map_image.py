@@ -20,7 +20,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from ui.deck import NEW_COLOUR, STATUS_COLOURS, ramp_colour
-from ui.labels import draw_labels
+from ui.labels import draw_labels, mercator_y
 
 SUPERSAMPLE = 2
 BACKGROUND = (11, 17, 24)            # the theme's backgroundColor: grid fills are blended onto it, the rest stays clear
@@ -44,7 +44,7 @@ class MercatorFit:
 
     @staticmethod
     def _merc(lon, lat):
-        return np.radians(lon), np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+        return np.radians(lon), mercator_y(lat)
 
     def __call__(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         x, y = self._merc(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
@@ -64,10 +64,10 @@ def _blend(rgba) -> tuple[int, int, int, int]:
 
 def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, street_shapes: pd.DataFrame, *,
                       width_px: int, height_px: int, points: pd.DataFrame | None = None, new_since=None,
-                      label_px: int = 16, legend: tuple[str, str] | None = None) -> bytes:
+                      label_px: int = 16, legend: str | None = None) -> bytes:
     """The district map as PNG bytes: grids coloured by ``grid_values.value`` (ramp as ``ui.deck``: dark blue none,
     red most, 95th percentile saturates), street outlines and names, case points coloured by status (cases reported
-    after ``new_since`` larger and white), and a colour bar with ``legend`` = (title, unit) in the lower left.
+    after ``new_since`` larger and white), and a colour bar titled ``legend`` in the lower left.
 
     grid_shapes: id, ring; grid_values: grid_id, value; street_shapes: name, ring, centroid_lat, centroid_lon;
     points: lat, lon, status, reported_at.
@@ -109,10 +109,8 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     return _png(image.convert("RGBa").resize((width_px, height_px), Image.Resampling.LANCZOS).convert("RGBA"))
 
 
-def _colour_bar(draw: ImageDraw.ImageDraw, legend: tuple[str, str], top: float, s: int, h: int,
-                label_px: int) -> None:
+def _colour_bar(draw: ImageDraw.ImageDraw, title: str, top: float, s: int, h: int, label_px: int) -> None:
     """The ramp from 0 to the saturating value, lower left, with its title; sized by the label size."""
-    title, _unit = legend
     text = max(10, round(label_px * 0.8)) * s
     bar_w, bar_h = 10 * label_px * s, max(4, label_px // 2) * s
     x0, y0 = label_px * s, h - round(text * 1.6) - bar_h

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,14 @@ from urllib.parse import urlparse
 
 import pytest
 
+from deploy.local import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("GRIDSCOPE_CHROMIUM", "/usr/bin/chromium")
 DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -42,7 +37,7 @@ class AppServer:
 
 
 def start_server(db_url: str, tmp: Path, extra_env: dict | None = None) -> AppServer:
-    port = _free_port()
+    port = free_port()
     log_path = tmp / f"streamlit-{port}.log"
     env = {**os.environ, "GRIDSCOPE_DB_URL": db_url, "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
            **(extra_env or {})}
