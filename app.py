@@ -5,8 +5,11 @@ import streamlit as st
 
 from ui.access import allowed_pages, force_street
 from ui.auth import current_user, login_view, user_badge
+from ui.memory import tune_allocator
 from ui.shell import PAGE_TITLES as T
 from ui.shell import is_kiosk, render_shell, start_carousel
+
+tune_allocator()        # once per process: a wall runs for days (ui/memory.py)
 
 # A local favicon: a material/emoji page_icon makes the browser fetch an SVG from the internet.
 # Kiosk (?embed=true): no sidebar, no navigation — the wall shows only itself (URL parameters drive everything).

@@ -26,7 +26,7 @@ data frame below the fold draws its canvas only when scrolled to) no skeleton is
 its SVG, every deck.gl chart and data frame has a canvas of non-zero size; the page's main visual (``REQUIRED``)
 is present. The reported time is when that state began, counted from navigation start
 (``performance.now()``), once it has held for ``--settle`` ms with no websocket message; a rerun inside the settle
-window (the wall reruns once after the browser reports its width) restarts the clock. After a cold load the main
+window (e.g. a page that reruns itself at once) restarts the clock. After a cold load the main
 visual is screenshotted and checked for not being blank (untimed).
 
 Also recorded per load: websocket bytes in/out and HTTP bytes; script runs (``new_session`` messages; a run cut

@@ -155,6 +155,7 @@ class Case(Base):
         Index("ix_cases_disposed_at", "disposed_at", "department_id"),
         Index("ix_cases_registered_at", "registered_at"),
         Index("ix_cases_updated_at", "updated_at"),
+        Index("ix_cases_verified_at", "verified_at"),      # the flags job's checks (核查) of a window
         Index("ix_cases_dept_reported", "department_id", "reported_at"),
         Index("ix_cases_grid_reported", "grid_id", "reported_at"),
         # Partial indexes over open cases only: the backlog stays small while history grows.
@@ -162,7 +163,8 @@ class Case(Base):
               sqlite_where=text(OPEN_PREDICATE), postgresql_where=text(OPEN_PREDICATE)),
         Index("ix_cases_open_dept", "department_id", "deadline_at",
               sqlite_where=text(OPEN_PREDICATE), postgresql_where=text(OPEN_PREDICATE)),
-        Index("ix_cases_parked", "grid_id",
+        # 挂账 is never resolved, so it is scattered over all of history: the unit columns make its counts index-only
+        Index("ix_cases_parked", "grid_id", "community_id", "street_id",
               sqlite_where=text("status = 'parked'"), postgresql_where=text("status = 'parked'")),
     )
 

@@ -13,13 +13,12 @@ from data_access.workcal import local_now
 from ui.access import require_page
 from ui.db import get_engine
 from ui.flags_cache import active_flags_summary, flags_wall_panel
-from ui.html_charts import oe_bars_html, share_bars_html, title_html, trend_svg
+from ui.html_charts import oe_bars_html, screen_rem, share_bars_html, title_html, trend_chart_html
 from ui.map_image import make_district_png
 from ui.i18n import COMMON, Catalog, current_language, label, name_column
 from ui.live import Loaded, derived, live_cache, panel, resilient, show_freshness
 from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
-from ui.shell import current_filters, is_kiosk, refresh_seconds
-from ui.viewport import screen_scale
+from ui.shell import current_filters, refresh_seconds
 
 require_page("wall")     # 权限: stops here unless the viewer's role may see this page
 
@@ -51,12 +50,13 @@ T = Catalog({
                    "white = new in the last refresh interval"),
 })
 
-MAP_HEIGHT = 730       # CSS px at 1920×1080; every size below is multiplied by the screen scale
-
-
-def map_width() -> int:
-    """The map column's CSS width at 1920 px (wider in kiosk mode, which has no sidebar or padding)."""
-    return 850 if is_kiosk() else 680
+# Every size on the wall is given for a 1920-px-wide screen and grows with the window up to 2× on 3840 px, in CSS
+# (ui.html_charts.screen_rem): every screen gets the same page, whatever its size, and runs it once.
+# The map is one image for every screen, drawn at the size a 4K kiosk shows it (up to Streamlit's 1,460-px limit,
+# above which it re-encodes an image on every run) and fitted to its column by the browser: 850 × 730 CSS px on a
+# 1080p kiosk screen, 680 × 584 beside the sidebar.
+MAP_IMAGE_PX = (1460, 1254)
+MAP_LABEL_PX = 27      # 16 CSS px on a 1080p kiosk screen
 
 
 # --- cached loaders (shared by every screen; one query set per TTL) ------------------------------------------------
@@ -140,22 +140,21 @@ def _tone(change: float | None, good_when_up: bool) -> str:
     return "good" if (change > 0) == good_when_up else "bad"
 
 
-def kpi_tile(container, scale: float, title: str, value: str, delta: str | None, tone: str, hint: str) -> None:
-    """One KPI: label, big value, coloured change — HTML sized by the screen scale (st.metric cannot scale)."""
-    delta_html = (f"<div style='font-size:{0.95 * scale:.2f}rem;color:{DELTA_COLOURS[tone]}'>{escape(delta)} "
+def kpi_tile(container, title: str, value: str, delta: str | None, tone: str, hint: str) -> None:
+    """One KPI: label, big value, coloured change — HTML sized by the screen's width (st.metric cannot scale)."""
+    delta_html = (f"<div style='font-size:{screen_rem(0.95)};color:{DELTA_COLOURS[tone]}'>{escape(delta)} "
                   f"<span style='color:#7d8a97'>{escape(hint)}</span></div>") if delta else ""
-    container.markdown(
+    container.html(
         f"<div data-testid='kpi' style='line-height:1.25'>"
-        f"<div style='font-size:{1.0 * scale:.2f}rem;color:#aab6c2'>{escape(title)}</div>"
-        f"<div style='font-size:{2.4 * scale:.2f}rem;font-weight:600'>{escape(value)}</div>{delta_html}</div>",
-        unsafe_allow_html=True)
+        f"<div style='font-size:{screen_rem(1.0)};color:#aab6c2'>{escape(title)}</div>"
+        f"<div style='font-size:{screen_rem(2.4)};font-weight:600'>{escape(value)}</div>{delta_html}</div>")
 
 
-def panel_title(text: str, scale: float) -> None:
-    st.markdown(title_html(text, scale), unsafe_allow_html=True)
+def panel_title(text: str) -> None:
+    st.html(title_html(text))
 
 
-def kpi_strip(street_id, scale):
+def kpi_strip(street_id):
     loaded = resilient(wall_kpis, street_id)
     k = loaded.value
     cols = st.columns(7)
@@ -178,12 +177,12 @@ def kpi_strip(street_id, scale):
          _tone(change(k["satisfaction"], k["satisfaction_prev"]), True), "vs_week_ago"),
     ]
     for col, (key, value, delta, tone, hint) in zip(cols, tiles):
-        kpi_tile(col, scale, T(key), value, delta, tone, T(hint))
+        kpi_tile(col, T(key), value, delta, tone, T(hint))
     flags = active_flags_summary()
     if flags is None or "error" in flags:
-        kpi_tile(cols[6], scale, T("flags"), "—", T("flags_pending"), "neutral", "")
+        kpi_tile(cols[6], T("flags"), "—", T("flags_pending"), "neutral", "")
     else:
-        kpi_tile(cols[6], scale, T("flags"), f"{flags['total']:,}",
+        kpi_tile(cols[6], T("flags"), f"{flags['total']:,}",
                  T("flags_split", red=flags["red"], amber=flags["amber"]), "bad" if flags["red"] else "neutral", "")
     return loaded
 
@@ -205,12 +204,12 @@ def _reference(street_id):
     return shapes.value, streets.value, rows
 
 
-def _view_key(name: str, street_id, loaded: Loaded, scale: float) -> tuple:
-    """What a derived panel depends on: its data's fetch time and how this screen shows it."""
-    return (name, street_id, loaded.fetched_at, round(scale, 2), current_language(), is_kiosk(), refresh_seconds())
+def _view_key(name: str, street_id, loaded: Loaded) -> tuple:
+    """What a derived panel depends on: its data's fetch time and how this screen shows it (not the screen's size)."""
+    return (name, street_id, loaded.fetched_at, current_language(), refresh_seconds())
 
 
-def build_map(street_id, data: dict, fetched_at, scale: float) -> bytes:
+def build_map(street_id, data: dict, fetched_at) -> bytes:
     """The map as one PNG (ui/map_image.py: the wall needs no interaction, and a browser without a GPU would spend
     seconds drawing 1,300 polygons in software WebGL); built once per data refresh for every screen."""
     shapes, _, street_rows = _reference(street_id)
@@ -218,132 +217,124 @@ def build_map(street_id, data: dict, fetched_at, scale: float) -> bytes:
     # white = reported within the last refresh interval before this data was fetched (the same for every screen)
     new_since = fetched_at - timedelta(seconds=refresh_seconds())
     return make_district_png(shapes, values, street_rows, points=data["points"], new_since=new_since,
-                             width_px=int(map_width() * scale), height_px=int(MAP_HEIGHT * scale),
-                             label_px=int(16 * scale), legend=T("overdue_cases"))
+                             width_px=MAP_IMAGE_PX[0], height_px=MAP_IMAGE_PX[1], label_px=MAP_LABEL_PX,
+                             legend=T("overdue_cases"), supersample=1)   # the browser reduces it on 1080p
 
 
-def district_map(street_id, scale):
+def district_map(street_id):
     loaded = resilient(wall_map_data, street_id)
-    panel_title(T("map_title"), scale)
+    panel_title(T("map_title"))
     if not loaded.ok:
         show_freshness(loaded)
         return loaded
     try:
-        png = derived(_view_key("wall-map", street_id, loaded, scale),
-                      lambda: build_map(street_id, loaded.value, loaded.fetched_at, scale))
+        png = derived(_view_key("wall-map", street_id, loaded),
+                      lambda: build_map(street_id, loaded.value, loaded.fetched_at))
     except _Missing as missing:
         show_freshness(missing.loaded)
         return loaded
-    # An explicit width: without it Streamlit re-encodes any image wider than 1,460 px on every run (4K screens).
-    st.image(png, width=int(map_width() * scale))
-    st.markdown(f"<div style='font-size:{0.85 * scale:.2f}rem;color:#9aa7b4'>{escape(T('map_legend'))}</div>",
-                unsafe_allow_html=True)
+    st.image(png, width="stretch")
+    st.html(f"<div style='font-size:{screen_rem(0.85)};color:#9aa7b4'>{escape(T('map_legend'))}</div>")
     return loaded
 
 
-def worst_grids_html(street_id, backlog: pd.DataFrame, scale: float) -> str:
+def worst_grids_html(street_id, backlog: pd.DataFrame) -> str:
     shapes, streets, _ = _reference(street_id)
     top = backlog.sort_values(["overdue", "open"], ascending=False).head(10)
     top = top.merge(shapes[["id", "name", "street_id"]], left_on="grid_id", right_on="id") \
         .merge(streets[["id", "name"]].rename(columns={"id": "street_id", "name": "street"}), on="street_id")
-    th = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden"
+    th = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden;border-bottom:1px solid rgba(255,255,255,.25)"
     head = "".join(f"<th style='text-align:{a};{th}'>{escape(T(k))}</th>"
                    for k, a in (("grid", "left"), ("street", "left"), ("overdue", "right"), ("open", "right")))
     cell = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:0"
     rows = "".join(
-        f"<tr><td style='{cell};width:52%'>{escape(str(r['name']))}</td>"
+        f"<tr style='border-bottom:1px solid rgba(255,255,255,.08)'><td style='{cell};width:52%'>{escape(str(r['name']))}</td>"
         f"<td style='{cell};width:24%;color:#aab6c2'>{escape(str(r['street']))}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem;color:#e5484d'>{int(r['overdue'])}</td>"
         f"<td style='text-align:right;padding:.15rem .3rem'>{int(r['open'])}</td></tr>" for _, r in top.iterrows())
-    return (f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{0.9 * scale:.2f}rem'>"
+    return (f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{screen_rem(0.9)}'>"
             f"<thead><tr style='color:#9aa7b4'>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
-def worst_grids(street_id, scale):
+def worst_grids(street_id):
     loaded = resilient(wall_map_data, street_id)
-    panel_title(T("worst_grids"), scale)
+    panel_title(T("worst_grids"))
     if not loaded.ok:
         return
     try:
-        html = derived(_view_key("wall-worst", street_id, loaded, scale),
-                       lambda: worst_grids_html(street_id, loaded.value["backlog"], scale))
+        html = derived(_view_key("wall-worst", street_id, loaded),
+                       lambda: worst_grids_html(street_id, loaded.value["backlog"]))
     except _Missing:
         return      # the map panel beside it shows the notice
-    st.markdown(html, unsafe_allow_html=True)
+    st.html(html)
 
 
-def ranking_html(ranked: pd.DataFrame, scale: float) -> str:
+def ranking_html(ranked: pd.DataFrame) -> str:
     shown = pd.concat([ranked.head(5), ranked.tail(5)]).drop_duplicates("department_id")
     shown = shown.assign(label=shown[name_column("name")].fillna(shown["name"]))
-    return oe_bars_html(shown, "label", title=T("dept_rank"), scale=scale)
+    return oe_bars_html(shown, "label", title=T("dept_rank"))
 
 
-def department_ranking(street_id, scale: float):
+def department_ranking(street_id):
     loaded = resilient(wall_department_ranking, street_id)
     if not loaded.ok:
         show_freshness(loaded)
         return
-    st.markdown(derived(_view_key("wall-depts", street_id, loaded, scale), lambda: ranking_html(loaded.value, scale)),
-                unsafe_allow_html=True)
+    st.html(derived(_view_key("wall-depts", street_id, loaded), lambda: ranking_html(loaded.value)))
 
 
 # The three charts are HTML/SVG built on the server (ui/html_charts.py): no plotly bundle for the wall's screens.
-def channel_panel(street_id, loaded: Loaded, scale: float):
+def channel_panel(street_id, loaded: Loaded):
     def build():
         mix = loaded.value["channels"].assign(label=lambda f: f["channel"].map(lambda c: label("channels", c)))
-        return share_bars_html(mix, "label", "share", title=T("channels"), scale=scale)
-    st.markdown(derived(_view_key("wall-channels", street_id, loaded, scale), build), unsafe_allow_html=True)
+        return share_bars_html(mix, "label", "share", title=T("channels"))
+    st.html(derived(_view_key("wall-channels", street_id, loaded), build))
 
 
-def trend_panel(street_id, loaded: Loaded, scale: float):
+def trend_panel(street_id, loaded: Loaded):
     def build():
-        return trend_svg(loaded.value["trend"], {"new": T("new"), "closed": T("closed")}, title=T("trend"),
-                         scale=scale)
-    st.markdown(derived(_view_key("wall-trend", street_id, loaded, scale), build), unsafe_allow_html=True)
+        return trend_chart_html(loaded.value["trend"], {"new": T("new"), "closed": T("closed")}, title=T("trend"))
+    st.html(derived(_view_key("wall-trend", street_id, loaded), build))
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
 street_id = current_filters().street_id
-header, status, probe = st.columns([3, 1.9, 0.1])
-with probe:
-    scale = screen_scale()
+header, status = st.columns([3, 2])
 
 
 @st.fragment(run_every=refresh_seconds())
 def live_wall():
     facts = resilient(dataset_facts)
-    demo = (f" <span style='font-size:{0.8 * scale:.2f}rem;background:#5a3b12;color:#f5b660;padding:.1rem .4rem;"
+    demo = (f" <span style='font-size:{screen_rem(0.8)};background:#5a3b12;color:#f5b660;padding:.1rem .4rem;"
             f"border-radius:.3rem'>{escape(COMMON('demo_data'))}</span>") if is_demo(facts.value) else ""
-    header.markdown(f"<div style='font-size:{1.8 * scale:.2f}rem;font-weight:700'>{escape(T('title'))}{demo}</div>",
-                    unsafe_allow_html=True)
+    header.html(f"<div style='font-size:{screen_rem(1.8)};font-weight:700'>{escape(T('title'))}{demo}</div>")
     with panel():
-        kpis = kpi_strip(street_id, scale)
+        kpis = kpi_strip(street_id)
     left, centre, right = st.columns([1.15, 2.3, 1.35])
     with left:
         with panel():
-            worst_grids(street_id, scale)
+            worst_grids(street_id)
         side = resilient(wall_side_panels, street_id)
         with panel():
             if side.ok:
-                channel_panel(street_id, side, scale)
+                channel_panel(street_id, side)
     with centre:
         with panel():
-            map_loaded = district_map(street_id, scale)
+            map_loaded = district_map(street_id)
     with right:
         with panel():
-            department_ranking(street_id, scale)
+            department_ranking(street_id)
         with panel():
             if side.ok:
-                trend_panel(street_id, side, scale)
+                trend_panel(street_id, side)
         with panel():
-            flags_wall_panel(scale=scale)
+            flags_wall_panel()
     loads = [x for x in (kpis, map_loaded, side) if isinstance(x, Loaded)]
     times = [x.fetched_at for x in loads if x.fetched_at]
     oldest = min(times) if times else None
     with status:
-        st.markdown(f"<div style='text-align:right;font-size:{1.15 * scale:.2f}rem;padding-top:.4rem'>"
-                    f"{escape(COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—'))}</div>",
-                    unsafe_allow_html=True)
+        st.html(f"<div style='text-align:right;font-size:{screen_rem(1.15)};padding-top:.4rem'>"
+                    f"{escape(COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—'))}</div>")
         worst = next((x for x in loads if x.stale), None)
         if worst is not None:
             show_freshness(worst)

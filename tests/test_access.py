@@ -95,6 +95,7 @@ def rendered_text(at: AppTest) -> str:
             parts.append(str(getattr(el, "label", "")))
     for df in at.dataframe:
         parts.append(df.value.to_csv())
+    parts += [el.proto.body for el in at.get("html")]        # the wall's panels (st.html)
     return "\n".join(parts)
 
 

@@ -4,7 +4,7 @@ import re
 import pandas as pd
 
 from ui.figures import COLOURS
-from ui.html_charts import _nice_ticks, oe_bars_html, share_bars_html, trend_svg
+from ui.html_charts import _nice_ticks, oe_bars_html, screen_rem, share_bars_html, title_html, trend_chart_html, trend_svg
 
 
 def _widths(html: str) -> list[float]:
@@ -52,10 +52,41 @@ def test_trend_svg_scales_points_to_the_axis():
 def test_trend_svg_draws_with_no_data():
     empty = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "new": [], "closed": []})
     svg = trend_svg(empty, {"new": "new", "closed": "closed"})
-    assert svg.startswith("<div") and "polyline" not in svg
+    assert svg.startswith("<svg") and "polyline" not in svg
+
+
+def test_trend_chart_is_an_svg_image_with_escaped_labels():
+    """st.html keeps HTML only, so the chart travels as a data-URI image; names stay text inside it."""
+    import base64
+    daily = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=2), "new": [3, 4], "closed": [1, 2]})
+    html = trend_chart_html(daily, {"new": "<b>新增</b>", "closed": "结案"}, title="趋势")
+    assert html.startswith("<div data-testid='wall-chart'>") and "趋势" in html and "<svg" not in html
+    svg = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)'", html).group(1)).decode()
+    assert svg.startswith("<svg xmlns='http://www.w3.org/2000/svg'") and "polyline" in svg
+    assert "&lt;b&gt;新增" in svg and "<b>" not in svg
 
 
 def test_nice_ticks_cover_the_peak_with_round_steps():
     assert _nice_ticks(3450) == [0, 1000, 2000, 3000, 4000]
     assert _nice_ticks(7) == [0, 2, 4, 6, 8]
     assert _nice_ticks(0) == [0.0, 1.0]
+
+
+def _css_px(length: str, window_px: float) -> float:
+    """Evaluate ``clamp(a rem, b vw, c rem)`` as a browser would (1 rem = 16 px)."""
+    low, mid, high = re.fullmatch(r"clamp\(([\d.]+)rem,([\d.]+)vw,([\d.]+)rem\)", length).groups()
+    return min(max(float(low) * 16, float(mid) * window_px / 100), float(high) * 16)
+
+
+def test_screen_rem_is_the_size_at_1080p_and_twice_it_at_4k():
+    assert _css_px(screen_rem(1.0), 1920) == 16.0
+    assert abs(_css_px(screen_rem(2.4), 3840) - 2 * 2.4 * 16) < 0.05
+    assert abs(_css_px(screen_rem(1.0), 2880) - 24) < 0.05          # in between: in proportion to the width
+    assert _css_px(screen_rem(0.9), 1280) == 0.9 * 16               # never smaller than at 1080p
+    assert _css_px(screen_rem(0.9), 7680) == 2 * 0.9 * 16           # nor larger than twice
+
+
+def test_wall_html_does_not_depend_on_the_screen():
+    """One build per data refresh serves every screen: sizes are CSS lengths relative to the window."""
+    html = title_html("标题") + share_bars_html(pd.DataFrame({"l": ["a"], "v": [1.0]}), "l", "v")
+    assert "vw" in html and not re.search(r"font-size:[\d.]+(px|rem)", html)

@@ -83,3 +83,16 @@ def test_labels_and_legend_draw_with_a_font():
     labelled = make_district_png(grids, values, streets, width_px=300, height_px=300, label_px=16,
                                  legend="超期案件")
     assert bare != labelled
+
+
+def test_without_supersampling_the_image_is_drawn_at_its_own_size():
+    """The wall's single image (shown reduced on 1080p, at about its size on 4K) is drawn directly, at the size
+    asked, with the same colours where the data says."""
+    grids, streets = _world()
+    values = pd.DataFrame({"grid_id": [55], "value": [9]})
+    png = make_district_png(grids, values, streets, width_px=400, height_px=300, supersample=1)
+    assert Image.open(io.BytesIO(png)).size == (400, 300)
+    fit = MercatorFit(list(streets["ring"]), 400, 300, margin=8)
+    assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.155, 31.005))[:3]) - _expected(RAMP[-1])).max() <= 3
+    assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.115, 30.965))[:3]) - _expected(RAMP[0])).max() <= 3
+    assert _pixel(png, (2, 2))[3] == 0

@@ -119,8 +119,8 @@ def _clear_all():
 
 
 def open_backlog(at: AppTest) -> str | None:
-    for md in at.markdown:
-        m = re.search(r"data-testid='kpi'.*?<div[^>]*>在办案件</div><div[^>]*>(.*?)</div>", md.value)
+    for el in at.get("html"):
+        m = re.search(r"data-testid='kpi'.*?<div[^>]*>在办案件</div><div[^>]*>(.*?)</div>", el.proto.body)
         if m:
             return m.group(1)
     return None

@@ -136,7 +136,8 @@ def test_page_in_english(db):
 
 
 def _wall_text(at) -> str:
-    return "\n".join([md.value for md in at.markdown] + [c.value for c in at.caption])
+    return "\n".join([md.value for md in at.markdown] + [c.value for c in at.caption] +
+                     [el.proto.body for el in at.get("html")])      # the wall's panels (st.html)
 
 
 def test_wall_shows_the_active_flag_count_and_top_three(db):

@@ -33,7 +33,7 @@ from data_access import flag_queries, queries, reviews, settings
 from data_access.engine import make_engine
 from data_access.workcal import local_now
 from ui.db import get_engine, get_writer
-from ui.html_charts import title_html
+from ui.html_charts import screen_rem, title_html
 from ui.i18n import Catalog, current_language
 from ui.live import live_cache, resilient
 
@@ -337,11 +337,11 @@ def _badge(level: str, text: str) -> str:
             f"white-space:nowrap'>{escape(text)}</span>")
 
 
-def flags_wall_panel(summary: dict | None = None, scale: float = 1.0) -> None:
+def flags_wall_panel(summary: dict | None = None) -> None:
     """The wall's small flags panel: counts by level and the top three, worded as "疑似 / 建议核查"; HTML sized by
-    the screen scale like the rest of the wall, every name escaped."""
+    the screen's width like the rest of the wall, every name escaped."""
     summary = active_flags_summary() if summary is None else summary
-    body = [title_html(T("panel_title"), scale)]
+    body = [title_html(T("panel_title"))]
     muted = "<div style='color:#9aa7b4'>{}</div>"
     if summary is None:
         body.append(muted.format(escape(T("computing"))))
@@ -354,6 +354,5 @@ def flags_wall_panel(summary: dict | None = None, scale: float = 1.0) -> None:
             body.append(muted.format(escape(T("none_active"))))
         body += [f"<div style='margin:.15rem 0'>{_badge(t['level'], T(t['level']))} <b>{escape(str(t['name']))}</b>"
                  f" · {escape(T('fam_' + t['family']))} · {escape(str(t['reason']))}</div>" for t in summary["top"]]
-    st.markdown(f"<div style='font-size:{0.9 * scale:.2f}rem;line-height:1.45'>{''.join(body)}</div>",
-                unsafe_allow_html=True)
+    st.html(f"<div style='font-size:{screen_rem(0.9)};line-height:1.45'>{''.join(body)}</div>")
 

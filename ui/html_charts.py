@@ -2,12 +2,14 @@
 
 Why not plotly on the wall: every new screen fetches and compiles plotly's 4.6 MB bundle and draws three charts in
 the browser, about a second of the wall's load on a 2-core machine (bench/RESULTS.md), for charts nobody hovers.
-These are bars and one line chart: HTML and inline SVG draw instantly, use the page's own (CJK) font, scale with the
-screen like the rest of the wall, and are built once per data refresh for every screen (``ui.live.derived``).
+These are bars and one line chart: HTML and an SVG image draw instantly, use the page's own (CJK) font, scale with the
+screen like the rest of the wall (``screen_rem``), and are built once per data refresh for every screen
+(``ui.live.derived``).
 Every name is escaped (hostile department or channel names stay text).
 """
 from __future__ import annotations
 
+import base64
 import math
 from html import escape
 
@@ -17,29 +19,38 @@ from ui.figures import COLOURS
 
 MUTED = "#9aa7b4"
 GRID_LINE = "rgba(255,255,255,0.10)"
+BASE_WIDTH_PX = 1920        # the wall's sizes are given for a 1080p screen's width
+REM_PX = 16                 # Streamlit's root font size
 
 
-def title_html(text: str | None, scale: float) -> str:
-    """A wall panel's title, sized by the screen scale (every panel uses this one)."""
-    return (f"<div style='font-size:{1.05 * scale:.2f}rem;font-weight:600;margin:.1rem 0 .35rem'>{escape(text)}</div>"
+def screen_rem(size: float) -> str:
+    """A CSS length: ``size`` rem on a 1920-px-wide window, growing with the window's width up to twice that at
+    3840 px (4K panels). In CSS alone, so the server needs not know the screen: every screen gets the same HTML
+    (one build per data refresh) and a 4K screen runs the page once, like a 1080p one."""
+    return f"clamp({size:.3g}rem,{size * REM_PX * 100 / BASE_WIDTH_PX:.4g}vw,{2 * size:.3g}rem)"
+
+
+def title_html(text: str | None) -> str:
+    """A wall panel's title (every panel uses this one)."""
+    return (f"<div style='font-size:{screen_rem(1.05)};font-weight:600;margin:.1rem 0 .35rem'>{escape(text)}</div>"
             if text else "")
 
 
-def _chart(rows: list[str], title: str | None, scale: float) -> str:
-    return (f"<div data-testid='wall-chart' style='font-size:{0.9 * scale:.2f}rem'>{title_html(title, scale)}"
+def _chart(rows: list[str], title: str | None) -> str:
+    return (f"<div data-testid='wall-chart' style='font-size:{screen_rem(0.9)}'>{title_html(title)}"
             f"{''.join(rows)}</div>")
 
 
-def _bar_row(label: str, bar_html: str, value: str, scale: float, label_width: str) -> str:
+def _bar_row(label: str, bar_html: str, value: str, label_width: str) -> str:
     cell = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
-    return (f"<div style='display:flex;align-items:center;gap:.4rem;height:{1.55 * scale:.2f}rem'>"
+    return (f"<div style='display:flex;align-items:center;gap:.4rem;height:{screen_rem(1.55)}'>"
             f"<div title='{escape(label)}' style='flex:0 0 {label_width};text-align:right;{cell};color:#cfd8e2'>"
-            f"{escape(label)}</div><div style='flex:1 1 auto;position:relative;height:{0.95 * scale:.2f}rem'>"
+            f"{escape(label)}</div><div style='flex:1 1 auto;position:relative;height:{screen_rem(0.95)}'>"
             f"{bar_html}</div><div style='flex:0 0 3.2em;{cell}'>{escape(value)}</div></div>")
 
 
 def share_bars_html(frame: pd.DataFrame, label_col: str, value_col: str, *, title: str | None = None,
-                    scale: float = 1.0, percent: bool = True) -> str:
+                    percent: bool = True) -> str:
     """Horizontal bars, largest on top (e.g. the channel mix); bar lengths relative to the largest value."""
     data = frame.sort_values(value_col, ascending=False)
     top = float(data[value_col].max()) if len(data) else 0.0
@@ -48,11 +59,11 @@ def share_bars_html(frame: pd.DataFrame, label_col: str, value_col: str, *, titl
         width = 0.0 if top <= 0 else 100.0 * float(value) / top
         bar = (f"<div style='position:absolute;left:0;top:0;bottom:0;width:{width:.1f}%;"
                f"background:{COLOURS['bar']};border-radius:2px'></div>")
-        rows.append(_bar_row(str(label), bar, f"{value:.0%}" if percent else f"{value:,.0f}", scale, "34%"))
-    return _chart(rows, title, scale)
+        rows.append(_bar_row(str(label), bar, f"{value:.0%}" if percent else f"{value:,.0f}", "34%"))
+    return _chart(rows, title)
 
 
-def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = None, scale: float = 1.0) -> str:
+def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = None) -> str:
     """O/E ranking: one bar per unit from 1.0 to its O/E (green above, red below), best on top, value printed;
     the axis spans the largest deviation shown."""
     data = frame.sort_values("oe", ascending=False)
@@ -66,8 +77,8 @@ def oe_bars_html(frame: pd.DataFrame, label_col: str, *, title: str | None = Non
         bar = (f"<div style='position:absolute;left:50%;top:-2px;bottom:-2px;border-left:1px dotted {MUTED}'></div>"
                f"<div style='position:absolute;left:{left:.1f}%;width:{half:.1f}%;top:0;bottom:0;"
                f"background:{colour};border-radius:2px'></div>")
-        rows.append(_bar_row(str(label), bar, f"{oe:.2f}", scale, "40%"))
-    return _chart(rows, title, scale)
+        rows.append(_bar_row(str(label), bar, f"{oe:.2f}", "40%"))
+    return _chart(rows, title)
 
 
 def _nice_ticks(top: float, count: int = 4) -> list[float]:
@@ -84,11 +95,10 @@ def _nice_ticks(top: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, title: str | None = None, scale: float = 1.0,
-              width: int = 500, height: int = 240) -> str:
-    """New vs closed per day as an inline SVG line chart; ``daily`` has day, new, closed. ``width`` × ``height`` is
-    the viewBox (CSS px of the column at 1920 px): the chart fills its column's width and keeps its proportions, so a
-    4K screen's twice-as-wide column draws it, text included, twice as large."""
+def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, width: int = 500, height: int = 240) -> str:
+    """New vs closed per day as an SVG document (a line chart); ``daily`` has day, new, closed. ``width`` ×
+    ``height`` is the viewBox (CSS px of the column at 1920 px): shown at its column's width with its proportions, so
+    a 4K screen's twice-as-wide column draws it, text included, twice as large."""
     w, h = width, height
     font = 14
     left, right, top_pad, bottom = 50, 8, 28, 24
@@ -121,6 +131,14 @@ def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, title: str | None 
             points = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(daily[key]))
             parts.append(f"<polyline fill='none' stroke='{COLOURS[key]}' stroke-width='2.5' "
                          f"stroke-linejoin='round' points='{points}'/>")
-    svg = (f"<svg viewBox='0 0 {w} {h}' width='100%' style='display:block;font-size:{font}px;fill:{MUTED}'>"
-           f"{''.join(parts)}</svg>")
-    return f"<div data-testid='wall-chart'>{title_html(title, scale)}{svg}</div>"
+    # An image of its own (see trend_chart_html): it cannot use the page's fonts, so the system's sans-serif (CJK)
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h}' width='{w}' height='{h}' "
+            f"style='font-family:sans-serif;font-size:{font}px;fill:{MUTED}'>{''.join(parts)}</svg>")
+
+
+def trend_chart_html(daily: pd.DataFrame, labels: dict[str, str], *, title: str | None = None) -> str:
+    """The trend chart for ``st.html``: its sanitiser keeps HTML only (no inline SVG), so the SVG is an image, as
+    a data URI (a few kB, no request)."""
+    data = base64.b64encode(trend_svg(daily, labels).encode()).decode()
+    return (f"<div data-testid='wall-chart'>{title_html(title)}<img alt='' style='display:block;width:100%' "
+            f"src='data:image/svg+xml;base64,{data}'></div>")

@@ -64,15 +64,16 @@ def _blend(rgba) -> tuple[int, int, int, int]:
 
 def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, street_shapes: pd.DataFrame, *,
                       width_px: int, height_px: int, points: pd.DataFrame | None = None, new_since=None,
-                      label_px: int = 16, legend: str | None = None) -> bytes:
+                      label_px: int = 16, legend: str | None = None, supersample: int = SUPERSAMPLE) -> bytes:
     """The district map as PNG bytes: grids coloured by ``grid_values.value`` (ramp as ``ui.deck``: dark blue none,
     red most, 95th percentile saturates), street outlines and names, case points coloured by status (cases reported
     after ``new_since`` larger and white), and a colour bar titled ``legend`` in the lower left.
 
     grid_shapes: id, ring; grid_values: grid_id, value; street_shapes: name, ring, centroid_lat, centroid_lon;
-    points: lat, lon, status, reported_at.
+    points: lat, lon, status, reported_at. ``supersample``: drawn this many times larger and reduced (anti-aliasing);
+    1 for an image the browser itself reduces (the wall's, drawn for 4K and shown smaller on 1080p screens).
     """
-    s = SUPERSAMPLE
+    s = max(1, int(supersample))
     w, h = width_px * s, height_px * s
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -106,6 +107,8 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
         draw_labels(draw, zip(street_shapes["name"], lx.tolist(), ly.tolist()), label_px * s)
     if legend is not None:
         _colour_bar(draw, legend, top, s, h, label_px)
+    if s == 1:
+        return _png(image)
     return _png(image.convert("RGBa").resize((width_px, height_px), Image.Resampling.LANCZOS).convert("RGBA"))
 
 

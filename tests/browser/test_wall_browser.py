@@ -13,11 +13,18 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("size", ["1920x1080", "3840x2160"])
 def test_wall_fits_one_screen_offline(open_page, size):
     page = open_page("/?embed=true&refresh=600", size)
-    # a 4K screen reports its width and the wall redraws at twice the size (the map image is drawn for it)
-    expected = 850 * int(size.split("x")[0]) // 1920
-    page.page.wait_for_function(f"() => (document.querySelector(\"[data-testid='stImage'] img\") || {{}})"
-                                f".naturalWidth === {expected}", timeout=60_000)
+    page.page.wait_for_function("() => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+                                " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
     page.page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    # Every screen gets the same page; CSS sizes it to the window: twice as large on 4K as on 1080p.
+    scale = int(size.split("x")[0]) / 1920
+    shown = page.page.evaluate("""() => { const i = document.querySelector("[data-testid='stImage'] img");
+        const kpi = document.querySelector("[data-testid='kpi'] div:nth-child(2)");
+        return {natural: i.naturalWidth, width: i.getBoundingClientRect().width,
+                kpi_px: parseFloat(getComputedStyle(kpi).fontSize)}; }""")
+    assert shown["natural"] == 1460                          # one image for every screen size
+    assert 800 * scale <= shown["width"] <= 900 * scale      # the map column: 850 CSS px at 1080p
+    assert abs(shown["kpi_px"] - 2.4 * 16 * scale) < 1       # the KPI values: 2.4 rem at 1080p
     page.shot(f"wall-{size}")
     assert page.exceptions() == 0
     assert page.overflow_px() <= 0, "the wall must fit one screen without scrolling"
