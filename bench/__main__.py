@@ -1,5 +1,6 @@
 """python -m bench queries --db URL [--repeat N] [--json PATH] | python -m bench report
 python -m bench render --db URL [--pages wall,map,...] [--warm N] [--json PATH] | python -m bench ratio SMALL BIG
+python -m bench floor [--loads N]
 python -m bench baseline --db URL [--json PATH]
 python -m bench viewers [--db PRIMARY_URL | --preset demo] [--viewers 1,10,50] [--json PATH]"""
 import argparse
@@ -25,6 +26,10 @@ r.add_argument("--clock", choices=("data", "real"), default="data",
                help="data: the app's clock starts at the data's last report (default); real: the wall clock")
 r.add_argument("--timeout", type=float, default=900, help="seconds one page load may take")
 r.add_argument("--json", help="default bench/results/render_<database name>.json")
+fl = sub.add_parser("floor", help="the floor: the smallest Streamlit page loaded the same way (new contexts)")
+fl.add_argument("--loads", type=int, default=7)
+fl.add_argument("--settle", type=int, default=1500)
+fl.add_argument("--json", help="default bench/results/floor.json")
 ra = sub.add_parser("ratio", help="history independence: render times of BIG over SMALL, per page")
 ra.add_argument("small")
 ra.add_argument("big")
@@ -47,6 +52,9 @@ elif args.command == "report":
 elif args.command == "render":
     from bench import render
     render.main(args)
+elif args.command == "floor":
+    from bench import render
+    render.main_floor(args)
 elif args.command == "ratio":
     from bench import render
     render.main_ratio(args)

@@ -248,7 +248,7 @@ class CpuMeter:
 class Server:
     """The app under ``bench/_render_server.py`` on a free loopback port; ``clear()`` empties its caches."""
 
-    def __init__(self, db_url: str, clock_start: datetime | None, log_dir: Path):
+    def __init__(self, db_url: str, clock_start: datetime | None, log_dir: Path, app: Path = ROOT / "app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -260,7 +260,7 @@ class Server:
         if clock_start is not None:
             env["GRIDSCOPE_BENCH_CLOCK_START"] = clock_start.isoformat()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench._render_server", str(ROOT / "app.py"), "--server.port", str(self.port),
+            [sys.executable, "-m", "bench._render_server", str(app), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=self.log_path.open("w"), stderr=subprocess.STDOUT)
         deadline = time.time() + 90
@@ -355,7 +355,7 @@ def new_context(browser, page_key: str):
 
 
 def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle_ms: int = 1500,
-              timeout_s: float = 900, shot: Path | None = None, context=None) -> dict:
+              timeout_s: float = 900, shot: Path | None = None, context=None, path: str | None = None) -> dict:
     """Open one page (a new session) and measure until it has finished rendering (module docstring); in a new
     browser context, or in ``context`` (left open: a returning viewer with the browser's HTTP cache)."""
     own = context is None
@@ -374,7 +374,7 @@ def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle
         cpu_before = meter.snapshot()
         started = time.time()
         epoch = started - 0.05
-        page.goto(server.url + PAGES[page_key], wait_until="commit")
+        page.goto(server.url + (path or PAGES[page_key]), wait_until="commit")
         status = "loading"
         while True:
             s = page.evaluate("() => { const g = window.__gs; return g ? [g.status, g.stableSince, performance.now(),"
@@ -621,6 +621,38 @@ def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle
     report.update(load_end=os.getloadavg(), finished_at=datetime.now().isoformat(timespec="seconds"),
                   pages=summarize(loads), loads=loads, server_log=str(server.log_path))
     return report
+
+
+def floor(loads: int = 7, settle_ms: int = 1500, log=print) -> dict:
+    """The floor for the warm figures: the smallest Streamlit page (``bench/floor_app.py``) loaded like a page here,
+    each load a new browser context; what no page can beat on this machine (Streamlit's own JavaScript)."""
+    from playwright.sync_api import sync_playwright
+    server = Server("sqlite://", None, OUT, app=ROOT / "bench" / "floor_app.py")
+    rows = []
+    try:
+        meter = CpuMeter(server.process.pid, None)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            for _ in range(loads + 1):        # the first load warms the server; not counted
+                rows.append(load_page(browser, server, meter, "floor", settle_ms=settle_ms, path="/"))
+                wait_idle(meter)
+            browser.close()
+    finally:
+        server.stop()
+    rows = rows[1:]
+    med = lambda key: round(statistics.median(r[key] for r in rows if r.get(key) is not None), 3)  # noqa: E731
+    report = {**machine_info(), "started_at": datetime.now().isoformat(timespec="seconds"), "loads": rows,
+              "floor_s": med("done_s"), "ws_open_s": med("ws_open_s"), "http_bytes": med("http_bytes")}
+    log(f"floor: {report['floor_s']:.2f} s median of {len(rows)} loads (websocket open at {report['ws_open_s']:.2f} s)")
+    return report
+
+
+def main_floor(args) -> None:
+    report = floor(max(1, args.loads), args.settle)
+    path = Path(args.json) if args.json else RESULTS / "floor.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    print(f"written {path}")
 
 
 def default_json(report: dict) -> Path:

@@ -14,7 +14,7 @@ Machine: the project's 2-core / 24 GiB sandbox; Python 3.11.7, PostgreSQL 15.20,
 2.1.9, pandas 3.1.1, Streamlit 1.67.0, Chromium 156 (Debian). Each table says the load average it was measured at; compare ratios
 measured in one run. Presets (docs/seed.md): demo = 90 days / 151 k cases; district = 1 year / 609 k cases (1,650 a
 day); **city = the same district and daily volume over 16 years: 9.8 M cases / 56 M events** (seeded on PostgreSQL in
-710 s, target 15 min), so district vs city isolates the cost of history; metro (an older run, kept for reference) =
+388 s on this session's machine, 633–710 s on earlier ones; target 15 min), so district vs city isolates the cost of history; metro (an older run, kept for reference) =
 4 years at 6,850 a day (10.2 M cases), i.e. 4× the cases inside every window.
 
 ## Data layer: every query each page issues
@@ -25,15 +25,44 @@ reads its result.
 """
 
 NOTES = """
-District vs city (same daily volume, 16× the history; one quiet run each, back to back, PostgreSQL session
-settings `jit=off random_page_cost=1.1` and vacuumed tables as seeded now): the wall, map, weekly and data-quality
-queries cost the same (data quality reads a window of 12 months, default of the page); departments 1.59 vs 1.78 s;
-the backlog page grows from 0.10 to 0.31 s because the 挂账 (parked) stock really is 16× larger (17,520 vs 1,098
-cases that were never resolved); the hourly flags job 13.2 vs 13.8 s. Metro (older run) vs district: the page
+District vs city (same daily volume, 16× the history; one quiet run each, back to back, this session's machine,
+PostgreSQL session settings `jit=off random_page_cost=1.1`, vacuumed tables, migration 0005's indexes): every page's
+queries cost the same at 16 years as at one — wall 0.26 / 0.26 s, map 0.24 / 0.26, backlog 0.12 / 0.13 (the 挂账
+stock, 17,520 vs 1,098 never-resolved cases, is now counted from a covering index), departments 1.34 / 1.30, weekly
+0.88 / 0.66, data quality 1.11 / 0.87 (a window of 12 months, the page's default) — and the hourly flags job 7.9 /
+8.3 s (13.2 / 13.8 s before the `verified_at` index, on the previous machine). Metro (older run) vs district: the page
 totals grow 3–4× with the 4× larger daily volume inside the windows.
 
 ## Changes, with before → after
 
+- **Wall sized in CSS, panels as `st.html`, one map image for every screen** (this session; `bench render --warm 5`,
+  PostgreSQL). The viewport probe (a JavaScript component reporting the window's width so the server could scale
+  sizes) is gone: every size is `clamp(x rem, x·0.833 vw, 2x rem)` (`ui.html_charts.screen_rem`), so a 4K screen runs
+  the page once, like a 1080p one, and every screen gets the same HTML. The map is one 1,460 × 1,254 image
+  (Streamlit's limit before it re-encodes on every run) drawn once per data refresh and fitted to its column by the
+  browser (850 px on a 1080p kiosk, ~1,700 px on 4K, 680 px beside the sidebar, where the old 730-px-high map made the
+  page 117 px too tall). The panels went from `st.markdown(unsafe_allow_html=True)` to `st.html` (no markdown parser
+  in the browser); the trend line, which `st.html`'s sanitiser strips as inline SVG, is an SVG image (data URI).
+  **This session's machine is faster** (the floor below: 0.94 s here, 1.18 s on the previous one), so before → after
+  is measured here, in one sitting, the previous commit (ff1f742) against this one, 5 warm loads each, cold / warm /
+  returning: district 2.25 / 1.37 / 1.01 → 2.76 / 1.17 / 0.97 s; **city (9.8 M) 2.56 / 1.32 / 1.08 → 2.40 / 1.31 /
+  0.90 s** (the spread between warm loads is ±0.2 s; a warm load that meets a 30-s cache refresh runs 0.3–0.5 s of
+  script). `st.html` against `st.markdown` alone (district, 7 warm loads each): warm 1.47 → 1.43 s, returning 1.10 →
+  0.76 s, browser CPU per load 2.22 → 2.02 s. JavaScript fetched by a new screen 3.46 → 3.28 MB (no component
+  chunk). The gain that the harness (1920×1080 only) does not show: a 4K screen no longer runs the page twice.
+- **Memory over 500 refresh cycles** (10 viewers every 2 s, 2 processes; `ui/memory.py`): glibc's allocator kept
+  the large short-lived buffers of each data refresh (map canvas and PNG, query results), freed in whichever session
+  thread ran them: RSS +14.6 / +28.2 % on the previous machine. With a fixed 1 MiB mmap threshold and two arenas, set
+  once per process from `app.py`: **+6.6 / +5.2 %** (293 → 313 / 294 → 310 MB); the same code without that call, same
+  machine, same session: +31.0 / +25.4 % (298 → 390 / 292 → 366 MB). Both runs below.
+- **Indexes for history independence** (migration 0005). The 挂账 stock is never resolved, so it lies scattered over
+  16 years of heap pages; its per-unit counts now come from a covering partial index
+  (`ix_cases_parked (grid_id, community_id, street_id) WHERE status = 'parked'`): per-street count with the OS and
+  PostgreSQL caches dropped 1,905 ms (17,072 heap blocks read) → 5.9 ms (index only). The flags job's verifier
+  indicators read a 60-day window by `verified_at`, which had no index (a full scan, three windows per job):
+  flags job with caches dropped, city 18.3 → 11.8 s (its database time 10.5 → 4.0 s), district 11.1 → 10.1 s.
+  End to end, cold, city: backlog 3.91 → 1.89 s, reporting 26.7 → 12.6 s; **cold ratios 10 M / 600 k: backlog
+  1.59 → 0.89, reporting 1.51 → 0.95**.
 - **Wall end to end** (district PostgreSQL, quiet machine, `bench render`): the map was 1,322 grid polygons for
   deck.gl (1.4 MB of JSON per run, drawn with software WebGL) and three plotly charts, and a 1080p screen ran the page
   twice (the viewport probe reported its width even when the scale stayed 1): cold 7.5 s, warm 4.3–4.5 s. Now the
@@ -111,7 +140,7 @@ RENDER_INTRO = """
 
 `python -m bench render --db URL --json bench/results/NAME.json` (definitions in `bench/render.py`): one server,
 the wall opened first at the root URL; before each page the server's process-wide caches are emptied. **Cold** =
-that page's first load (server caches empty; database caches as they are); **warm** = median of 3 loads, each a new
+that page's first load (server caches empty; database caches as they are); **warm** = median of 5 loads (`--warm 5`; 3 before this session), each a new
 browser context (a new viewer: new session, empty HTTP cache, so the browser fetches and compiles Streamlit's ~11 MB
 of JavaScript again); **returning** = median of 2 loads in one context (HTTP cache warm, as a kiosk reloading).
 Finished = script run over, no skeleton/spinner/stale element, every chart drawn, the page's main visual present
@@ -119,14 +148,22 @@ Finished = script run over, no skeleton/spinner/stale element, every chart drawn
 1.5 s (not counted). The app's clock starts at the data's last
 report, so "today" and "the last 24 h" are populated. The browser runs on the same 2 cores as the server.
 
-For scale, the floor: a one-line Streamlit page loaded the same way (new browser context, 1920×1080) takes 1.18 s
-median on this machine (7 loads), of which ~0.9 s is fetching and compiling Streamlit's own JavaScript before the
-websocket opens. The wall's warm figure is within 0.3–0.45 s of it.
+For scale, the floor (`python -m bench floor`, `bench/results/floor.json`): the smallest Streamlit page
+(`bench/floor_app.py`) loaded the same way, each load a new browser context. {floor}
 """
 
 
 def _fmt(v, spec=".2f") -> str:
     return "—" if v is None else format(v, spec)
+
+
+def floor_sentence(floor: dict | None) -> str:
+    """What the floor measured (bench/results/floor.json), or that it was not measured."""
+    if not floor:
+        return "Not measured yet."
+    return (f"Median of {len(floor['loads'])} loads: **{floor['floor_s']:.2f} s**, of which {floor['ws_open_s']:.2f} s "
+            f"pass before the websocket opens (fetching and compiling Streamlit's own JavaScript, "
+            f"{floor['http_bytes'] / 1e6:.1f} MB); measured {floor['started_at']}.")
 
 
 def render_section(runs: dict[str, dict]) -> list[str]:
@@ -135,7 +172,7 @@ def render_section(runs: dict[str, dict]) -> list[str]:
         return []
     labels = list(runs)
     pages = list(dict.fromkeys(p for r in runs.values() for p in r["pages"]))
-    lines = [RENDER_INTRO, "Seconds, cold / warm / returning:", "",
+    lines = [RENDER_INTRO.format(floor=floor_sentence(_load("floor"))), "Seconds, cold / warm / returning:", "",
              "| page | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
     for page in pages:
         cells = []
@@ -241,7 +278,9 @@ def end_to_end_sections() -> list[str]:
 
 
 # --- many viewers: 2 processes behind nginx on a read replica (python -m bench viewers) ------------------------------
-VIEWERS_RUNS = {"demo PostgreSQL": "viewers_demo_pg", "10 M PostgreSQL": "viewers_10m_pg"}
+VIEWERS_RUNS = {"demo PostgreSQL": "viewers_demo_pg", "10 M PostgreSQL": "viewers_10m_pg",
+                "demo PostgreSQL, allocator not tuned (A/B of ui/memory.py; `app.py` without its call)":
+                    "viewers_demo_pg_untuned"}
 
 VIEWERS_INTRO = """
 ## Many viewers: the wall on 2 Streamlit processes behind nginx, reading a streaming replica
@@ -257,6 +296,14 @@ CPU per viewer refresh, RSS growth ≤ 10 % from refresh cycle 10 to 500 (a cycl
 """
 
 
+def marginal_cpu_ms(base: dict | None, run: dict) -> float | None:
+    """Server CPU per refresh added between ``base`` (fewer viewers) and ``run``, in ms (None for the base row)."""
+    if base is None or run is base or run["refreshes_observed"] <= base["refreshes_observed"]:
+        return None
+    spent = lambda x: x["cpu_ms_per_viewer_refresh"] * x["refreshes_observed"]   # noqa: E731
+    return (spent(run) - spent(base)) / (run["refreshes_observed"] - base["refreshes_observed"])
+
+
 def viewers_section() -> list[str]:
     runs = {label: r for label, name in VIEWERS_RUNS.items() if (r := _load(name))}
     if not runs:
@@ -270,18 +317,28 @@ def viewers_section() -> list[str]:
                       f"{st['refresh_s']} s, cache TTL {st['cache_ttl_s']:g} s, {st['duration_s']:g} s per row, "
                       f"load average {r['machine']['load_avg_at_start'][0]} at start, measured {r['when']}.", "",
                   "| viewers | per process | refreshes seen / expected | server CPU ms per viewer refresh | "
+                  "marginal ms per added refresh | "
                   "statements per refresh interval | statements per process per TTL | bursts per process per TTL | "
                   "KB sent per viewer refresh | RSS MB (each process) | load avg |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        first = r["runs"][0] if r["runs"] else None
         for x in r["runs"]:
             lines.append(
                 f"| {x['viewers']} | {' / '.join(str(v) for v in x['viewers_per_process'].values())} | "
                 f"{x['refreshes_observed']} / {x['refreshes_expected']} | {_fmt(x['cpu_ms_per_viewer_refresh'], '.0f')} | "
+                f"{_fmt(marginal_cpu_ms(first, x), '.0f')} | "
                 f"{x['statements_per_refresh_interval']:.2f} | {x['statements_per_process_per_ttl']:.1f} | "
                 f"{x['query_bursts_per_process_per_ttl']:.2f} | "
                 f"{_fmt((x['bytes_per_viewer_refresh'] or 0) / 1024, '.0f')} | "
                 f"{' / '.join(f'{v:.0f}' for v in x['rss_mb'])} | "
                 f"{x['load_avg_1m'][0]:.1f} → {x['load_avg_1m'][1]:.1f} |")
+        idle = r.get("idle") or {}
+        if idle.get("cpu_s_per_s") is not None:
+            lines += ["", f"With no viewer the {st['processes']} processes use {idle['cpu_s_per_s'] * 1000:.1f} ms of CPU "
+                          f"per second ({idle['cpu_s_per_s'] * st['refresh_s'] * 1000:.0f} ms per refresh interval), "
+                          "which a single viewer's refreshes carry alone, as they carry every cache refresh and map "
+                          "drawing (once per TTL per process). *Marginal* = the CPU added per refresh added, against "
+                          "the 1-viewer row of the same run: what one more screen costs."]
         m = r.get("memory")
         if m:
             lines += ["", f"Memory, {m['viewers']} viewers refreshing every {m['refresh_s']} s: RSS at cycle 10 "

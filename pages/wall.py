@@ -56,7 +56,8 @@ T = Catalog({
 # above which it re-encodes an image on every run) and fitted to its column by the browser: 850 × 730 CSS px on a
 # 1080p kiosk screen, 680 × 584 beside the sidebar.
 MAP_IMAGE_PX = (1460, 1254)
-MAP_LABEL_PX = 27      # 16 CSS px on a 1080p kiosk screen
+MAP_SHOWN_PX = 850     # its width on a 1080p kiosk screen: lines, points and labels are sized for it
+MAP_LABEL_PX = round(16 * MAP_IMAGE_PX[0] / MAP_SHOWN_PX)      # 16 CSS px there
 
 
 # --- cached loaders (shared by every screen; one query set per TTL) ------------------------------------------------
@@ -218,7 +219,8 @@ def build_map(street_id, data: dict, fetched_at) -> bytes:
     new_since = fetched_at - timedelta(seconds=refresh_seconds())
     return make_district_png(shapes, values, street_rows, points=data["points"], new_since=new_since,
                              width_px=MAP_IMAGE_PX[0], height_px=MAP_IMAGE_PX[1], label_px=MAP_LABEL_PX,
-                             legend=T("overdue_cases"), supersample=1)   # the browser reduces it on 1080p
+                             legend=T("overdue_cases"), supersample=1,   # the browser reduces it on 1080p
+                             detail=MAP_IMAGE_PX[0] / MAP_SHOWN_PX)
 
 
 def district_map(street_id):

@@ -80,3 +80,18 @@ def test_baseline_section_ok_and_failed():
     assert "failed: RSS above the 8 GiB limit after 95 s (during read)" in text
     ok["same_numbers"]["b"] = False
     assert "| no: b |" in "\n".join(report.baseline_section({"600 k": ok}))
+
+
+def test_marginal_cpu_is_the_cost_of_the_refreshes_added():
+    one = {"cpu_ms_per_viewer_refresh": 140.0, "refreshes_observed": 20}         # 2,800 ms, mostly fixed costs
+    ten = {"cpu_ms_per_viewer_refresh": 50.0, "refreshes_observed": 200}         # 10,000 ms
+    assert report.marginal_cpu_ms(one, ten) == (10_000 - 2_800) / 180
+    assert report.marginal_cpu_ms(one, one) is None and report.marginal_cpu_ms(None, ten) is None
+
+
+def test_floor_sentence_from_its_result_or_not_measured():
+    floor = {"loads": [{}] * 7, "floor_s": 0.94, "ws_open_s": 0.84, "http_bytes": 3_300_000,
+             "started_at": "2026-11-22T06:05:00"}
+    text = report.floor_sentence(floor)
+    assert "7 loads" in text and "0.94 s" in text and "0.84 s" in text and "3.3 MB" in text
+    assert report.floor_sentence(None) == "Not measured yet."

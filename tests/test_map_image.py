@@ -96,3 +96,23 @@ def test_without_supersampling_the_image_is_drawn_at_its_own_size():
     assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.155, 31.005))[:3]) - _expected(RAMP[-1])).max() <= 3
     assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.115, 30.965))[:3]) - _expected(RAMP[0])).max() <= 3
     assert _pixel(png, (2, 2))[3] == 0
+
+
+def test_detail_scales_points_for_an_image_shown_smaller():
+    """The wall's image is drawn at 1,460 px and shown at 850 on 1080p: its points are drawn larger by that ratio,
+    so they keep their size on screen."""
+    grids, streets = _world()
+    values = pd.DataFrame({"grid_id": grids["id"], "value": 0})
+    points = pd.DataFrame({"lat": [30.985], "lon": [121.135], "status": ["pending_dispatch"],
+                           "reported_at": pd.to_datetime(["2026-11-21 09:30"])})
+
+    def white_pixels(detail):
+        png = make_district_png(grids, values, streets, width_px=400, height_px=300, points=points,
+                                new_since=pd.Timestamp("2026-11-21 09:00"), supersample=1, detail=detail)
+        rgba = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+        x, y = (round(v) for v in _centre(MercatorFit(list(streets["ring"]), 400, 300, margin=8), 121.135, 30.985))
+        around = rgba[y - 15:y + 16, x - 15:x + 16, :3]          # the point only, not the street's white label
+        return int((around.min(axis=2) > 240).sum())
+
+    small, large = white_pixels(1.0), white_pixels(2.0)
+    assert small > 0 and 3 <= large / small <= 5          # twice the radius: about four times the area

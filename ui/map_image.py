@@ -64,7 +64,8 @@ def _blend(rgba) -> tuple[int, int, int, int]:
 
 def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, street_shapes: pd.DataFrame, *,
                       width_px: int, height_px: int, points: pd.DataFrame | None = None, new_since=None,
-                      label_px: int = 16, legend: str | None = None, supersample: int = SUPERSAMPLE) -> bytes:
+                      label_px: int = 16, legend: str | None = None, supersample: int = SUPERSAMPLE,
+                      detail: float = 1.0) -> bytes:
     """The district map as PNG bytes: grids coloured by ``grid_values.value`` (ramp as ``ui.deck``: dark blue none,
     red most, 95th percentile saturates), street outlines and names, case points coloured by status (cases reported
     after ``new_since`` larger and white), and a colour bar titled ``legend`` in the lower left.
@@ -72,8 +73,11 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     grid_shapes: id, ring; grid_values: grid_id, value; street_shapes: name, ring, centroid_lat, centroid_lon;
     points: lat, lon, status, reported_at. ``supersample``: drawn this many times larger and reduced (anti-aliasing);
     1 for an image the browser itself reduces (the wall's, drawn for 4K and shown smaller on 1080p screens).
+    ``detail``: image pixels per pixel shown, for street lines and case points (and ``label_px`` is given in image
+    pixels), so an image drawn larger than a 1080p screen shows it keeps their size there.
     """
     s = max(1, int(supersample))
+    k = s * max(1.0, float(detail))          # size of one shown pixel in drawing pixels
     w, h = width_px * s, height_px * s
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -87,7 +91,7 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     for ring, colour in zip(grids["ring"], ramp_colour(values, vmax=top)):
         draw.polygon(fit.ring(ring), fill=_blend(colour), outline=GRID_EDGE, width=max(1, s // 2))
     for ring in street_shapes["ring"]:
-        draw.line(fit.ring(ring), fill=STREET_EDGE, width=2 * s, joint="curve")
+        draw.line(fit.ring(ring), fill=STREET_EDGE, width=round(2 * k), joint="curve")
 
     if points is not None and len(points):
         x, y = fit(points["lon"], points["lat"])
@@ -96,9 +100,9 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
         order = np.argsort(is_new, kind="stable")        # new cases on top
         for i in order:
             if is_new[i]:
-                r, colour = 4.5 * s, tuple(NEW_COLOUR) + (255,)
+                r, colour = 4.5 * k, tuple(NEW_COLOUR) + (255,)
             else:
-                r, colour = 2.0 * s, tuple(STATUS_COLOURS.get(points["status"].iat[i], [200, 200, 200])) + \
+                r, colour = 2.0 * k, tuple(STATUS_COLOURS.get(points["status"].iat[i], [200, 200, 200])) + \
                     (POINT_ALPHA,)
             draw.ellipse((x[i] - r, y[i] - r, x[i] + r, y[i] + r), fill=colour)
 
