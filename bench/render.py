@@ -640,10 +640,12 @@ def floor(loads: int = 7, settle_ms: int = 1500, log=print) -> dict:
     finally:
         server.stop()
     rows = rows[1:]
-    med = lambda key: round(statistics.median(r[key] for r in rows if r.get(key) is not None), 3)  # noqa: E731
+    def med(key):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return round(statistics.median(values), 3) if values else None
     report = {**machine_info(), "started_at": datetime.now().isoformat(timespec="seconds"), "loads": rows,
               "floor_s": med("done_s"), "ws_open_s": med("ws_open_s"), "http_bytes": med("http_bytes")}
-    log(f"floor: {report['floor_s']:.2f} s median of {len(rows)} loads (websocket open at {report['ws_open_s']:.2f} s)")
+    log(f"floor: {report['floor_s']} s median of {len(rows)} loads (websocket open at {report['ws_open_s']} s)")
     return report
 
 

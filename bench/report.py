@@ -298,7 +298,8 @@ CPU per viewer refresh, RSS growth ≤ 10 % from refresh cycle 10 to 500 (a cycl
 
 def marginal_cpu_ms(base: dict | None, run: dict) -> float | None:
     """Server CPU per refresh added between ``base`` (fewer viewers) and ``run``, in ms (None for the base row)."""
-    if base is None or run is base or run["refreshes_observed"] <= base["refreshes_observed"]:
+    if base is None or run is base or run["refreshes_observed"] <= base["refreshes_observed"] or \
+            None in (base["cpu_ms_per_viewer_refresh"], run["cpu_ms_per_viewer_refresh"]):
         return None
     spent = lambda x: x["cpu_ms_per_viewer_refresh"] * x["refreshes_observed"]   # noqa: E731
     return (spent(run) - spent(base)) / (run["refreshes_observed"] - base["refreshes_observed"])

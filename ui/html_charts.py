@@ -2,7 +2,8 @@
 
 Why not plotly on the wall: every new screen fetches and compiles plotly's 4.6 MB bundle and draws three charts in
 the browser, about a second of the wall's load on a 2-core machine (bench/RESULTS.md), for charts nobody hovers.
-These are bars and one line chart: HTML and an SVG image draw instantly, use the page's own (CJK) font, scale with the
+These are bars and one line chart: HTML (in the page's own CJK font) and an SVG image (the system's sans-serif) draw
+instantly, scale with the
 screen like the rest of the wall (``screen_rem``), and are built once per data refresh for every screen
 (``ui.live.derived``).
 Every name is escaped (hostile department or channel names stay text).

@@ -7,8 +7,8 @@ CPU per load). One image per data refresh, shared by every screen (``ui.live.der
 second and served from Streamlit's own media endpoint (same host; no request leaves it). The interactive map page
 keeps deck.gl (tooltips, drill-down).
 
-Drawn at twice the size and reduced (Pillow draws polygons without anti-aliasing), in Web-Mercator, fitted to the
-streets given, with the same palette as the deck (``ui.deck``).
+Drawn at twice the size and reduced by default (Pillow draws polygons without anti-aliasing; the wall instead draws
+once at its 4K size and lets the browser reduce it), in Web-Mercator, fitted to the streets given, with the same palette as the deck (``ui.deck``).
 """
 from __future__ import annotations
 
