@@ -15,6 +15,7 @@ import streamlit as st
 from data_access import flag_queries, reviews
 from data_access.engine import GridscopeDBError
 from ui.access import require_page
+from ui.db import get_writer
 from ui import flags_cache as fc
 from ui.flag_figures import PROPORTION, funnel_indicators, make_funnel_figure, make_indicator_trend_figure
 from ui.i18n import Catalog, current_language, label
@@ -251,7 +252,7 @@ def review_section(row, bundle) -> None:
         if not signed_in:
             st.session_state["flag_reviewer"] = (reviewer or "").strip()[:reviews.REVIEWER_MAX]
         try:
-            reviews.add_review(fc.review_writer(), unit_type=row["unit_type"], unit_id=row["unit_id"],
+            reviews.add_review(get_writer(), unit_type=row["unit_type"], unit_id=row["unit_id"],
                                family=row["family"], indicator=row["indicator"], reason=row["reason"],
                                period_end=bundle.period_end, status=decision, note=note, reviewer=reviewer)
         except reviews.ReviewError as err:

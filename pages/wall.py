@@ -336,7 +336,7 @@ def live_wall():
     oldest = min(times) if times else None
     with status:
         st.html(f"<div style='text-align:right;font-size:{screen_rem(1.15)};padding-top:.4rem'>"
-                    f"{escape(COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—'))}</div>")
+                f"{escape(COMMON('data_as_of', time=oldest.strftime('%H:%M:%S') if oldest else '—'))}</div>")
         worst = next((x for x in loads if x.stale), None)
         if worst is not None:
             show_freshness(worst)

@@ -156,11 +156,6 @@ def week_items(week: date) -> pd.DataFrame:
     return action_items.items_for_week(get_engine(), week)
 
 
-def writer():
-    """Writer engine for action_items / action_item_history only."""
-    return get_writer()
-
-
 @functools.lru_cache(maxsize=4)
 def _reader_for(url: str):
     """A read-only engine for the download thread (it runs outside the script, so not via st.cache_resource)."""
@@ -407,7 +402,7 @@ with tab_items, panel():
     st.markdown(f"**{T('items_of_week')}**")
     if week == wq.monday_of(now) or week == wq.last_complete_week(now):
         try:        # note once that this week's meeting showed the still-open older items (history 'carry')
-            action_items.record_carry(writer(), week, now=now)
+            action_items.record_carry(get_writer(), week, now=now)
         except Exception:  # noqa: BLE001 - the history note is not worth failing the page for
             pass
     linked_nos = action_items.case_numbers(get_engine(), [i for ids in items.get("linked_case_ids", [])
@@ -436,7 +431,7 @@ with tab_items, panel():
         new_who = st.text_input(T("who"), max_chars=action_items.MAX_WHO, key="weekly_new_who")
         if st.form_submit_button(T("submit_create"), type="primary"):
             try:
-                item_id = action_items.create_item(writer(), department_id=new_dept, text=new_text,
+                item_id = action_items.create_item(get_writer(), department_id=new_dept, text=new_text,
                                                    due_date=new_due, week=week, created_by=new_who,
                                                    case_numbers=new_cases, flag_ref=new_flag, now=local_now())
                 st.session_state["weekly_flash"] = T("created", id=item_id)
@@ -459,7 +454,7 @@ with tab_items, panel():
                 st.warning(T("no_open"))
             else:
                 try:
-                    action_items.mark_done(writer(), pick, note=note, week=week, who=who, now=local_now())
+                    action_items.mark_done(get_writer(), pick, note=note, week=week, who=who, now=local_now())
                     st.session_state["weekly_flash"] = T("marked_done", id=pick)
                     st.rerun()
                 except action_items.ActionItemError as err:

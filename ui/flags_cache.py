@@ -12,7 +12,7 @@
 Why not ``st.cache_data``: it cannot be asked "do you have this?" without computing, and the wall must never wait a
 minute. ``clear()`` empties this store (tests call it with ``st.cache_data.clear()``).
 
-Also here: the wall panel, the review loaders/writer engine and small helpers the flags page shares with the wall.
+Also here: the wall panel, the review loaders and small helpers the flags page shares with the wall.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from data_access import flag_queries, queries, reviews, settings
 from data_access.engine import make_engine
 from data_access.workcal import local_now
-from ui.db import get_engine, get_writer
+from ui.db import get_engine
 from ui.html_charts import screen_rem, title_html
 from ui.i18n import Catalog, current_language
 from ui.live import live_cache, resilient
@@ -213,12 +213,7 @@ def flag_bundle(block: bool = True) -> FlagBundle | None:
     return get_bundle(settings.get("db_url"), current_period_end(), block=block)
 
 
-# --- reviews (the only write of the flags page) ----------------------------------------------------------------------
-def review_writer() -> Engine:
-    """The writer engine, used only by ``data_access.reviews.add_review`` (flag_reviews)."""
-    return get_writer()
-
-
+# --- reviews (the only write of the flags page; engine: ui.db.get_writer) ---------------------------------------------
 @live_cache(ttl=30)
 def unit_reviews(unit_type: str, unit_id: str) -> pd.DataFrame:
     return reviews.reviews_for_unit(get_engine(), unit_type, unit_id)

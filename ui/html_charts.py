@@ -20,6 +20,7 @@ from ui.figures import COLOURS
 
 MUTED = "#9aa7b4"
 GRID_LINE = "rgba(255,255,255,0.10)"
+SVG_NS = "http://www.w3.org/2000/svg"     # an XML namespace name an SVG image must declare; never fetched
 BASE_WIDTH_PX = 1920        # the wall's sizes are given for a 1080p screen's width
 REM_PX = 16                 # Streamlit's root font size
 
@@ -133,7 +134,7 @@ def trend_svg(daily: pd.DataFrame, labels: dict[str, str], *, width: int = 500, 
             parts.append(f"<polyline fill='none' stroke='{COLOURS[key]}' stroke-width='2.5' "
                          f"stroke-linejoin='round' points='{points}'/>")
     # An image of its own (see trend_chart_html): it cannot use the page's fonts, so the system's sans-serif (CJK)
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h}' width='{w}' height='{h}' "
+    return (f"<svg xmlns='{SVG_NS}' viewBox='0 0 {w} {h}' width='{w}' height='{h}' "
             f"style='font-family:sans-serif;font-size:{font}px;fill:{MUTED}'>{''.join(parts)}</svg>")
 
 
