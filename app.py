@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.access import allowed_pages, force_street
-from ui.auth import current_user, login_view, user_badge
+from ui.auth import current_user, login_view, refuse_open_demo, user_badge
 from ui.memory import tune_allocator
 from ui.shell import PAGE_TITLES as T
 from ui.shell import is_kiosk, render_shell, start_carousel
@@ -15,6 +15,7 @@ tune_allocator()        # once per process: a wall runs for days (ui/memory.py)
 # Kiosk (?embed=true): no sidebar, no navigation — the wall shows only itself (URL parameters drive everything).
 st.set_page_config(page_title="Gridscope", page_icon=str(Path(__file__).parent / "ui" / "assets" / "gridscope.png"), layout="wide",
                    initial_sidebar_state="collapsed" if is_kiosk() else "auto")
+refuse_open_demo()      # sign-in off on a network address: a notice, nothing else (docs/security.md)
 
 PAGES = {
     "wall": st.Page("pages/wall.py", title=T("wall"), icon=":material/monitor:", url_path="wall", default=True),

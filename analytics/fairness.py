@@ -1,4 +1,4 @@
-"""Fair league tables (DOMAIN.md §6 last bullet; Goldstein & Spiegelhalter 1996) — pure pandas/numpy/scipy.
+"""Fair league tables (docs/domain.md §6 league tables; Goldstein & Spiegelhalter 1996) — pure pandas/numpy/scipy.
 
 1. **Case-mix adjustment (O/E).** A department that receives harder categories should not be punished for them.
    For every category c the district-wide on-time rate is p_c = Σ_units on-time_c / Σ_units due_c. A unit's

@@ -1,13 +1,15 @@
-"""Flags for suspected selective reporting (选择性上报预警, DOMAIN.md §6, issue 7). Pure functions on small frames.
+"""Flags for suspected selective reporting (选择性上报预警, docs/domain.md §6, issue 7). Pure functions on small frames.
 
 Inputs are the aggregates of ``data_access.flag_queries`` for one window (``counts``, ``matched``, ``bunching``,
 ``verifiers``, ``reporters``). Outputs are tidy DataFrames:
 
 - ``indicators``: one row per unit × indicator (``unit_type, unit_id, family, indicator, observed, expected, n, z,
-  p, enough``), oriented so that **low z = suspicious**; ``p`` is the one-sided lower-tail p-value.
+  p, enough, tau2``), oriented so that **low z = suspicious**; ``p`` is the one-sided lower-tail p-value; ``tau2``
+  is the between-unit variance the funnel of a proportion indicator used (NaN for the others).
 - ``flags``: one row per unit × family with the family p (Cauchy combination of its indicators), the unit's p
   (Bonferroni across families), its BH ``q`` across units of the same type, a ``level`` (red / amber / none /
-  insufficient) and plain-language Chinese evidence-card text.
+  insufficient) and the evidence of its lead indicator as numbers and codes (``reason``, ``chance``). The words
+  are the screens' business (message catalogs, keys ``fam_<family>``, ``ind_<indicator>``, ``chance_<band>``).
 
 Families (each indicator compares the reporting unit with something it does not control):
   A 隐瞒复杂案件 hard-case suppression (streets, communities)
@@ -33,32 +35,19 @@ import pandas as pd
 from scipy import stats
 
 from analytics.combine import benjamini_hochberg, bonferroni_min, cauchy_combine
-from analytics.funnel import funnel_z, log_odds_ratio, overdispersion_tau2, robust_target
+from analytics.funnel import funnel_z, log_odds_ratio, overdispersion_tau2, proportion_limits, robust_target
 
-FAMILY_LABELS = {"A": "隐瞒复杂案件", "B": "冲量(虚报简单案件)", "C": "核查造假", "D": "刷单套取奖励"}
-INDICATOR_LABELS = {
-    "A1": "公众上报的复杂问题中巡查同步发现的比例",
-    "A1F": "公众上报的复杂问题中巡查先于公众发现的比例",
-    "A2": "巡查上报中复杂案件占比(对照公众渠道)",
-    "A3": "近期巡查复杂案件相对12345的变化",
-    "A4": "巡查复杂案件占比(仅供参考)",
-    "B1": "月末集中上报比例",
-    "B2": "简单巡查案件数量(对照公众渠道按类别推算的预期)",
-    "B3": "临近处置时限集中结案比例",
-    "C1": "处置反馈后数分钟内即完成核查的比例",
-    "C2": "相邻两次核查之间不可能到达的比例",
-    "C3": "核查不通过(返工)比例",
-    "D1": "同一点位重复上报比例",
-    "D2": "结案后短期内同一点位再次上报比例",
-    "D3": "上报数量",
-}
-# What to rule out before anyone acts on a flag (DOMAIN.md §6: staffing, campaigns, outages, code changes).
-INNOCENT = {
-    "A": "请先排除：人员变动(巡查力量减少)、专项整治、系统故障或数据缺失、案件分类调整。",
-    "B": "请先排除：月末专项行动、系统补录或批量导入、人员变动、案件分类调整。",
-    "C": "请先排除：核查方式调整(如视频远程核查)、定位设备故障、批量补录核查记录。",
-    "D": "请先排除：热心市民长期关注同一问题、问题确实反复出现、定位误差。",
-}
+FAMILIES = ("A", "B", "C", "D")
+# Proportion indicators with one typical value for every unit (``expected`` = p0), and their suspicious side; they
+# draw as funnels around p0. The others (odds ratios A2/A3, observed/expected volume B2, volume D3) are drawn
+# standardised (z against volume).
+PROPORTION = {"A1": "low", "A1F": "low", "A4": "low", "B1": "high", "B3": "high", "C1": "high", "C2": "high",
+              "C3": "low", "D1": "high", "D2": "high"}
+# Indicators whose observed/expected values are counts; every other indicator's values are shares (0..1).
+COUNT_INDICATORS = ("B2", "D3")
+# The chance bands of a family p (upper bounds, smallest first); above the last: "ordinary" variation.
+CHANCE_BANDS = ((1e-4, "lt_10000"), (1e-3, "lt_1000"), (1e-2, "lt_100"), (5e-2, "lt_20"))
+Z95, Z998 = 1.959964, 3.090232      # two-sided 95 % and 99.8 % normal quantiles: the drawn funnel limits
 
 
 @dataclass(frozen=True)
@@ -110,12 +99,14 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def _rows(unit_type, unit_ids, family, indicator, observed, expected, n, z, enough) -> pd.DataFrame:
+def _rows(unit_type, unit_ids, family, indicator, observed, expected, n, z, enough,
+          tau2: float = float("nan")) -> pd.DataFrame:
     z = np.where(enough, z, np.nan)
     return pd.DataFrame({"unit_type": unit_type, "unit_id": np.asarray(unit_ids), "family": family,
                          "indicator": indicator, "observed": np.asarray(observed, dtype=float),
                          "expected": np.asarray(expected, dtype=float), "n": np.asarray(n, dtype=float),
-                         "z": z, "p": stats.norm.cdf(z), "enough": np.asarray(enough, dtype=bool)})
+                         "z": z, "p": stats.norm.cdf(z), "enough": np.asarray(enough, dtype=bool),
+                         "tau2": float(tau2)})
 
 
 def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, winsor=0.10,
@@ -163,7 +154,7 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
     n = np.asarray(totals, dtype=float)
     enough = np.asarray(enough, dtype=bool) & (n > 0)
     z = np.full(y.shape, np.nan)
-    p0 = float("nan")
+    p0 = tau2 = float("nan")
     with np.errstate(invalid="ignore", divide="ignore"):
         obs = np.where(n > 0, y / n, np.nan)
     if enough.sum() >= 3:
@@ -189,7 +180,7 @@ def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals,
         else:
             p = dist.cdf(ye - 1) + 0.5 * dist.pmf(ye)
         z[enough] = stats.norm.ppf(np.clip(p, 1e-300, 1.0))
-    return _rows(unit_type, unit_ids, family, indicator, obs, np.full(y.shape, p0), n, z, enough)
+    return _rows(unit_type, unit_ids, family, indicator, obs, np.full(y.shape, p0), n, z, enough, tau2)
 
 
 def robust_count_indicator(unit_type, unit_ids, family, indicator, counts, enough) -> pd.DataFrame:
@@ -373,8 +364,7 @@ def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: 
         t = t[t["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
     u, w, o1 = t["unit_id"].to_numpy(), config.winsor, config.one_sided
     ref = "hot" if config.public_reference == "hotline" else "public"     # A2's reference channel
-    ph, ps = t["pub_n_h"].to_numpy(float), t["pub_n_s"].to_numpy(float)
-    enough_a = (ph >= config.min_public_hard) & (ps >= config.min_public_simple)
+    ph = t["pub_n_h"].to_numpy(float)
     rows = [
         # Simple problems almost always find a same-grid, same-category patrol report by chance (simple categories
         # recur daily), so the hard match rate is compared with other units directly; τ² absorbs honest
@@ -466,7 +456,7 @@ def combine_units(indicators: pd.DataFrame, config: FlagConfig = FlagConfig()) -
     unit_p = fam.groupby(["unit_type", "unit_id"], sort=False)["family_p"].apply(bonferroni_min).rename("p_unit")
     units = unit_p.reset_index()
     units["q"] = np.nan
-    for utype, idx in units.groupby("unit_type").groups.items():
+    for _, idx in units.groupby("unit_type").groups.items():
         units.loc[idx, "q"] = benjamini_hochberg(units.loc[idx, "p_unit"].to_numpy())
     fam = fam.merge(units, on=["unit_type", "unit_id"], how="left")
     fam["q_family"] = np.nan
@@ -526,32 +516,32 @@ def assign_levels(current: pd.DataFrame, previous: list[pd.DataFrame] | None = N
 
 
 # --- evidence cards --------------------------------------------------------------------------------------------------
-def chance_text(p: float) -> str:
-    """Plain-language chance wording for a p-value (在类似单元中偶然出现的概率 ...)."""
-    if not np.isfinite(p):
-        return "数据不足，无法判断。"
-    for cut, words in ((1e-4, "万分之一"), (1e-3, "千分之一"), (1e-2, "百分之一"), (5e-2, "二十分之一")):
+def chance_band(p: float) -> str:
+    """How surprising a family p is among similar units, as a code: ``lt_10000`` (by chance in fewer than 1 in
+    10,000), ``lt_1000``, ``lt_100``, ``lt_20``, ``ordinary`` (within ordinary variation) or ``unknown`` (no p)."""
+    if p is None or not np.isfinite(p):
+        return "unknown"
+    for cut, code in CHANCE_BANDS:
         if p < cut:
-            return f"在类似单元中偶然出现的概率低于{words}。"
-    return "可能属于正常波动。"
+            return code
+    return "ordinary"
 
 
-def _fmt(x: float, kind: str) -> str:
-    if not np.isfinite(x):
-        return "—"
-    return f"{x:.0f}" if kind in ("D3", "B2") else f"{100 * x:.0f}%"
+def value_kind(indicator: str | None) -> str:
+    """``count`` for indicators whose values are counts (B2, D3), else ``share`` (a proportion, shown as %)."""
+    return "count" if indicator in COUNT_INDICATORS else "share"
 
 
 def evidence(flags: pd.DataFrame, indicators: pd.DataFrame, config: FlagConfig = FlagConfig()) -> pd.DataFrame:
-    """Attach the lead indicator's numbers and the Chinese card text to ``assign_levels`` output.
+    """Attach the lead indicator's numbers and the card's codes to ``assign_levels`` output.
 
     Adds ``indicator``, ``observed``, ``expected``, ``z``, ``p`` (of the lead indicator), ``reason`` (machine code
-    like ``A.A1.low``), ``title``, ``observed_text``, ``chance_text``, ``innocent_text``.
+    like ``A.A1.low``; ``A.insufficient`` without enough data) and ``chance`` (``chance_band`` of the family p;
+    ``unknown`` without enough data). No wording: the screens word the codes through their message catalogs.
     """
     lead = indicators.set_index(["unit_type", "unit_id", "indicator"])
     out = flags.copy()
-    cols = {k: [] for k in ("indicator", "observed", "expected", "z", "p", "reason", "title", "observed_text",
-                            "chance_text", "innocent_text")}
+    cols = {k: [] for k in ("indicator", "observed", "expected", "z", "p", "reason", "chance")}
     for _, r in out.iterrows():
         ind = r["lead_indicator"]
         row = lead.loc[(r["unit_type"], r["unit_id"], ind)] if ind is not None and \
@@ -564,22 +554,86 @@ def evidence(flags: pd.DataFrame, indicators: pd.DataFrame, config: FlagConfig =
             cols[k].append(np.nan if row is None else float(row[k]))
         if not r["enough"] or row is None:
             cols["reason"].append(f"{fam}.insufficient")
-            cols["title"].append(f"{FAMILY_LABELS[fam]}：数据不足，暂不判断(不代表无问题)")
-            cols["observed_text"].append("本期可比对的数据量不足，建议延长时间窗口或在街镇层面汇总。")
-            cols["chance_text"].append("数据不足，无法判断。")
-            cols["innocent_text"].append("")
+            cols["chance"].append("unknown")
             continue
         cols["reason"].append(f"{fam}.{ind}.{'low' if row['z'] < 0 else 'ok'}")
-        verb = {"red": "疑似", "amber": "建议核查：疑似"}.get(r["level"], "未见异常：")
-        cols["title"].append(f"{verb}{FAMILY_LABELS[fam]}" if r["level"] in ("red", "amber")
-                             else f"{FAMILY_LABELS[fam]}：未见明显异常")
-        cols["observed_text"].append(f"{INDICATOR_LABELS[ind]}：本单元 {_fmt(row['observed'], ind)}，"
-                                     f"类似单元通常为 {_fmt(row['expected'], ind)}。")
-        cols["chance_text"].append(chance_text(float(r["family_p"])))
-        cols["innocent_text"].append(INNOCENT[fam] + "预警仅提示“值得一看”，需现场核查，不作为处分依据。")
+        cols["chance"].append(chance_band(float(r["family_p"])))
     for k, v in cols.items():
         out[k] = v
     return out
+
+
+# --- funnel plots -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FunnelData:
+    """What a funnel plot of one indicator × unit type draws, all computed here (the figure only draws).
+
+    ``proportion``: the y axis is the proportion itself around ``target`` (p0) with limits widened by ``tau2``;
+    otherwise the y axis is the standardised z (target 0, limits at ±Z95 / ±Z998). ``limits``: columns ``n``,
+    ``lo95``, ``hi95``, ``lo998``, ``hi998`` over the volume range of the units. ``points``: ``unit_type``,
+    ``unit_id``, ``n``, ``y``, ``z``, ``enough`` — one row per unit with a positive volume.
+    """
+    indicator: str
+    unit_type: str | None
+    proportion: bool
+    target: float
+    tau2: float
+    limits: pd.DataFrame
+    points: pd.DataFrame
+
+
+def funnel_indicators(indicators: pd.DataFrame, family: str) -> list[str]:
+    """The indicators of ``family`` present in ``indicators``, proportion indicators first (they draw as funnels)."""
+    found = indicators.loc[indicators["family"] == family, "indicator"].dropna().unique().tolist()
+    return sorted(found, key=lambda i: (i not in PROPORTION, i))
+
+
+def _tau2_of(ok: pd.DataFrame, p0: float, family: str, config: FlagConfig) -> float:
+    """The τ² the indicator's test used (column ``tau2``); rows without it are re-estimated the same way."""
+    used = ok["tau2"].astype(float).dropna() if "tau2" in ok else pd.Series(dtype=float)
+    if len(used):
+        return float(used.iloc[0])
+    if not 0 < p0 < 1:
+        return 0.0
+    people = family in ("C", "D")
+    n_ok = ok["n"].to_numpy(float)
+    tau2 = overdispersion_tau2(ok["observed"].to_numpy(float), np.sqrt(p0 * (1 - p0) / n_ok), p0,
+                               config.winsor_people if people else config.winsor)
+    return max(tau2, config.min_icc_people * p0 * (1 - p0)) if people else tau2
+
+
+def funnel_data(indicators: pd.DataFrame, family: str, indicator: str, unit_type: str | None = None,
+                config: FlagConfig = FlagConfig(), points: int = 120) -> FunnelData:
+    """The funnel of ``indicator`` (of ``family``) for ``unit_type`` (default: the most common unit type).
+
+    Proportions: p ± z·sqrt(p0 (1 − p0) / n + τ²) on ``points`` volumes from the smallest to the largest unit
+    (Spiegelhalter 2005), with the τ² the indicator's test used; other indicators: z against volume.
+    """
+    rows = indicators[(indicators["family"] == family) & (indicators["indicator"] == indicator)]
+    if unit_type is None and len(rows):
+        unit_type = str(rows["unit_type"].value_counts().index[0])
+    rows = rows[rows["unit_type"] == unit_type]
+    rows = rows[rows["n"].astype(float) > 0]
+    proportion = indicator in PROPORTION
+    ok = rows[rows["enough"].astype(bool) & rows["z"].notna()]
+    pts = pd.DataFrame({"unit_type": rows["unit_type"], "unit_id": rows["unit_id"],
+                        "n": rows["n"].astype(float),
+                        "y": rows["observed" if proportion else "z"].astype(float),
+                        "z": rows["z"].astype(float), "enough": rows["enough"].astype(bool)}).reset_index(drop=True)
+    empty = pd.DataFrame(columns=["n", "lo95", "hi95", "lo998", "hi998"], dtype=float)
+    if ok.empty:
+        return FunnelData(indicator, unit_type, proportion, float("nan"), 0.0, empty, pts)
+    n_lo, n_hi = max(1.0, float(pts["n"].min())), max(float(pts["n"].max()), 2.0)
+    if not proportion:
+        lim = pd.DataFrame({"n": [n_lo, n_hi], "lo95": -Z95, "hi95": Z95, "lo998": -Z998, "hi998": Z998})
+        return FunnelData(indicator, unit_type, False, 0.0, 0.0, lim, pts)
+    p0 = float(np.nanmedian(ok["expected"].astype(float)))
+    tau2 = _tau2_of(ok, p0, family, config)
+    grid = np.unique(np.geomspace(n_lo, n_hi, points))
+    lo95, hi95 = proportion_limits(p0, tau2, grid, Z95)
+    lo998, hi998 = proportion_limits(p0, tau2, grid, Z998)
+    lim = pd.DataFrame({"n": grid, "lo95": lo95, "hi95": hi95, "lo998": lo998, "hi998": hi998})
+    return FunnelData(indicator, unit_type, True, p0, tau2, lim, pts)
 
 
 # --- one window, all unit types ----------------------------------------------------------------------------------------
@@ -617,7 +671,7 @@ def window_flags(inputs: dict[str, pd.DataFrame], config: FlagConfig = FlagConfi
 def flags_from_windows(current: dict[str, pd.DataFrame], previous: list[dict[str, pd.DataFrame]] | None = None,
                        config: FlagConfig = FlagConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The full pipeline on pre-fetched aggregates: ``current`` window plus up to two ``previous`` windows for
-    persistence. Returns ``(flags, indicators)``: flags one row per unit × family with level and card text."""
+    persistence. Returns ``(flags, indicators)``: flags one row per unit × family with level and card codes."""
     indicators, combined = window_flags(current, config)
     prev = []
     for p in previous or []:

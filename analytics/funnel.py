@@ -159,6 +159,13 @@ def log_odds_ratio(a, b, c, d, correction: float = 0.5) -> tuple[np.ndarray, np.
     return np.log(a * d / (b * c)), np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
 
 
+def proportion_limits(p0: float, tau2: float, n, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper limits of a proportion at volumes ``n``: p0 ± z·sqrt(p0(1−p0)/n + τ²), clipped to [0, 1]
+    (the drawn funnel of a proportion with additive over-dispersion)."""
+    se = np.sqrt(p0 * (1 - p0) / np.asarray(n, dtype=float) + max(tau2, 0.0))
+    return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
+
+
 def limits(target: float, ses, tau2: float = 0.0, coverage: float = 0.998) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided funnel limits ``(lower, upper)`` at ``coverage`` for the given standard errors (for plots)."""
     s = np.asarray(ses, dtype=float)

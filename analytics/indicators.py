@@ -1,9 +1,11 @@
-"""Scorecard indicators (DOMAIN.md §3, docs/indicators.md): rates, composite score and grades — pure pandas/numpy.
+"""Scorecard indicators (docs/domain.md §3, docs/indicators.md): rates, composite score and grades — pure pandas/numpy.
 
-Inputs are the small aggregate frames of ``data_access.scorecard_queries``; outputs are small frames. A rate whose
-denominator is zero is NaN (shown as "—"), never 0 % or 100 %: "no cases" is not "all late" nor "all on time".
+Inputs are small aggregate frames (``data_access.scorecard_queries`` makes them; ``reports.departments`` passes them
+in); outputs are small frames of codes and numbers. A rate whose denominator is zero is NaN (shown as "—"), never 0 %
+or 100 %: "no cases" is not "all late" nor "all on time". Names and formulas of the indicators (the page tooltips)
+are in the ``indicators`` message catalog, keyed by indicator code.
 
-Definitions (the same words in the page tooltips and in docs/indicators.md):
+Definitions (the same words in the tooltips and in docs/indicators.md):
 
 - 应处置数 ``due`` = 处置数 ``disposed`` + 超期未处置数 ``overdue``
 - 处置率 = disposed / due; 按期处置率 = ontime / due (含延期) and ontime_original / due (按原时限)
@@ -21,102 +23,53 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: where its numbers come from and how to explain it."""
+    """One indicator: where its numbers come from and how it compares. Its name and formula (the tooltip) are in the
+    ``indicators`` message catalog under ``<scope>.<key>`` and ``<scope>.<key>.formula`` (scope: department, street)."""
     key: str
-    zh: str
-    en: str
     numerator: str | None        # column of the scorecard table (None for counts / hours)
     denominator: str | None
     kind: str                    # rate | count | hours | ratio | score
     higher_is_better: bool
-    formula_zh: str
-    formula_en: str
 
 
-_EXCL_ZH = "作废、自行处置、挂账案件不计入"
-_EXCL_EN = "cancelled, fixed-on-the-spot and parked cases excluded"
-
+# 部门考评: 应处置数, 处置数, 处置率, 按期处置率(含延期 / 按原时限), 超期未处置数, 超期待处置率, 返工率, 延期率, 回退率,
+# 处置时长中位数/P90, 满意率, 按期处置 O/E, 综合得分
 DEPARTMENT_INDICATORS: list[Indicator] = [
-    Indicator("due", "应处置数", "Cases due", None, None, "count", True,
-              f"应处置数 = 处置数 + 超期未处置数（{_EXCL_ZH}）",
-              f"Cases due = disposed + overdue undisposed ({_EXCL_EN})"),
-    Indicator("disposed", "处置数", "Disposed", None, None, "count", True,
-              f"本期内反馈处置的案件数（按处置时间；{_EXCL_ZH}）",
-              f"Cases whose disposal was reported in the period ({_EXCL_EN})"),
-    Indicator("disposal_rate", "处置率", "Disposal rate", "disposed", "due", "rate", True,
-              "处置率 = 处置数 / 应处置数", "Disposal rate = disposed / cases due"),
-    Indicator("ontime_rate", "按期处置率(含延期)", "On-time rate (with extensions)", "ontime", "due", "rate", True,
-              "按期处置率 = 在延期后时限内处置的案件数 / 应处置数",
-              "On-time rate = disposed by the (extended) deadline / cases due"),
-    Indicator("ontime_original_rate", "按期处置率(按原时限)", "On-time rate (original deadline)",
-              "ontime_original", "due", "rate", True,
-              "按原时限处置的案件数 / 应处置数（延期不算按期）",
-              "Disposed by the original deadline / cases due (extensions do not help)"),
-    Indicator("overdue", "超期未处置数", "Overdue undisposed", None, None, "count", False,
-              "期末（或当前）已超过时限（含延期）仍未处置的案件数，含以前各期遗留",
-              "Cases past their (extended) deadline and not disposed at the end of the period (or now), "
-              "including older ones"),
-    Indicator("overdue_rate", "超期待处置率", "Overdue share", "overdue", "due", "rate", False,
-              "超期待处置率 = 超期未处置数 / 应处置数（按本定义 = 1 − 处置率）",
-              "Overdue share = overdue undisposed / cases due (= 1 − disposal rate under these definitions)"),
-    Indicator("rework_rate", "返工率", "Rework rate", "rework", "disposed", "rate", False,
-              "返工率 = 核查不通过返工过的已处置案件数 / 处置数（分母取处置数）",
-              "Rework rate = disposed cases that failed a check at least once / disposed"),
-    Indicator("extension_rate", "延期率", "Extension rate", "extended_due", "due", "rate", False,
-              "延期率 = 经批准延期的应处置案件数 / 应处置数",
-              "Extension rate = cases due with an approved extension / cases due"),
-    Indicator("return_rate", "回退率", "Return rate", "returned", "dispatched", "rate", False,
-              "回退率 = 本期回退次数 / 本期派遣次数（派遣+改派，来自流转记录）",
-              "Return rate = returns / dispatches (dispatch + re-dispatch events) in the period"),
-    Indicator("median_hours", "处置时长中位数", "Median disposal time", None, None, "hours", False,
-              "本期已处置案件从首次派遣到处置反馈的工作时中位数（直方图估计，误差 ≤ 1 工作时，40 时以上 ≤ 8 时）",
-              "Median working hours from first dispatch to disposal of cases disposed in the period (from a "
-              "histogram: within 1 h below 40 h, within 8 h above)"),
-    Indicator("p90_hours", "处置时长P90", "90th percentile disposal time", None, None, "hours", False,
-              "同上，第90百分位", "As above, 90th percentile"),
-    Indicator("satisfaction_rate", "满意率", "Satisfaction", "satisfaction_points", "answered", "rate", True,
-              "满意率 = (满意 + 0.9 × 基本满意) / 有效回访数（热线/APP/视频来源，按结案时间）",
-              "Satisfaction = (satisfied + 0.9 × fairly satisfied) / call-backs answered (public channels, by "
-              "closing time)"),
-    Indicator("oe", "按期处置 O/E", "On-time O/E", "observed", "expected", "ratio", True,
-              "按期处置 实际/期望：期望 = Σ 各类别应处置数 × 全区该类别按期处置率；>1 好于全区同类水平",
-              "On-time observed / expected: expected = Σ per category cases due × district on-time rate of that "
-              "category; > 1 is better than the district on the same case mix"),
-    Indicator("score", "综合得分", "Composite score", None, None, "score", True,
-              "综合得分 = Σ 权重 × 分项（处置率、按期处置率、1−返工率、1−超期待处置率、1−延期率），权重归一到100",
-              "Score = Σ weight × component (disposal rate, on-time rate, 1 − rework, 1 − overdue share, "
-              "1 − extension rate), weights normalised to 100"),
+    Indicator("due", None, None, "count", True),
+    Indicator("disposed", None, None, "count", True),
+    Indicator("disposal_rate", "disposed", "due", "rate", True),
+    Indicator("ontime_rate", "ontime", "due", "rate", True),
+    Indicator("ontime_original_rate", "ontime_original", "due", "rate", True),
+    Indicator("overdue", None, None, "count", False),
+    Indicator("overdue_rate", "overdue", "due", "rate", False),
+    Indicator("rework_rate", "rework", "disposed", "rate", False),
+    Indicator("extension_rate", "extended_due", "due", "rate", False),
+    Indicator("return_rate", "returned", "dispatched", "rate", False),
+    Indicator("median_hours", None, None, "hours", False),
+    Indicator("p90_hours", None, None, "hours", False),
+    Indicator("satisfaction_rate", "satisfaction_points", "answered", "rate", True),
+    Indicator("oe", "observed", "expected", "ratio", True),
+    Indicator("score", None, None, "score", True),
 ]
 
+# 街镇考评 (streets as areas): 应结案数, 结案率, 按期结案率, 监督举报率 (lower is better: 监督员 should find problems
+# first), 响应率, 解决率, 满意率, 按期处置 O/E
 STREET_INDICATORS: list[Indicator] = [
-    Indicator("due", "应结案数", "Cases due for closure", None, None, "count", True,
-              "应结案数 = 处置数 + 超期未处置数", "Due for closure = disposed + overdue undisposed"),
-    Indicator("closure_rate", "结案率", "Closure rate", "closed", "due", "rate", True,
-              "结案率 = 结案数 / 应结案数；结案数 = 本期处置的案件中到期末已结案（含强制结案）的件数",
-              "Closure rate = closed / due for closure; closed = cases disposed in the period and closed "
-              "(incl. force-closed) by its end"),
-    Indicator("ontime_closure_rate", "按期结案率", "On-time closure rate", "closed_ontime", "due", "rate", True,
-              "按期结案率 = 结案数中在时限（含延期）内处置的件数 / 应结案数",
-              "On-time closure = closed cases disposed by the (extended) deadline / due for closure"),
-    Indicator("public_report_rate", "监督举报率", "Public report rate", "citizen_registered", "registered", "rate",
-              False, "监督举报率 = 12345/APP 市民举报立案数 / 立案数（越低越好：监督员先发现）",
-              "Public report rate = cases registered from 12345/app / all registered (lower is better)"),
-    Indicator("response_rate", "响应率", "Response rate", "citizen_responded", "citizen_received", "rate", True,
-              "响应率 = 已受理立案的 12345/APP 诉求数 / 诉求数（系统无联系时间，以立案计响应）",
-              "Response rate = 12345/app requests registered / requests (no contact time is recorded: "
-              "registration counts as the response)"),
-    Indicator("resolution_rate", "解决率", "Resolution rate", "citizen_resolved", "citizen_received", "rate", True,
-              "解决率 = 已结案（不含强制结案）的 12345/APP 诉求数 / 诉求数",
-              "Resolution rate = 12345/app requests closed (not force-closed) / requests"),
-    Indicator("satisfaction_rate", "满意率", "Satisfaction", "satisfaction_points", "answered", "rate", True,
-              "满意率 = (满意 + 0.9 × 基本满意) / 有效回访数", "(satisfied + 0.9 × fairly satisfied) / answered"),
-    Indicator("oe", "按期处置 O/E", "On-time O/E", "observed", "expected", "ratio", True,
-              "本街镇案件按期处置 实际/期望（按类别构成调整）",
-              "On-time disposals of the street's cases, observed / expected for its category mix"),
+    Indicator("due", None, None, "count", True),
+    Indicator("closure_rate", "closed", "due", "rate", True),
+    Indicator("ontime_closure_rate", "closed_ontime", "due", "rate", True),
+    Indicator("public_report_rate", "citizen_registered", "registered", "rate", False),
+    Indicator("response_rate", "citizen_responded", "citizen_received", "rate", True),
+    Indicator("resolution_rate", "citizen_resolved", "citizen_received", "rate", True),
+    Indicator("satisfaction_rate", "satisfaction_points", "answered", "rate", True),
+    Indicator("oe", "observed", "expected", "ratio", True),
 ]
 
 INDICATORS_BY_KEY = {i.key: i for i in DEPARTMENT_INDICATORS}
 STREET_INDICATORS_BY_KEY = {i.key: i for i in STREET_INDICATORS}
+
+# 满意率: a 基本满意 (fairly satisfied) answer counts 0.9 of a 满意 one, 不满意 nothing.
+BASIC_SATISFACTION_WEIGHT = 0.9
 
 # Composite score components: settings key → (table column, True when the component is 1 − rate).
 SCORE_COMPONENTS: dict[str, tuple[str, bool]] = {
@@ -178,8 +131,19 @@ def _common_rates(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def satisfaction_points(satisfied, basic):
+    """满意 + 0.9 × 基本满意 (scalars or Series): the numerator of 满意率."""
+    return satisfied + BASIC_SATISFACTION_WEIGHT * basic
+
+
+def satisfaction_rate(satisfied, basic, answered):
+    """满意率 = (满意 + 0.9 × 基本满意) / 有效回访数, for scalars or elementwise; NaN when nothing was answered.
+    The one definition: every screen and export that shows a 满意率 computes it here."""
+    return rate(satisfaction_points(satisfied, basic), answered)
+
+
 def _satisfaction(table: pd.DataFrame) -> pd.DataFrame:
-    table["satisfaction_points"] = table["satisfied"] + 0.9 * table["basic"]
+    table["satisfaction_points"] = satisfaction_points(table["satisfied"], table["basic"])
     table["satisfaction_rate"] = rate(table["satisfaction_points"], table["answered"])
     return table
 
@@ -216,7 +180,7 @@ def department_table(by_category: pd.DataFrame, events: pd.DataFrame, satisfacti
 
 def street_table(by_category: pd.DataFrame, area: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.DataFrame:
     """One row per street: disposal counts of its cases, area counts, and the rates of ``STREET_INDICATORS`` (plus
-    处置率/按期处置率 of its cases). 应结案数 ``due`` = 处置数 + 超期未处置数 (DOMAIN.md §3)."""
+    处置率/按期处置率 of its cases). 应结案数 ``due`` = 处置数 + 超期未处置数 (docs/domain.md §3)."""
     unit = "street_id"
     table = _sum_categories(by_category, unit) if len(by_category) else pd.DataFrame(columns=[unit])
     for extra in (area, satisfaction):

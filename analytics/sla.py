@@ -1,10 +1,13 @@
-"""The SLA clock of a case's current stage (green < 80 %, yellow 80–100 %, red > 100 % of the time limit)."""
+"""The SLA clock of a case's current stage (green < 80 %, yellow 80–100 %, red > 100 % of the time limit), and the
+effective deadline (延期后时限) every pandas computation shares."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from data_access.workcal import WorkCalendar
+import pandas as pd
+
+from core.workcal import WorkCalendar
 
 YELLOW_FROM, RED_FROM = 0.8, 1.0
 
@@ -15,6 +18,21 @@ class SlaClock:
     limit_hours: float         # working hours allowed (to the effective deadline)
     fraction: float            # used / limit
     colour: str                # green | yellow | red
+
+
+def effective_deadline(deadline, extended):
+    """The deadline after an approved 延期 where there is one, else the original deadline.
+
+    Works on columns (two Series of one frame) and on single values (``None``/``NaT`` = no deadline). The SQL
+    twin is ``data_access.queries.effective_deadline`` (``coalesce(extended_deadline_at, deadline_at)``)."""
+    if isinstance(extended, pd.Series):
+        return extended.where(extended.notna(), deadline)
+    return deadline if extended is None or pd.isna(extended) else extended
+
+
+def stage_start(dispatched, registered):
+    """When the clock of the current stage started: the dispatch (派遣), else the registration (立案)."""
+    return registered if dispatched is None or pd.isna(dispatched) else dispatched
 
 
 def sla_clock(calendar: WorkCalendar, started: datetime, deadline: datetime, now: datetime) -> SlaClock | None:

@@ -3,7 +3,7 @@
     python -m bench._render_server <streamlit run options>      (started by bench/render.py, not by hand)
 
 - **Clock.** With ``GRIDSCOPE_BENCH_CLOCK_START`` (ISO time, normally the data's last ``reported_at``) the app's
-  clock (``data_access.workcal.local_now``, which every page uses) starts there at server start and runs on in real
+  clock (``core.clock.local_now``, which every page uses) starts there at server start and runs on in real
   time, so a database seeded with a fixed end looks live: "today", "the last 24 hours" and the 30-day windows hold
   data as on a wall in operation, instead of the empty hours since the seed ended.
 - **Cache reset.** ``SIGUSR1`` empties every process-wide cache the pages fill (Streamlit's data and resource caches,
@@ -22,21 +22,21 @@ import sys
 import time
 from datetime import datetime
 
-PROJECT_PACKAGES = {"ui", "data_access", "analytics"}
+PROJECT_PACKAGES = {"ui", "data_access", "analytics", "core", "reports"}
 
 
 def _install_clock() -> None:
     start = os.environ.get("GRIDSCOPE_BENCH_CLOCK_START")
     if not start:
         return
-    from data_access import workcal   # imported before any page, so ``from ... import local_now`` gets the patch
-    real = workcal.local_now
+    from core import clock   # imported before any page, so ``from ... import local_now`` gets the patch
+    real = clock.local_now
     offset = real() - datetime.fromisoformat(start)
 
     def local_now() -> datetime:
         return real() - offset
     local_now.__doc__ = real.__doc__
-    workcal.local_now = local_now
+    clock.local_now = local_now
 
 
 def _clear_caches(_signum, _frame) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import resource
 import signal
 import statistics
@@ -41,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access.domain import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_CHANNELS
+from core.domain import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

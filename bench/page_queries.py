@@ -15,18 +15,20 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from data_access import backlog_queries, flag_queries, quality_queries, queries, scorecard_queries
+from core import periods
+from data_access import backlog_queries, quality_queries, queries
 from data_access import weekly_queries as wq
 from data_access.case_filter import CaseFilter
 from data_access.engine import make_engine
 from data_access.schema import Case
+from reports import departments, flags
 
 
 def page_queries(engine, now):
     """(page, name, callable) for the queries of every page (the loaders' default views)."""
     day, week, month = now - timedelta(days=1), now - timedelta(days=7), now - timedelta(days=30)
     all_ = CaseFilter()
-    monday = wq.last_complete_week(now)
+    monday = periods.last_complete_week(now)
     year = quality_queries.window_start(now, 12)
     return [
         ("wall", "backlog_totals", lambda: queries.backlog_totals(engine, now)),
@@ -48,10 +50,8 @@ def page_queries(engine, now):
         ("backlog", "grids_of_a_community", lambda: backlog_queries.backlog_by_unit(engine, now, "grid", 1,
                                                                                      week_ago=week)),
         ("backlog", "open_cases_of_a_grid", lambda: backlog_queries.open_cases(engine, now, grid_id=1)),
-        ("departments", "department_scorecard_30d", lambda: scorecard_queries.department_scorecard(
-            engine, month, now, now=now)),
-        ("departments", "street_scorecard_30d", lambda: scorecard_queries.street_scorecard(engine, month, now,
-                                                                                           now=now)),
+        ("departments", "department_scorecard_30d", lambda: departments.scorecard(engine, month, now, now=now)),
+        ("departments", "street_scorecard_30d", lambda: departments.street_scorecard(engine, month, now, now=now)),
         ("weekly", "weekly_headline", lambda: wq.weekly_headline(engine, monday, now=now)),
         ("weekly", "department_week", lambda: wq.department_week(engine, monday, now=now)),
         ("weekly", "overdue_cases", lambda: wq.overdue_cases(engine, monday, now=now, limit=2000)),
@@ -63,9 +63,9 @@ def page_queries(engine, now):
         # the page's default window: the last 12 months of data
         ("data_quality", "source_coverage_12m", lambda: quality_queries.source_coverage(engine, year)),
         ("data_quality", "monthly_volume_12m", lambda: quality_queries.monthly_volume(engine, since=year)),
-        # the reporting page only reads the flags computed once an hour in the background (ui/flags_cache);
+        # the pages only read the flags the worker stores once an hour (reports/flags.py);
         # this is that background job, not a page render
-        ("flags_job", "compute_flags_with_history", lambda: flag_queries.compute_flags_with_history(engine, now)),
+        ("flags_job", "compute_with_history", lambda: flags.compute_with_history(engine, now)),
     ]
 
 

@@ -343,7 +343,7 @@ def _frame_types(frames: list[bytes]) -> list[str]:
     for raw in frames:
         try:
             out.append(ForwardMsg.FromString(raw).WhichOneof("type") or "?")
-        except Exception:  # noqa: BLE001 - an unparsable frame is counted, not fatal
+        except Exception:  # an unparsable frame is counted, not fatal
             out.append("?")
     return out
 
@@ -590,7 +590,7 @@ def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle
             report["chromium"] = browser.version
             try:
                 first = load_page(browser, server, meter, "wall", settle_ms=settle_ms, timeout_s=timeout_s)
-            except Exception as err:  # noqa: BLE001 - reported; the pages are measured all the same
+            except Exception as err:  # reported; the pages are measured all the same
                 first = {"page": "wall", "error": str(err).splitlines()[0][:300]}
             first["background_s"] = wait_idle(meter)
             report["first_load"] = first
@@ -606,7 +606,7 @@ def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle
                         r = load_page(browser, server, meter, page, settle_ms=settle_ms, timeout_s=timeout_s,
                                       shot=shots / f"{page}-cold.png" if i == 0 else None,
                                       context=shared if i >= warm else None)
-                    except Exception as err:  # noqa: BLE001 - one page failing is a result, the run goes on
+                    except Exception as err:  # one page failing is a result, the run goes on
                         r = {"page": page, "error": str(err).splitlines()[0][:300]}
                     r["background_s"] = wait_idle(meter)
                     loads.append({**r, "phase": phase})

@@ -34,7 +34,6 @@ render. The processes' RSS is read at cycle 10 and at cycle ``--memory-cycles`` 
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import subprocess
@@ -45,7 +44,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from data_access import settings
+from core import settings
 from deploy import local
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,13 +170,13 @@ def _open_batch(browser, deployment, url, viewport, n, deadline, shots, first) -
         try:
             v.wait_rendered(timeout_ms=max(1000, int((deadline - time.monotonic()) * 1000)))
             rendered.append(v)
-        except Exception as err:  # noqa: BLE001 - a page that never renders is reported, not fatal
+        except Exception as err:  # a page that never renders is reported, not fatal
             failed += 1
             print(f"  viewer {i} did not render: {str(err).splitlines()[0][:120]}", flush=True)
             if shots:
                 try:
                     v.page.screenshot(path=str(shots / f"not-rendered-{i}.png"))
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             v.close()
     return rendered, failed
@@ -383,7 +382,7 @@ def main(args) -> None:
     log_path = workdir / "queries.jsonl"
     ttl = float(args.ttl or settings.get("cache_ttl_seconds"))
     primary = None
-    result = {"benchmark": "viewers", "when": datetime.now().isoformat(timespec="seconds"),  # noqa: DTZ005
+    result = {"benchmark": "viewers", "when": datetime.now().isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
               "settings": {"processes": args.processes, "replica": not args.no_replica, "refresh_s": args.refresh,

@@ -2,12 +2,16 @@
 
 The only writer of ``action_items`` / ``action_item_history``. Callers pass a writer engine
 (``make_engine(url, read_only=False)``) used for these tables only; the reads take any engine. Every value reaches
-the database as a bound parameter; inputs are validated first and rejected with ``ActionItemError`` (a plain
-message the page shows).
+the database as a bound parameter; inputs are validated first and rejected with ``ActionItemError``, which carries a
+code, the field and the values of the message (the page words it from its catalog, ``weekly.po`` ``err_<code>``).
+
+Nothing stored here is prose in a language: the default recorder is the code ``WHO_MEETING`` (周例会), the carry job
+records ``WHO_SYSTEM`` with the note ``CARRY_NOTE``, and an edit's note is JSON of what changed; screens word them
+at display time (``reports.weekly.item_history``). Rows written before this are shown as they were stored.
 
 Carry-over is a query, not a copy: an item belongs to every week from its ``created_week`` until the week it was
 closed (``items_for_week``). ``record_carry`` notes, once per item and week, that a later week's meeting showed it
-still open (history action ``carry``).
+still open (history action ``carry``); the worker runs it (``reports.weekly.carry_over_action_items``), never a page.
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, and_, exc, exists, insert, literal, or_, select, update
 
+from core.periods import monday_of
 from data_access.engine import GridscopeDBError, fetch_frame, translate_error
 from data_access.schema import ActionItem, ActionItemHistory, Case, Department
-from data_access.weekly_queries import monday_of, week_bounds
+from data_access.weekly_queries import week_bounds
 
 MAX_TEXT = 500
 MAX_NOTE = 500
@@ -30,10 +35,26 @@ MAX_LINKED = 20
 MAX_DUE_DAYS = 366          # a commitment further than a year ahead is not a meeting follow-up
 FLAG_REF = re.compile(r"^[a-z_]{1,16}:[A-Za-z0-9_.\-]{1,40}:[A-D]$")   # unit_type:unit_id:family, e.g. street:3:A
 CASE_NO = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+# Case numbers may be separated by commas, semicolons, white space, and the full-width ，、； of Chinese typing.
+_SEPARATORS = re.compile("[\\s,;" + "".join(map(chr, (0xFF0C, 0x3001, 0xFF1B))) + "]+")
+WHO_MEETING = "@meeting"    # recorder when none was given: the meeting itself (周例会)
+WHO_SYSTEM = "@system"      # the carry-over job
+CARRY_NOTE = "carried"      # note of a ``carry`` row: still open when a later week's meeting came
+# Fields an error can name (``weekly.po`` ``field_<name>``).
+FIELDS = ("text", "who", "note", "due_date", "department", "case_numbers", "flag_ref", "item")
 
 
 class ActionItemError(GridscopeDBError):
-    """An action item input was rejected (the message says why, in Chinese and English)."""
+    """An action item input was rejected: ``code`` says why (``empty_field``, ``too_long``, ``control_chars``,
+    ``bad_case_no``, ``too_many_cases``, ``unknown_cases``, ``bad_due_date``, ``due_out_of_range``, ``due_too_far``,
+    ``no_department``, ``unknown_department``, ``bad_flag_ref``, ``missing_or_done``), ``field`` which input (one
+    of ``FIELDS``), ``values`` the message's placeholders (``limit``, ``value``, ``start``). ``str()`` is an English
+    line for logs; screens word it from their catalog."""
+
+    def __init__(self, code: str, field: str, **values):
+        self.code, self.field, self.values = code, field, values
+        details = ", ".join(f"{k}={v}" for k, v in values.items())
+        super().__init__(f"action item rejected: {code} ({field}{': ' + details if details else ''})")
 
 
 @contextmanager
@@ -47,31 +68,31 @@ def _writing(writer: Engine):
         raise translate_error(err, writer) from err
 
 
-def _clean(value: str | None, limit: int, what_zh: str, what_en: str, *, required: bool) -> str | None:
+def _clean(value: str | None, limit: int, field: str, *, required: bool) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
-            raise ActionItemError(f"{what_zh}不能为空 / {what_en} is required")
+            raise ActionItemError("empty_field", field)
         return None
     if len(value) > limit:
-        raise ActionItemError(f"{what_zh}最多 {limit} 字 / {what_en}: at most {limit} characters")
+        raise ActionItemError("too_long", field, limit=limit)
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise ActionItemError(f"{what_zh}含有控制字符 / {what_en} contains control characters")
+        raise ActionItemError("control_chars", field)
     return value
 
 
 def parse_case_numbers(raw: str | None) -> list[str]:
     """Split a user's list of case numbers (commas, 、, ；, spaces or new lines) into unique, well-formed numbers in
     the order given; raises ``ActionItemError`` on a malformed one or more than ``MAX_LINKED``."""
-    parts = [p for p in re.split(r"[\s,，、;；]+", raw or "") if p]
+    parts = [p for p in _SEPARATORS.split(raw or "") if p]
     out: list[str] = []
     for p in parts:
         if not CASE_NO.match(p):
-            raise ActionItemError(f"案件编号格式不对：{p[:40]} / Not a case number: {p[:40]}")
+            raise ActionItemError("bad_case_no", "case_numbers", value=p[:40])
         if p not in out:
             out.append(p)
     if len(out) > MAX_LINKED:
-        raise ActionItemError(f"最多关联 {MAX_LINKED} 个案件 / At most {MAX_LINKED} linked cases")
+        raise ActionItemError("too_many_cases", "case_numbers", limit=MAX_LINKED)
     return out
 
 
@@ -84,7 +105,7 @@ def resolve_cases(engine: Engine, case_numbers: list[str]) -> list[int]:
     found = dict(zip(frame["case_no"], frame["id"].astype(int)))
     missing = [n for n in case_numbers if n not in found]
     if missing:
-        raise ActionItemError(f"找不到案件：{'、'.join(missing)} / Unknown case numbers: {', '.join(missing)}")
+        raise ActionItemError("unknown_cases", "case_numbers", value=", ".join(missing))
     return [found[n] for n in case_numbers]
 
 
@@ -101,28 +122,27 @@ def create_item(writer: Engine, *, department_id: int, text: str, due_date: date
 
     Rules: text 1–500 characters; due date from the meeting week's Monday to a year after ``now``; the department
     exists; linked case numbers (≤ 20) exist; the flag reference looks like ``street:3:A``."""
-    body = _clean(text, MAX_TEXT, "督办内容", "Text", required=True)
-    who = _clean(created_by, MAX_WHO, "记录人", "Recorded by", required=False) or "周例会"
+    body = _clean(text, MAX_TEXT, "text", required=True)
+    who = _clean(created_by, MAX_WHO, "who", required=False) or WHO_MEETING
     monday = monday_of(week)
     if not isinstance(due_date, date):
-        raise ActionItemError("完成期限无效 / Invalid due date")
+        raise ActionItemError("bad_due_date", "due_date")
     if isinstance(due_date, datetime):
         due_date = due_date.date()
     if due_date < monday or due_date > now.date() + timedelta(days=MAX_DUE_DAYS):
-        raise ActionItemError(f"完成期限须在 {monday} 至一年内 / Due date must be between {monday} and a year ahead")
+        raise ActionItemError("due_out_of_range", "due_date", start=monday.isoformat())
     try:
         dept = int(department_id)
     except (TypeError, ValueError) as err:
-        raise ActionItemError("请选择部门 / Pick a department") from err
+        raise ActionItemError("no_department", "department") from err
     if not _department_exists(writer, dept):
-        raise ActionItemError(f"部门不存在：{dept} / No such department: {dept}")
+        raise ActionItemError("unknown_department", "department", value=dept)
     numbers = parse_case_numbers(case_numbers) if isinstance(case_numbers, (str, type(None))) \
         else parse_case_numbers(" ".join(case_numbers))
     case_ids = resolve_cases(writer, numbers)
-    flag = _clean(flag_ref, 64, "预警编号", "Flag reference", required=False)
+    flag = _clean(flag_ref, 64, "flag_ref", required=False)
     if flag and not FLAG_REF.match(flag):
-        raise ActionItemError("预警编号格式应为 单位类型:编号:族，如 street:3:A / Flag reference must look like "
-                              "street:3:A")
+        raise ActionItemError("bad_flag_ref", "flag_ref", value=flag[:64])
     with _writing(writer) as conn:
         item_id = conn.execute(insert(ActionItem).values(
             department_id=dept, text=body, due_date=due_date, created_week=monday, status="open", done_note=None,
@@ -137,39 +157,40 @@ def mark_done(writer: Engine, item_id: int, *, note: str, week: date, who: str |
               now: datetime) -> None:
     """Close an open item with a note (required, ≤ 500 characters) and add a ``done`` history row; raises
     ``ActionItemError`` when the item does not exist or is already done."""
-    body = _clean(note, MAX_NOTE, "办结说明", "Note", required=True)
-    actor = _clean(who, MAX_WHO, "记录人", "Recorded by", required=False) or "周例会"
+    body = _clean(note, MAX_NOTE, "note", required=True)
+    actor = _clean(who, MAX_WHO, "who", required=False) or WHO_MEETING
     with _writing(writer) as conn:
         done = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
                             .values(status="done", done_note=body, closed_at=now)).rowcount
         if done != 1:
-            raise ActionItemError(f"督办事项 {item_id} 不存在或已办结 / Item {item_id} is missing or already done")
+            raise ActionItemError("missing_or_done", "item", value=int(item_id))
         conn.execute(insert(ActionItemHistory).values(item_id=int(item_id), at=now, week=monday_of(week),
                                                       action="done", note=body, who=actor))
 
 
 def edit_item(writer: Engine, item_id: int, *, text: str | None = None, due_date: date | None = None,
               week: date, who: str | None = None, now: datetime) -> None:
-    """Change the text and/or due date of an open item and add an ``edit`` history row saying what changed."""
-    actor = _clean(who, MAX_WHO, "记录人", "Recorded by", required=False) or "周例会"
-    values, changes = {}, []
+    """Change the text and/or due date of an open item and add an ``edit`` history row whose note is JSON of what
+    changed (``{"text": …, "due_date": "YYYY-MM-DD"}``)."""
+    actor = _clean(who, MAX_WHO, "who", required=False) or WHO_MEETING
+    values, changes = {}, {}
     if text is not None:
-        values["text"] = _clean(text, MAX_TEXT, "督办内容", "Text", required=True)
-        changes.append(f"内容: {values['text']}")
+        values["text"] = changes["text"] = _clean(text, MAX_TEXT, "text", required=True)
     if due_date is not None:
         if due_date > now.date() + timedelta(days=MAX_DUE_DAYS):
-            raise ActionItemError("完成期限须在一年内 / Due date must be within a year")
+            raise ActionItemError("due_too_far", "due_date")
         values["due_date"] = due_date
-        changes.append(f"期限: {due_date}")
+        changes["due_date"] = due_date.isoformat()
     if not values:
         return
     with _writing(writer) as conn:
         n = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
                          .values(**values)).rowcount
         if n != 1:
-            raise ActionItemError(f"督办事项 {item_id} 不存在或已办结 / Item {item_id} is missing or already done")
+            raise ActionItemError("missing_or_done", "item", value=int(item_id))
         conn.execute(insert(ActionItemHistory).values(item_id=int(item_id), at=now, week=monday_of(week),
-                                                      action="edit", note="；".join(changes), who=actor))
+                                                      action="edit", note=json.dumps(changes, ensure_ascii=False),
+                                                      who=actor))
 
 
 def _visible_in(week: date):
@@ -208,15 +229,16 @@ def items_for_week(engine: Engine, week: date) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def record_carry(writer: Engine, week: date, *, now: datetime, who: str = "system") -> int:
-    """Add a ``carry`` history row, once, for every item still open that a later meeting week ``week`` shows
-    (created before it). Idempotent: a single INSERT … SELECT … WHERE NOT EXISTS; returns the rows added."""
+def record_carry(writer: Engine, week: date, *, now: datetime, who: str = WHO_SYSTEM) -> int:
+    """Add a ``carry`` history row (note ``CARRY_NOTE``), once, for every item still open that a later meeting week
+    ``week`` shows (created before it). Idempotent: a single INSERT … SELECT … WHERE NOT EXISTS; returns the rows
+    added."""
     monday = monday_of(week)
     start, _ = week_bounds(monday)
     already = exists().where(ActionItemHistory.item_id == ActionItem.id, ActionItemHistory.week == monday,
                              ActionItemHistory.action == "carry")
     source = select(ActionItem.id, literal(now), literal(monday), literal("carry"),
-                    literal("转入本周（未办结）"), literal(who)) \
+                    literal(CARRY_NOTE), literal(who)) \
         .where(ActionItem.created_week < monday,
                or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start),
                ActionItem.status == "open", ~already)

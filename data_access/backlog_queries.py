@@ -12,7 +12,7 @@ from sqlalchemy import Engine, case, func, select
 
 from data_access.case_filter import CaseFilter
 from data_access.engine import fetch_frame
-from data_access.queries import _counted, backlog_then_by, effective_deadline, is_open, is_parked
+from data_access.queries import backlog_then_by, effective_deadline, is_counted, is_open, is_parked
 from data_access.schema import Case, CaseEvent, Category, Community, Department, Grid, Street, Workday
 from data_access.sql_functions import day_of
 
@@ -28,7 +28,7 @@ def grid_measures(engine: Engine, now: datetime, start: datetime, end: datetime,
     open_q = flt.apply(select(Case.grid_id, func.count().label("open"), overdue.label("overdue"))
                        .where(is_open())).group_by(Case.grid_id)
     new_q = flt.apply(select(Case.grid_id, func.count().label("new"))
-                      .where(Case.reported_at >= start, Case.reported_at < end, _counted())).group_by(Case.grid_id)
+                      .where(Case.reported_at >= start, Case.reported_at < end, is_counted())).group_by(Case.grid_id)
     disp_q = flt.apply(select(Case.grid_id, func.count().label("disposed"),
                               func.sum(case((Case.disposed_at <= effective_deadline(), 1), else_=0)).label("ontime"))
                        .where(Case.disposed_at >= start, Case.disposed_at < end,
@@ -95,6 +95,32 @@ def backlog_by_unit(engine: Engine, now: datetime, level: str, parent_id: int | 
     return out
 
 
+UNIT_TABLES = {"street": Street, "community": Community, "grid": Grid}
+
+
+def _unit_columns(level: str) -> list:
+    table = UNIT_TABLES[level]
+    parents = {"street": [], "community": [Community.street_id], "grid": [Grid.community_id, Grid.street_id]}[level]
+    return [table.id, table.name, table.population, *parents]
+
+
+def unit_table(engine: Engine, level: str, parent_id: int | None = None) -> pd.DataFrame:
+    """Every unit at ``level`` (inside a parent: a street for communities, a community for grids), by code:
+    id, name, population and the parents' ids (street_id; community_id, street_id)."""
+    table = UNIT_TABLES[level]
+    stmt = select(*_unit_columns(level)).order_by(table.code)
+    if parent_id is not None and level != "street":
+        stmt = stmt.where((Community.street_id if level == "community" else Grid.community_id) == parent_id)
+    return fetch_frame(engine, stmt)
+
+
+def unit_row(engine: Engine, level: str, unit_id: int) -> dict | None:
+    """One unit's id, name, population and parents' ids, or None when there is no such unit."""
+    table = UNIT_TABLES[level]
+    frame = fetch_frame(engine, select(*_unit_columns(level)).where(table.id == unit_id), row_cap=1)
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
 def open_cases(engine: Engine, now: datetime, *, grid_id: int | None = None, community_id: int | None = None,
                flt: CaseFilter = CaseFilter(), limit: int = 2000) -> pd.DataFrame:
     """Open cases of a grid or community, most overdue first: id, case_no, status, category, department_id,
@@ -134,3 +160,13 @@ def case_timeline(engine: Engine, case_id: int) -> pd.DataFrame:
             .join(Department, Department.id == CaseEvent.department_id, isouter=True)
             .where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id))
     return fetch_frame(engine, stmt, row_cap=500)
+
+
+def case_owner(engine: Engine, case_id: int) -> dict | None:
+    """Who a case belongs to, for scope checks: ``street_id`` and ``department_id`` (None when it has none), or None
+    when the case does not exist."""
+    frame = fetch_frame(engine, select(Case.street_id, Case.department_id).where(Case.id == case_id), row_cap=1)
+    if frame.empty:
+        return None
+    street, dept = frame.iloc[0]
+    return {"street_id": int(street), "department_id": None if pd.isna(dept) else int(dept)}

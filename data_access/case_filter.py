@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from data_access.domain import CHANNELS, STATUSES
+from core.domain import CHANNELS, STATUSES
 from data_access.schema import Case, Category
 
 

@@ -1,7 +1,10 @@
 """Database engines with the guard-rails the dashboard relies on.
 
-- SQLite: WAL journal, busy timeout, foreign keys on; read-only connections use ``PRAGMA query_only``.
-- PostgreSQL via psycopg 3: read-only sessions (``default_transaction_read_only``) for the dashboard.
+- SQLite: WAL journal, busy timeout (never longer than the query time limit: a file held by another process's
+  lock fails like a slow query instead of hanging), foreign keys on; read-only connections use ``PRAGMA query_only``.
+- PostgreSQL via psycopg 3: read-only sessions (``default_transaction_read_only``) for the dashboard; TCP keepalives
+  and ``tcp_user_timeout`` (``postgres_tcp_timeout_s``) so a link that silently drops packets is closed by the
+  kernel, and a connect timeout bounded by the query time limit.
 - Every query has a time limit (``query_timeout_s``): PostgreSQL's ``statement_timeout``; on SQLite a progress
   handler interrupts the statement. Both surface as ``QueryTimeout`` with a plain message.
 - Results are capped (``row_cap``) by ``fetch_frame``: a larger result raises ``RowCapExceeded`` instead of
@@ -15,6 +18,7 @@ The engine is injected everywhere (like sqlmodel): tests pass a SQLite or Postgr
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -29,7 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
 from sqlalchemy.pool import NullPool
 
-from data_access import settings
+from core import settings
 
 
 class GridscopeDBError(RuntimeError):
@@ -94,6 +98,18 @@ def postgres_session_settings() -> list[str]:
     return pairs
 
 
+def postgres_socket_args(limit_s: float) -> dict:
+    """libpq options that bound every wait on the network: a server that accepts but never answers fails within the
+    query limit (``connect_timeout``, libpq's minimum is 2 s); a link that silently drops packets is closed by the
+    kernel once probes or data go unacknowledged for ``postgres_tcp_timeout_s`` (statement_timeout cannot help
+    there: the server never sees the query, or its answer never arrives)."""
+    tcp_s = max(1.0, float(settings.get("postgres_tcp_timeout_s")))
+    return {"connect_timeout": max(2, min(5, math.ceil(limit_s))),
+            "keepalives": 1, "keepalives_idle": max(1, min(4, int(tcp_s / 2))),
+            "keepalives_interval": max(1, min(2, int(tcp_s / 4))), "keepalives_count": 3,
+            "tcp_user_timeout": int(tcp_s * 1000)}
+
+
 def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout_s: float | None = None) -> Engine:
     """Create an engine with Gridscope's guard-rails. ``read_only=False`` only for seeding, imports and the few
     dashboard writes (flag reviews, action items)."""
@@ -104,7 +120,8 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
         if read_only and not path.exists():
             raise DatabaseUnavailable(f"The database file {path} does not exist (run the README's first command).")
         path.parent.mkdir(parents=True, exist_ok=True)
-        busy = settings.get("sqlite_busy_timeout_ms") / 1000
+        # The busy handler sleeps outside the progress handler's reach: cap it by the query limit.
+        busy = min(settings.get("sqlite_busy_timeout_ms") / 1000, limit)
         if read_only:
             # mode=ro never creates a missing file, and no pool: a file that disappears or becomes unreadable
             # is noticed on the next query (stale banner) and picked up again when it returns.
@@ -119,8 +136,8 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
         if read_only:
             options += " -c default_transaction_read_only=on"
         engine = create_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                               connect_args={"options": options, "connect_timeout": 5,
-                                             "application_name": "gridscope"})
+                               connect_args={"options": options, "application_name": "gridscope",
+                                             **postgres_socket_args(limit)})
     engine.info = {"read_only": read_only, "timeout_s": limit}
     log_path = settings.get("query_log")
     if log_path:

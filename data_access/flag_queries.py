@@ -2,7 +2,8 @@
 
 Every function takes the engine and a reporting window ``[start, end)`` and returns a small aggregate DataFrame
 (one row per community × channel × difficulty, per verifier, per app reporter ...). The statistics live in
-``analytics.flags``; nothing here reads ``seed_truth``.
+``analytics.flags`` and ``reports.flags`` joins the two (this module never imports analytics); nothing here
+reads ``seed_truth``.
 
 Cost rules (as in ``data_access.queries``): every query starts from a range on an indexed time column of the window
 (``reported_at``, ``verified_at``), and the public-vs-patrol matching probes ``ix_cases_grid_reported``
@@ -18,14 +19,13 @@ system already marked as a duplicate of a patrol case (``duplicate_of``) is matc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from data_access.domain import PUBLIC_CHANNELS
+from core.domain import PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
 from data_access.schema import Case, Category
 from data_access.sql_functions import epoch_seconds, int_floor, shifted
@@ -304,39 +304,6 @@ def flag_inputs(engine: Engine, start: datetime, end: datetime, **options) -> di
     }
 
 
-# --- orchestrator (what the page and the wall call) -------------------------------------------------------------------
-@dataclass(frozen=True)
-class FlagReport:
-    """Everything the flags page needs, small enough for ``st.cache_data``.
-
-    ``flags``: one row per unit × family (unit_type, unit_id, street_id, family, indicator, observed, expected, z, p,
-    family_p, p_unit, q, q_family, level, persistent, backed, reason, title, observed_text, chance_text,
-    innocent_text). ``indicators``: one row per unit × indicator (for funnel plots). ``window``: (start, end).
-    """
-    flags: pd.DataFrame
-    indicators: pd.DataFrame
-    window: tuple[datetime, datetime]
-    config: object
-
-
-def compute_flags(engine: Engine, period_end: datetime, *, window_days: int = 60, step_days: int = 14,
-                  n_previous: int = 2, config=None, **options) -> FlagReport:
-    """Selective-reporting flags for the window [period_end − window_days, period_end).
-
-    Persistence ("2 of the last 3 periods") looks at ``n_previous`` earlier windows of the same length ending
-    ``step_days`` apart. Cost: 5 aggregate queries per window, each bounded by the window.
-    """
-    from analytics.flags import FlagConfig, flags_from_windows    # analytics is pure; imported lazily here
-
-    cfg = config or FlagConfig()
-    span = timedelta(days=window_days)
-    windows = [(period_end - k * timedelta(days=step_days) - span, period_end - k * timedelta(days=step_days))
-               for k in range(n_previous + 1)]
-    inputs = [flag_inputs(engine, s, e, **options) for s, e in windows]
-    flags, indicators = flags_from_windows(inputs[0], inputs[1:], cfg)
-    return FlagReport(flags=flags, indicators=indicators, window=windows[0], config=cfg)
-
-
 def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: timedelta = timedelta(days=28),
                      match_before: timedelta = DEFAULT_MATCH_BEFORE,
                      match_after: timedelta = DEFAULT_MATCH_AFTER,
@@ -353,7 +320,7 @@ def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: t
                          ("simple", timedelta(hours=24), timedelta(hours=24))):
         c, o, d = aliased(Case, name="c"), aliased(Case, name="o"), aliased(Case, name="d")
 
-        def probe(offset: int):
+        def probe(offset: int, o=o, c=c, lo=lo, hi=hi):
             return select(literal(1)).where(
                 o.grid_id == c.grid_id, o.category_id == c.category_id, o.channel == "patrol", _real(o),
                 _near(o, c, match_metres),
@@ -374,30 +341,7 @@ def match_rule_check(engine: Engine, start: datetime, end: datetime, *, shift: t
     return out
 
 
-# --- for the flags page: history of the indicators and the cases behind a flag ----------------------------------------
-def compute_flags_with_history(engine: Engine, period_end: datetime, *, window_days: int = 60, step_days: int = 14,
-                               n_previous: int = 2, config=None, **options) -> tuple[FlagReport, pd.DataFrame]:
-    """``compute_flags`` plus the indicators of every window (the trend on the evidence card), same queries.
-
-    Returns ``(report, history)``: ``report`` exactly as ``compute_flags``; ``history`` the indicator rows of the
-    current and the ``n_previous`` earlier windows with a ``window_end`` column (communities appear in an earlier
-    window only if their street was flagged in it: streets first).
-    """
-    from analytics.flags import FlagConfig, flags_from_windows, window_flags
-
-    cfg = config or FlagConfig()
-    span = timedelta(days=window_days)
-    windows = [(period_end - k * timedelta(days=step_days) - span, period_end - k * timedelta(days=step_days))
-               for k in range(n_previous + 1)]
-    inputs = [flag_inputs(engine, s, e, **options) for s, e in windows]
-    flags, indicators = flags_from_windows(inputs[0], inputs[1:], cfg)
-    history = [indicators.assign(window_end=windows[0][1])]
-    for (_, end), inp in zip(windows[1:], inputs[1:]):
-        history.append(window_flags(inp, cfg)[0].assign(window_end=end))   # pure: no extra queries
-    return (FlagReport(flags=flags, indicators=indicators, window=windows[0], config=cfg),
-            pd.concat(history, ignore_index=True))
-
-
+# --- for the flags page: the cases behind a flag -----------------------------------------------------------------
 def flag_cases(engine: Engine, unit_type: str, unit_id, family: str, start: datetime, end: datetime, *,
                indicator: str | None = None, limit: int = 20, instant_seconds: int = 300,
                period_end_days: int = 5) -> pd.DataFrame:

@@ -39,10 +39,12 @@ from sqlalchemy import Connection, Engine, delete, exc, inspect, or_, select, up
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from data_access import domain, settings
+from core import domain, settings
+from core.i18n import LANGUAGES, domain_label, translate
 from data_access.engine import GridscopeDBError, make_engine, translate_error
 from data_access.schema import Case, CaseEvent, Category, Department, Grid, ImportQuarantine, ImportRun, Workday
-from data_access.workcal import WorkCalendar, local_now
+from core.clock import local_now
+from core.workcal import WorkCalendar
 
 PROFILE_DIR = Path(__file__).resolve().parent / "import_profiles"
 
@@ -71,7 +73,9 @@ FIELDS = ("case_no", "channel", "category_kind", "category_major", "category_min
           "grid_code", "inspector_id", "reporter_id", "department", "street_name", "community_name")
 DATE_FIELDS = ("reported_at", "registered_at", "dispatched_at", "disposed_at", "closed_at", "deadline_at")
 STAGES = ("registered_at", "dispatched_at", "disposed_at", "closed_at")     # must not precede reported_at
-DEFAULT_NULLS = ("", "null", "none", "nan", "n/a", "na", "-", "--", "无", "#N/A")
+# "none" written in Chinese (无) also means an empty cell; the word lives in the catalog like every CJK text.
+DEFAULT_NULLS = ("", "null", "none", "nan", "n/a", "na", "-", "--", translate("import_reasons", "null_word", "zh"),
+                 "#N/A")
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
                         "%Y%m%d%H%M%S", "%Y-%m-%d", "%Y/%m/%d")
 # Text columns of ``cases`` and their lengths (values are cut to fit, with a "truncated" warning).
@@ -334,7 +338,7 @@ class Reference:
                 minor.setdefault(key, set()).add(c.id)
                 if major:
                     self.cat_by_names.setdefault((_norm(major), key), set()).add(c.id)
-                    for kind in (c.kind, domain.CATEGORY_KINDS.get(c.kind, "")):
+                    for kind in (c.kind, domain_label("category_kinds", c.kind, "zh")):
                         self.cat_by_kind_names[(_norm(kind), _norm(major), key)] = c.id
         self.cat_by_minor = {k: next(iter(v)) for k, v in minor.items() if len(v) == 1}
         self.cat_by_names = {k: next(iter(v)) for k, v in self.cat_by_names.items() if len(v) == 1}
@@ -370,6 +374,12 @@ def _norm(value) -> str:
     return re.sub(r"\s+", " ", str(value)).strip().lower()
 
 
+def _code_aliases(kind: str, codes) -> dict[str, str]:
+    """Normalised code and catalog labels (every language) → code."""
+    return {_norm(alias): code for code in codes
+            for alias in (code, *(domain_label(kind, code, lang) for lang in LANGUAGES))}
+
+
 # --- row transformation ----------------------------------------------------------------------------------------------
 class Reject(Exception):
     def __init__(self, code: str, text: str):
@@ -400,8 +410,9 @@ class RowMapper:
         self.src_tz, self.dst_tz = ZoneInfo(profile.timezone), ZoneInfo(settings.get("timezone"))
         self.nulls = set(profile.null_values)
         self.maps = {k: {_norm(a): b for a, b in v.items()} for k, v in profile.values.items()}
-        self.auto_channel = {_norm(k): k for k in domain.CHANNELS} | {_norm(v): k for k, v in domain.CHANNELS.items()}
-        self.auto_status = {_norm(k): k for k in domain.STATUSES} | {_norm(v): k for k, v in domain.STATUSES.items()}
+        # A code or its label in either language (监督员巡查, "In disposal" …) maps to the code.
+        self.auto_channel = _code_aliases("channels", domain.CHANNELS)
+        self.auto_status = _code_aliases("statuses", domain.STATUSES)
         self.missing = Counter()
 
     def mapped_columns(self) -> dict[str, str]:

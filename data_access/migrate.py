@@ -14,10 +14,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, func, insert, select
 
-from data_access import settings
+from core import settings
 from data_access.engine import make_engine
 from data_access.schema import Workday
-from data_access.workcal import calendar_rows
+from core.workcal import calendar_rows
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

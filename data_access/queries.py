@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
-from data_access.domain import OPEN_STATUSES, PUBLIC_CHANNELS
+from core.domain import OPEN_STATUSES, PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
 from data_access.schema import (Case, Category, Community, DatasetInfo, Department, Grid, Street,
                                 Workday)
@@ -45,7 +45,7 @@ def _in_street(stmt, street_id: int | None, column=Case.street_id):
 GROUPABLE = {None, "department_id", "street_id", "community_id", "grid_id", "category_id", "channel"}
 
 
-def _counted():
+def is_counted():
     """Cases that count in volumes: everything except 作废 (cancelled) and duplicates."""
     return and_(Case.status != "cancelled", Case.duplicate_of.is_(None))
 
@@ -71,6 +71,16 @@ def grids(engine: Engine, street_id: int | None = None) -> pd.DataFrame:
     stmt = select(Grid.id, Grid.code, Grid.name, Grid.kind, Grid.community_id, Grid.street_id, Grid.centroid_lat,
                   Grid.centroid_lon, Grid.area_km2, Grid.population, Grid.land_use,
                   Grid.polygon_geojson).order_by(Grid.code)
+    return fetch_frame(engine, _in_street(stmt, street_id, Grid.street_id))
+
+
+def grid_labels(engine: Engine, street_id: int | None = None, grid_ids=None) -> pd.DataFrame:
+    """Grids without their outlines: ``id``, ``name``, ``street_id``, ``street`` (its name), ``population`` — all
+    of a street (or the district), or only ``grid_ids`` when given."""
+    stmt = select(Grid.id, Grid.name, Grid.street_id, Street.name.label("street"), Grid.population) \
+        .join(Street, Street.id == Grid.street_id).order_by(Grid.code)
+    if grid_ids is not None:
+        stmt = stmt.where(Grid.id.in_([int(i) for i in grid_ids]))
     return fetch_frame(engine, _in_street(stmt, street_id, Grid.street_id))
 
 
@@ -106,7 +116,7 @@ def data_time_range(engine: Engine) -> tuple[datetime | None, datetime | None]:
 # --- volumes in a window ----------------------------------------------------------------------------------------------
 def count_reported(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> int:
     """Number of cases reported in [start, end) (作废 and duplicates excluded)."""
-    stmt = select(func.count()).where(Case.reported_at >= start, Case.reported_at < end, _counted())
+    stmt = select(func.count()).where(Case.reported_at >= start, Case.reported_at < end, is_counted())
     return int(fetch_frame(engine, _in_street(stmt, street_id)).iloc[0, 0])
 
 
@@ -114,7 +124,7 @@ def daily_new_and_closed(engine: Engine, start: datetime, end: datetime,
                          street_id: int | None = None) -> pd.DataFrame:
     """Per calendar day in [start, end): ``day``, ``new`` (reported) and ``closed`` (结案/自行处置/强制结案)."""
     new = _in_street(select(day_of(Case.reported_at).label("day"), func.count().label("new"))
-                     .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+                     .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
                      .group_by(day_of(Case.reported_at)), street_id)
     closed = _in_street(select(day_of(Case.closed_at).label("day"), func.count().label("closed"))
                         .where(Case.closed_at >= start, Case.closed_at < end,
@@ -132,19 +142,11 @@ def daily_new_and_closed(engine: Engine, start: datetime, end: datetime,
 def channel_mix(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> pd.DataFrame:
     """Cases reported in [start, end) per channel: ``channel``, ``n``, ``share``."""
     stmt = _in_street(select(Case.channel, func.count().label("n"))
-                      .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+                      .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
                       .group_by(Case.channel), street_id)
     frame = fetch_frame(engine, stmt)
     frame["share"] = frame["n"] / frame["n"].sum() if len(frame) else []
     return frame.sort_values("n", ascending=False, ignore_index=True)
-
-
-def status_counts(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> pd.DataFrame:
-    """Cases reported in [start, end) by current ``status``: ``status``, ``n``."""
-    stmt = _in_street(select(Case.status, func.count().label("n"))
-                      .where(Case.reported_at >= start, Case.reported_at < end)
-                      .group_by(Case.status), street_id)
-    return fetch_frame(engine, stmt)
 
 
 # --- the open backlog (partial indexes) -------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def disposal_counts(engine: Engine, start: datetime, end: datetime, by: str = "d
 
     Columns: ``disposed`` (处置数), ``ontime`` (disposed by the effective deadline, 按期(含延期)),
     ``ontime_original`` (by the original deadline), ``rework`` and ``extended`` case counts. 作废, 自行处置 and
-    挂账 cases are excluded (DOMAIN.md §2).
+    挂账 cases are excluded (docs/domain.md §2).
     """
     if by not in GROUPABLE:
         raise ValueError(f"cannot group by {by!r}; choose one of {sorted(k for k in GROUPABLE if k)}")
@@ -194,17 +196,16 @@ def disposal_counts(engine: Engine, start: datetime, end: datetime, by: str = "d
 
 
 def satisfaction_counts(engine: Engine, start: datetime, end: datetime, street_id: int | None = None) -> dict:
-    """Hotline/app call-back results for cases closed in [start, end): counts per answer and the 满意率
-    (satisfied + 0.9 × basic) / answered."""
+    """Hotline/app call-back results for cases closed in [start, end): counts per answer (满意 / 基本满意 / 不满意)
+    and how many answered; the 满意率 itself is ``analytics.indicators.satisfaction_rate`` (written once)."""
     stmt = _in_street(select(Case.satisfaction, func.count().label("n"))
                       .where(Case.closed_at >= start, Case.closed_at < end, Case.satisfaction.is_not(None),
                              Case.channel.in_(PUBLIC_CHANNELS))
                       .group_by(Case.satisfaction), street_id)
     frame = fetch_frame(engine, stmt)
     counts = dict(zip(frame["satisfaction"], frame["n"].astype(int)))
-    answered = sum(counts.values())
-    rate = (counts.get("satisfied", 0) + 0.9 * counts.get("basic", 0)) / answered if answered else None
-    return {"counts": counts, "answered": answered, "rate": rate}
+    return {"counts": counts, "satisfied": counts.get("satisfied", 0), "basic": counts.get("basic", 0),
+            "answered": sum(counts.values())}
 
 
 # --- working calendar -----------------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, and_, func, insert, select
 
+from core.clock import local_now
 from data_access.engine import fetch_frame, translate_error
 from data_access.schema import FLAG_REVIEW_STATUSES, FlagReview
-from data_access.workcal import local_now
 
 STATUSES = FLAG_REVIEW_STATUSES                 # reviewed 已查看 | confirmed 已证实 | dismissed 已排除
 UNIT_TYPES = ("street", "community", "verifier", "app_reporter")
@@ -54,7 +54,7 @@ def validate_review(*, unit_type: str, unit_id, family: str, status: str, note: 
         raise ReviewError(f"status must be one of {', '.join(STATUSES)}")
     if not isinstance(period_end, datetime):
         raise ReviewError("period_end must be a datetime")
-    uid = _clean_text(_unit_key(unit_id), "unit_id", UNIT_ID_MAX, required=True)
+    uid = _clean_text(unit_key(unit_id), "unit_id", UNIT_ID_MAX, required=True)
     return dict(unit_type=unit_type, unit_id=uid, family=family,
                 indicator=_clean_text(indicator, "indicator", 8, required=False) or None,
                 reason=_clean_text(reason, "reason", CODE_MAX, required=False) or None,
@@ -63,11 +63,18 @@ def validate_review(*, unit_type: str, unit_id, family: str, status: str, note: 
                 reviewer=_clean_text(reviewer, "reviewer", REVIEWER_MAX, required=True))
 
 
-def _unit_key(unit_id) -> str:
-    """Streets and communities have integer ids (which may arrive as 3.0 from a DataFrame); others are text."""
+def unit_key(unit_id) -> str:
+    """A unit id as ``flag_reviews.unit_id`` stores it: streets and communities have integer ids (which may arrive
+    as 3.0 from a DataFrame), verifiers and app accounts text ids."""
     if isinstance(unit_id, float) and unit_id.is_integer():
         return str(int(unit_id))
     return "" if unit_id is None else str(unit_id)
+
+
+def flag_key(unit_type: str, unit_id, family: str) -> tuple[str, str, str]:
+    """The identity of a flag (unit × family) as reviews store it: ``(unit_type, unit_key(unit_id), family)``.
+    Every screen that matches flags with reviews (the page's list, the wall's dismissed flags) uses this key."""
+    return unit_type, unit_key(unit_id), family
 
 
 def add_review(engine: Engine, *, now: datetime | None = None, **fields) -> int:
@@ -97,7 +104,7 @@ def reviews_for_unit(engine: Engine, unit_type: str, unit_id, *, limit: int = 50
     if unit_type not in UNIT_TYPES:
         raise ReviewError(f"unknown unit type {unit_type!r}")
     stmt = (select(*_COLUMNS)
-            .where(FlagReview.unit_type == unit_type, FlagReview.unit_id == _unit_key(unit_id))
+            .where(FlagReview.unit_type == unit_type, FlagReview.unit_id == unit_key(unit_id))
             .order_by(FlagReview.created_at.desc(), FlagReview.id.desc())
             .limit(max(1, min(int(limit), 500))))
     return fetch_frame(engine, stmt)

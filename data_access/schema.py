@@ -15,7 +15,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Fl
                         SmallInteger, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from data_access.domain import OPEN_STATUSES
+from core.domain import OPEN_STATUSES
 
 # Stable constraint names, so migrations can address them on both dialects.
 NAMING = {
@@ -110,7 +110,7 @@ class Category(Base):
 
 
 class Case(Base):
-    """案件: one report of a problem, through the lifecycle of DOMAIN.md §2."""
+    """案件: one report of a problem, through the lifecycle of docs/domain.md §2."""
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -175,7 +175,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     at: Mapped[datetime] = mapped_column(DateTime)
-    action: Mapped[str] = mapped_column(String(16))       # see data_access.domain.ACTIONS
+    action: Mapped[str] = mapped_column(String(16))       # see core.domain.ACTIONS
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[str | None] = mapped_column(String(32))
@@ -346,3 +346,47 @@ class ActionItemHistory(Base):
         CheckConstraint("action IN ('create', 'carry', 'done', 'edit')", name="action"),
         Index("ix_action_item_history_item", "item_id", "week", "action"),
     )
+
+
+# --- periodic jobs (worker/; data_access/job_store.py; migration 0006) ------------------------------------------------
+# Written only by the worker. One row per job × period: the period key is unique per job, so a second worker that
+# takes the job's lock after the first one finished sees the period is done and skips it.
+JOB_RUN_STATUSES = ("running", "ok", "failed")
+
+
+class JobRun(Base):
+    """后台任务运行记录: one run of a periodic job (flags, later alerts, deliveries …) for one period."""
+    __tablename__ = "job_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))                     # name in worker/jobs.py, e.g. flags
+    period_key: Mapped[str] = mapped_column(String(64))              # e.g. 2026-12-05T10:00:00/v1 (hour, version)
+    status: Mapped[str] = mapped_column(String(8))                   # running | ok | failed
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer)                   # a failed run is tried again in its period
+    worker: Mapped[str | None] = mapped_column(String(128))          # host:pid of the worker that ran it last
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("job", "period_key"),
+        CheckConstraint("status IN ('running', 'ok', 'failed')", name="status"),
+        Index("ix_job_runs_job_started", "job", "started_at"),
+    )
+
+
+class FlagResult(Base):
+    """选择性上报预警 computed by the worker: the frames of one run (report flags, indicators, history) as gzip'd JSON
+    (``data_access.job_store.encode_frames``), with the window they cover and the method version that made them.
+    Pages read the latest row of the current method version; they never compute."""
+    __tablename__ = "flag_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    period_end: Mapped[datetime] = mapped_column(DateTime)           # end of the current window (day of latest data)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    window_end: Mapped[datetime] = mapped_column(DateTime)
+    method_version: Mapped[int] = mapped_column(Integer)             # reports.flags.METHOD_VERSION
+    seconds: Mapped[float] = mapped_column(Float)                    # how long the computation took
+    config: Mapped[str] = mapped_column(Text)                        # JSON of the FlagConfig used
+    payload: Mapped[bytes] = mapped_column()                         # LargeBinary (BLOB / bytea): the frames
+
+    __table_args__ = (Index("ix_flag_results_version", "method_version", "computed_at"),)

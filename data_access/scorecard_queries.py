@@ -1,12 +1,12 @@
-"""Department and street scorecards (部门考评 / 街镇考评): aggregates computed in the database, plus the orchestrator
-``department_scorecard`` / ``street_scorecard`` that the departments page and the wall both call.
+"""Department and street scorecards (部门考评 / 街镇考评): the aggregates, computed in the database. The indicators,
+ranks and intervals built on them are ``reports.departments`` (which the departments page and the wall call).
 
 Every query here follows the rules of ``data_access.queries``: small aggregate frames, SQLAlchemy Core on both
 SQLite and PostgreSQL, ``fetch_frame`` (time limit, row cap), and a cost that grows with the window asked for (the
 time-leading indexes on ``disposed_at``, ``closed_at``, ``parked_at``, ``registered_at``, ``reported_at`` and
 ``case_events.at``) or with the open backlog (the partial index over ``queries.is_open()``), never with history.
 
-The definitions (DOMAIN.md §2–§3, docs/indicators.md) in one place:
+The definitions (docs/domain.md §2–§3, docs/indicators.md) in one place:
 
 - 处置数 (``disposed``): cases of the unit with ``disposed_at`` in [start, end); 作废, 自行处置 and 挂账 excluded.
 - 超期未处置数 (``overdue``): cases of the unit that, at ``as_of`` (the end of the period, or now if earlier), were past
@@ -16,28 +16,22 @@ The definitions (DOMAIN.md §2–§3, docs/indicators.md) in one place:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, or_, select, union_all
 from sqlalchemy.sql.expression import ColumnElement
 
-from analytics import fairness, indicators
-from data_access import settings
-from data_access.domain import PUBLIC_CHANNELS
+from core.domain import PUBLIC_CHANNELS
 from data_access.engine import fetch_frame
-from data_access.queries import categories as category_reference
-from data_access.queries import departments as department_reference
 from data_access.queries import effective_deadline, is_open
-from data_access.queries import streets as street_reference
 from data_access.schema import Case, CaseEvent
 from data_access.sql_functions import int_floor
 
 # Citizen channels (市民诉求): the base of 监督举报率 and of the hotline 响应率/解决率.
 CITIZEN_CHANNELS = ("hotline", "app")
-# Statuses that leave the disposal KPIs entirely (DOMAIN.md §2).
+# Statuses that leave the disposal KPIs entirely (docs/domain.md §2).
 _NOT_DISPOSAL = ("cancelled", "self_handled")
 # Histogram of disposal time: 1 working hour wide below this many hours, one working day (8 h) wide above.
 HOURS_FINE_LIMIT = 40
@@ -236,165 +230,43 @@ def street_area_counts(engine: Engine, start: datetime, end: datetime, *, as_of:
                                 "citizen_responded", "citizen_resolved"])
 
 
-# --- the orchestrators ------------------------------------------------------------------------------------------------
-@dataclass
-class Scorecard:
-    """What a scorecard page needs, all small: ``table`` (one row per unit: counts, indicators, score, grade, O/E
-    with interval, ranks with intervals, rank change), ``by_category`` (unit × category: due, on-time, district
-    rate, expected), ``hours`` (the disposal-time histogram), and the period."""
-    table: pd.DataFrame
-    by_category: pd.DataFrame
-    hours: pd.DataFrame
-    start: datetime
-    end: datetime
-    as_of: datetime
-    previous: tuple[datetime, datetime] | None = None
-    settings_used: dict = field(default_factory=dict)
-    previous_table: pd.DataFrame | None = None
-
-
+# --- all aggregates of one period -------------------------------------------------------------------------------------
 def _as_of(end: datetime, now: datetime | None) -> datetime:
     return end if now is None else min(end, now)
 
 
-def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The period just before [start, end): the previous calendar month when [start, end) is a whole month, else
-    the same length immediately before (a week → the week before)."""
-    if start.day == 1 and end.day == 1 and start.time() == end.time() == datetime.min.time() \
-            and (end.year * 12 + end.month) - (start.year * 12 + start.month) == 1:
-        prev = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-        return prev, start
-    return start - (end - start), start
+def _by_category(engine: Engine, start: datetime, end: datetime, by: tuple[str, str], now: datetime | None,
+                 **scope) -> pd.DataFrame:
+    """Disposal and overdue counts per unit × category (the base of the rates and of the O/E adjustment)."""
+    disposed = disposed_counts(engine, start, end, by, **scope)
+    overdue = overdue_counts(engine, _as_of(end, now), by, now=now, **scope)
+    cats = disposed.merge(overdue, on=list(by), how="outer")
+    cats = _int_columns(cats, ["disposed", "ontime", "ontime_original", "rework", "extended", "hours_n", "overdue",
+                               "overdue_extended"])
+    cats[list(by)] = cats[list(by)].astype(int)
+    return cats
 
 
 def department_counts(engine: Engine, start: datetime, end: datetime, *, now: datetime | None = None,
                       street_id: int | None = None, department_id: int | None = None) -> dict[str, pd.DataFrame]:
     """All department aggregates for [start, end) (6 small queries): ``by_category`` (department × category:
     disposed, ontime, ontime_original, rework, extended, overdue, overdue_extended), ``events`` (dispatched,
-    returned), ``satisfaction`` and ``hours`` (histogram) per department."""
-    as_of = _as_of(end, now)
-    by = ("department_id", "category_id")
+    returned), ``satisfaction`` and ``hours`` (histogram) per department. ``now`` (default: no bound) caps the "as
+    of" time of 超期未处置数 at the present for a running period."""
     kw = dict(street_id=street_id, department_id=department_id)
-    disposed = disposed_counts(engine, start, end, by, **kw)
-    overdue = overdue_counts(engine, as_of, by, now=now, **kw)
-    cats = disposed.merge(overdue, on=list(by), how="outer")
-    cats = _int_columns(cats, ["disposed", "ontime", "ontime_original", "rework", "extended", "hours_n", "overdue",
-                               "overdue_extended"])
-    cats[list(by)] = cats[list(by)].astype(int)
-    return {"by_category": cats,
+    return {"by_category": _by_category(engine, start, end, ("department_id", "category_id"), now, **kw),
             "events": dispatch_return_counts(engine, start, end, **kw),
             "satisfaction": satisfaction_by(engine, start, end, "department_id", **kw),
             "hours": disposal_hours_histogram(engine, start, end, "department_id", **kw)}
 
 
-def _difficulty(engine: Engine) -> dict[int, str]:
-    """category_id → difficulty (simple | complex), the fallback reference class of the O/E adjustment."""
-    ref = category_reference(engine)
-    return dict(zip(ref["id"].astype(int), ref["difficulty"]))
-
-
-def _rank_all(table: pd.DataFrame, min_volume: int, weights: dict, draws: int, seed: int) -> pd.DataFrame:
-    """Score, O/E and their ranks with bootstrap intervals (pure; see analytics.fairness)."""
-    rng = np.random.default_rng(seed)
-    eligible = table["due"] >= min_volume
-    score_samples = indicators.simulate_score(table, weights, draws, rng)
-    table = fairness.rank_units(table, "score", score_samples, eligible, prefix="score", higher_is_better=True)
-    oe_samples = fairness.simulate_oe(table, draws, rng)
-    return fairness.rank_units(table, "oe", oe_samples, eligible, prefix="oe", higher_is_better=True)
-
-
-def _score_and_grade(table: pd.DataFrame, weights: dict, thresholds: dict) -> pd.DataFrame:
-    table["score"] = indicators.composite_score(table, weights)
-    table["grade"] = indicators.grades(table["score"], thresholds)
-    return table
-
-
-def department_scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime | None = None,
-                         street_id: int | None = None, with_previous: bool = True, min_volume: int | None = None,
-                         weights: dict | None = None, thresholds: dict | None = None, draws: int = 1000,
-                         seed: int = 20240601) -> Scorecard:
-    """The department scorecard of [start, end) — what the page and the wall show.
-
-    ``table`` has one row per department with cases in the period: id/code/name/name_en/kind, the counts
-    (disposed, ontime, ontime_original, overdue, due, rework, extended, dispatched, returned, answered …), every
-    indicator of ``analytics.indicators.DEPARTMENT_INDICATORS``, ``median_hours``/``p90_hours``, ``score``/``grade``,
-    ``observed``/``expected``/``oe``/``oe_lo``/``oe_hi`` (case-mix adjusted on-time disposals), and for both
-    ``score`` and ``oe``: ``<x>_rank``, ``<x>_rank_lo``/``<x>_rank_hi`` (95 % bootstrap interval),
-    ``<x>_ranked`` (volume ≥ ``min_rank_volume``), ``<x>_tied`` (cannot be told apart from a neighbour),
-    ``<x>_rank_change`` (previous period rank − this rank; positive = moved up). Sorted by ``oe_rank``.
-
-    ``now`` (default: no bound) caps the "as of" time of 超期未处置数 at the present for a running period. The random
-    seed is fixed so ranks do not flicker between refreshes.
-    """
-    weights = indicators.normalised_weights(weights or settings.get("score_weights"))
-    thresholds = thresholds or settings.get("grade_thresholds")
-    min_volume = int(settings.get("min_rank_volume") if min_volume is None else min_volume)
-
-    difficulty = _difficulty(engine)
-
-    def build(s, e):
-        counts = department_counts(engine, s, e, now=now, street_id=street_id)
-        table = indicators.department_table(counts["by_category"], counts["events"], counts["satisfaction"],
-                                            counts["hours"])
-        table = _score_and_grade(table, weights, thresholds)
-        by_cat = fairness.expected_by_category(counts["by_category"], "department_id", difficulty=difficulty)
-        table = table.merge(fairness.observed_expected(by_cat, "department_id"), on="department_id", how="left")
-        return _rank_all(table, min_volume, weights, draws, seed), by_cat, counts["hours"]
-
-    table, by_cat, hours = build(start, end)
-    previous = prev_table = None
-    if with_previous:
-        previous = previous_period(start, end)
-        prev_table, _, _ = build(*previous)
-        for prefix in ("score", "oe"):
-            table = fairness.rank_change(table, prev_table, "department_id", f"{prefix}_rank",
-                                         f"{prefix}_ranked", out=f"{prefix}_rank_change")
-    ref = department_reference(engine)[["id", "code", "name", "name_en", "kind"]] \
-        .rename(columns={"id": "department_id"})
-    table = ref.merge(table, on="department_id", how="inner")
-    table = table.sort_values(["oe_rank", "score_rank", "code"], na_position="last", ignore_index=True)
-    return Scorecard(table, by_cat, hours, start, end, _as_of(end, now), previous,
-                     {"weights": weights, "thresholds": thresholds, "min_volume": min_volume, "draws": draws},
-                     prev_table)
-
-
-def street_scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime | None = None,
-                     min_volume: int | None = None, draws: int = 1000, seed: int = 20240601) -> Scorecard:
-    """The street (街镇, as areas) scorecard of [start, end). ``table`` has one row per street: id/code/name, the
-    counts, 结案率, 按期结案率, 监督举报率, 响应率, 解决率, 满意率, 处置率/按期处置率 of the street's cases, and the
-    case-mix adjusted ``oe`` with interval and rank (``oe_rank``, ``oe_rank_lo/hi``, ``oe_ranked``, ``oe_tied``,
-    ``oe_rank_change``). Streets are ranked by O/E only (no composite weights are configured for areas)."""
-    min_volume = int(settings.get("min_rank_volume") if min_volume is None else min_volume)
-    difficulty = _difficulty(engine)
-
-    def build(s, e):
-        as_of = _as_of(e, now)
-        by = ("street_id", "category_id")
-        disposed = disposed_counts(engine, s, e, by)
-        overdue = overdue_counts(engine, as_of, by, now=now)
-        cats = disposed.merge(overdue, on=list(by), how="outer")
-        cats = _int_columns(cats, ["disposed", "ontime", "ontime_original", "rework", "extended", "hours_n",
-                                   "overdue", "overdue_extended"])
-        cats[list(by)] = cats[list(by)].astype(int)
-        area = street_area_counts(engine, s, e, as_of=as_of)
-        sat = satisfaction_by(engine, s, e, "street_id")
-        table = indicators.street_table(cats, area, sat)
-        by_cat = fairness.expected_by_category(cats, "street_id", difficulty=difficulty)
-        table = table.merge(fairness.observed_expected(by_cat, "street_id"), on="street_id", how="left")
-        rng = np.random.default_rng(seed)
-        table = fairness.rank_units(table, "oe", fairness.simulate_oe(table, draws, rng), table["due"] >= min_volume,
-                                    prefix="oe", higher_is_better=True)
-        return table, by_cat
-
-    table, by_cat = build(start, end)
-    previous = previous_period(start, end)
-    prev_table, _ = build(*previous)
-    table = fairness.rank_change(table, prev_table, "street_id", "oe_rank", "oe_ranked", out="oe_rank_change")
-    ref = street_reference(engine)[["id", "code", "name", "kind"]].rename(columns={"id": "street_id"})
-    table = ref.merge(table, on="street_id", how="inner")
-    table = table.sort_values(["oe_rank", "code"], na_position="last", ignore_index=True)
-    return Scorecard(table, by_cat, pd.DataFrame(), start, end, _as_of(end, now), previous,
-                     {"min_volume": min_volume, "draws": draws}, prev_table)
+def street_counts(engine: Engine, start: datetime, end: datetime, *,
+                  now: datetime | None = None) -> dict[str, pd.DataFrame]:
+    """All street (as areas) aggregates for [start, end): ``by_category`` (street × category, as in
+    ``department_counts``), ``area`` (``street_area_counts``) and ``satisfaction`` per street."""
+    return {"by_category": _by_category(engine, start, end, ("street_id", "category_id"), now),
+            "area": street_area_counts(engine, start, end, as_of=_as_of(end, now)),
+            "satisfaction": satisfaction_by(engine, start, end, "street_id")}
 
 
 # --- a department's own cases (bounded lists for the department view) -------------------------------------------------
@@ -433,24 +305,6 @@ def department_returned_cases(engine: Engine, department_id: int, start: datetim
     return fetch_frame(engine, stmt, row_cap=limit)
 
 
-def department_trend(engine: Engine, department_id: int, periods: list[tuple[datetime, datetime]], *,
-                     now: datetime | None = None, min_volume: int | None = None) -> pd.DataFrame:
-    """One row per period (oldest first) for a department: ``start``, ``end``, ``due``, ``disposal_rate``,
-    ``ontime_rate``, ``rework_rate``, ``oe``, ``score``, ``oe_rank``, ``n_ranked``. Each period is one full
-    scorecard (without the previous-period pass), so ranks are the ones the ranking table showed."""
-    rows = []
-    for s, e in periods:
-        card = department_scorecard(engine, s, e, now=now, with_previous=False, min_volume=min_volume, draws=200)
-        t = card.table
-        mine = t[t["department_id"] == department_id]
-        row = {"start": s, "end": e, "n_ranked": int(t["oe_ranked"].sum()) if len(t) else 0}
-        for col in ("due", "disposal_rate", "ontime_rate", "rework_rate", "oe", "score", "oe_rank"):
-            row[col] = mine[col].iloc[0] if len(mine) else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-__all__ = ["CITIZEN_CHANNELS", "Scorecard", "department_counts", "department_overdue_cases",
-           "department_returned_cases", "department_reworked_cases", "department_scorecard", "department_trend",
-           "disposal_hours_histogram", "dispatch_return_counts", "disposed_counts", "overdue_counts",
-           "previous_period", "satisfaction_by", "street_area_counts", "street_scorecard"]
+__all__ = ["CITIZEN_CHANNELS", "department_counts", "department_overdue_cases", "department_returned_cases",
+           "department_reworked_cases", "disposal_hours_histogram", "dispatch_return_counts", "disposed_counts",
+           "overdue_counts", "satisfaction_by", "street_area_counts", "street_counts"]

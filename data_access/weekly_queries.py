@@ -1,5 +1,6 @@
 """Queries of the weekly coordination meeting (周例会, issue 8): headline numbers per week, the department agenda,
-hotspots, and repeat problems.
+hotspots, and repeat problems. What the screen and the meeting pack make of them (comparisons, the agenda) is
+``reports.weekly``.
 
 Same rules as ``data_access.queries``: small aggregates computed in the database on SQLite and PostgreSQL through
 ``fetch_frame``; the cost is bounded by the weeks shown (time-leading indexes on ``reported_at``, ``closed_at``,
@@ -22,9 +23,10 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal_column, select
 
-from data_access.domain import CLOSED_STATUSES
+from core.domain import CLOSED_STATUSES
+from core.periods import monday_of, period_bounds
 from data_access.engine import fetch_frame
-from data_access.queries import _counted, effective_deadline, is_open, satisfaction_counts
+from data_access.queries import effective_deadline, is_counted, is_open, satisfaction_counts
 from data_access.schema import Case, CaseEvent, Category, Department, Grid
 from data_access.scorecard_queries import disposed_counts, overdue_counts
 from data_access.sql_functions import day_of, hour_of, weekday_of
@@ -33,28 +35,15 @@ from data_access.sql_functions import day_of, hour_of, weekday_of
 M_PER_DEG_LAT = 111_320.0
 DEFAULT_REPEAT_DAYS = 14
 DEFAULT_RADIUS_M = 50.0
-HEADLINE_KEYS = ("new", "closed", "overdue", "ontime_rate", "satisfaction_rate", "escalated")
-RATE_KEYS = ("ontime_rate", "satisfaction_rate")
 
 
 # --- weeks ------------------------------------------------------------------------------------------------------------
-def monday_of(day: date | datetime) -> date:
-    """The Monday of the week containing ``day``."""
-    d = day.date() if isinstance(day, datetime) else day
-    return d - timedelta(days=d.weekday())
-
-
-def last_complete_week(now: datetime) -> date:
-    """The Monday of the last week (Monday–Sunday) that has fully ended at ``now``."""
-    return monday_of(now) - timedelta(days=7)
-
-
 def week_bounds(week: date) -> tuple[datetime, datetime]:
-    """[start, end) of the meeting week starting on Monday ``week``."""
+    """[start, end) of the meeting week starting on Monday ``week`` (weeks are ``core.periods`` arithmetic; a day
+    that is not a Monday is a caller's bug, refused here so it cannot shift a week silently)."""
     if week.weekday() != 0:
         raise ValueError(f"{week} is not a Monday")
-    start = datetime(week.year, week.month, week.day)
-    return start, start + timedelta(days=7)
+    return period_bounds("week", week)
 
 
 # --- headline -------------------------------------------------------------------------------------------------------
@@ -78,15 +67,15 @@ def weekly_headline(engine: Engine, week: date, *, history: int = 4, now: dateti
     """One row per week from ``history`` weeks before ``week`` up to ``week`` (oldest first): ``week`` (Monday),
     ``new`` (reported, 作废/duplicates excluded), ``closed`` (结案/自行处置/强制结案 by closing time), ``overdue``
     (超期未处置数 at the week's end, or ``now`` if earlier), ``disposed``, ``ontime``, ``due`` (the scorecard's
-    处置数 / 按期处置数 / 应处置数), ``ontime_rate`` (按期处置率, ontime / due), ``satisfied_points``/``answered``/
-    ``satisfaction_rate`` (满意率), ``escalated`` (escalations to the district loop, 大循环, by event time) and
+    处置数 / 按期处置数 / 应处置数), ``ontime_rate`` (按期处置率, ontime / due), ``satisfied``/``basic``/``answered`` (call-back answers; the 满意率 is computed in
+    ``reports.weekly`` from ``analytics.indicators``), ``escalated`` (escalations to the district loop, 大循环, by event time) and
     ``has_data`` (any case reported that week: weeks before the data start do not count in averages).
 
     Cost: 3 window queries over the whole span plus 3 per week (bounded by the weeks shown)."""
     first = week - timedelta(days=7 * history)
     span_start, _ = week_bounds(first)
     _, span_end = week_bounds(week)
-    new = _to_weeks(_daily(engine, Case.reported_at, span_start, span_end, _counted(), label="n"), "n")
+    new = _to_weeks(_daily(engine, Case.reported_at, span_start, span_end, is_counted(), label="n"), "n")
     closed = _to_weeks(_daily(engine, Case.closed_at, span_start, span_end, Case.status.in_(CLOSED_STATUSES),
                               Case.duplicate_of.is_(None), label="n"), "n")
     escalated = _to_weeks(_daily(engine, CaseEvent.at, span_start, span_end, CaseEvent.action == "escalate",
@@ -102,39 +91,11 @@ def weekly_headline(engine: Engine, week: date, *, history: int = 4, now: dateti
         n_disposed, n_ontime = int(disposed["disposed"].sum()), int(disposed["ontime"].sum())
         n_overdue = int(overdue["overdue"].sum())
         due = n_disposed + n_overdue
-        counts = sat["counts"]
-        points = counts.get("satisfied", 0) + 0.9 * counts.get("basic", 0)
         rows.append({"week": monday, "new": new.get(monday, 0), "closed": closed.get(monday, 0),
                      "overdue": n_overdue, "disposed": n_disposed, "ontime": n_ontime, "due": due,
                      "ontime_rate": n_ontime / due if due else math.nan,
-                     "satisfied_points": points, "answered": sat["answered"],
-                     "satisfaction_rate": sat["rate"] if sat["rate"] is not None else math.nan,
+                     "satisfied": sat["satisfied"], "basic": sat["basic"], "answered": sat["answered"],
                      "escalated": escalated.get(monday, 0), "has_data": new.get(monday, 0) > 0})
-    return pd.DataFrame(rows)
-
-
-def headline_changes(weeks: pd.DataFrame) -> pd.DataFrame:
-    """From ``weekly_headline``: one row per headline key with ``value`` (the last week), ``previous`` (the week
-    before), ``avg4`` (the weeks before the last one that have data: counts averaged, rates pooled as
-    Σ numerators / Σ denominators so a quiet week does not weigh as much as a busy one), ``delta_prev`` and
-    ``delta_avg`` (value − previous / avg4). Missing comparisons are NaN."""
-    cur, before = weeks.iloc[-1], weeks.iloc[:-1]
-    prev = before.iloc[-1] if len(before) and bool(before.iloc[-1]["has_data"]) else None
-    base = before[before["has_data"]]
-    rows = []
-    for key in HEADLINE_KEYS:
-        value = float(cur[key])
-        previous = float(prev[key]) if prev is not None else math.nan
-        if base.empty:
-            avg = math.nan
-        elif key == "ontime_rate":
-            avg = base["ontime"].sum() / base["due"].sum() if base["due"].sum() else math.nan
-        elif key == "satisfaction_rate":
-            avg = base["satisfied_points"].sum() / base["answered"].sum() if base["answered"].sum() else math.nan
-        else:
-            avg = float(base[key].mean())
-        rows.append({"key": key, "value": value, "previous": previous, "avg4": avg,
-                     "delta_prev": value - previous, "delta_avg": value - avg})
     return pd.DataFrame(rows)
 
 
@@ -272,7 +233,7 @@ def top_places(engine: Engine, week: date, *, limit: int = 10, major_code: str |
     """高发点位: the places (grid + address) with the most cases reported in the week, most first: ``grid_id``,
     ``grid``, ``address``, ``n``, ``top_category`` (the commonest minor category there) and ``top_n``."""
     start, end = week_bounds(week)
-    where = [Case.reported_at >= start, Case.reported_at < end, _counted(), Case.address.is_not(None)]
+    where = [Case.reported_at >= start, Case.reported_at < end, is_counted(), Case.address.is_not(None)]
     if major_code is not None:
         where.append(Category.major_code == major_code)
     places = (select(Case.grid_id, Case.address, func.count().label("n"))
@@ -307,7 +268,7 @@ def weekday_hour_counts(engine: Engine, week: date, *, weeks: int = 1) -> pd.Dat
     stmt = (select(Category.major_code, Category.major_name, Category.major_name_en, wd.label("weekday"),
                    hr.label("hour"), func.count().label("n"))
             .select_from(Case).join(Category, Category.id == Case.category_id)
-            .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+            .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
             .group_by(Category.major_code, Category.major_name, Category.major_name_en, wd, hr))
     frame = fetch_frame(engine, stmt)
     for col in ("weekday", "hour", "n"):
@@ -321,7 +282,7 @@ def major_categories(engine: Engine, week: date) -> pd.DataFrame:
     start, end = week_bounds(week)
     stmt = (select(Category.major_code, Category.major_name, Category.major_name_en, func.count().label("n"))
             .select_from(Case).join(Category, Category.id == Case.category_id)
-            .where(Case.reported_at >= start, Case.reported_at < end, _counted())
+            .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
             .group_by(Category.major_code, Category.major_name, Category.major_name_en)
             .order_by(func.count().desc(), Category.major_code))
     return fetch_frame(engine, stmt)

@@ -38,6 +38,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("gridscope.nginx.conf")
+# Every proxy header, included by every location of the site (the path the template names, Debian's snippets/).
+SNIPPET = Path(__file__).with_name("gridscope-proxy-headers.conf")
+SNIPPET_INCLUDE = "/etc/nginx/snippets/gridscope-proxy-headers.conf"
 PG_BIN = Path(os.environ.get("GRIDSCOPE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NGINX = os.environ.get("GRIDSCOPE_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -177,7 +180,7 @@ def _complete_config(data: Path, primary_url: str) -> None:
         with psycopg.connect(make_url(primary_url).set(drivername="postgresql").render_as_string(
                 hide_password=False), connect_timeout=5) as conn:
             hba = Path(conn.execute("show hba_file").fetchone()[0]).read_text()
-    except Exception:  # noqa: BLE001 - not a superuser, or the file is on another machine
+    except Exception:  # not a superuser, or the file is on another machine
         hba = ""
     if not hba:
         print("deploy.local: the primary's pg_hba.conf is not readable here; the replica trusts loopback "
@@ -272,8 +275,10 @@ def wait_healthy(url: str, process: subprocess.Popen | None, log_path: Path, wha
 
 
 # --- nginx ----------------------------------------------------------------------------------------------------------
-def render_site(ports: list[int], listen: str, *, debug_headers: bool = False) -> str:
-    """deploy/gridscope.nginx.conf with its upstream servers, listen address and (for tests) debug headers."""
+def render_site(ports: list[int], listen: str, *, debug_headers: bool = False,
+                snippet: Path | str = SNIPPET_INCLUDE) -> str:
+    """deploy/gridscope.nginx.conf with its upstream servers, listen address, the path of the header snippet and
+    (for tests) debug headers."""
     servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in ports)
     debug = ("    # Which process answered (tests and benchmarks only: it names internal addresses).\n"
              "    add_header X-Gridscope-Backend $upstream_addr always;") if debug_headers else ""
@@ -283,7 +288,18 @@ def render_site(ports: list[int], listen: str, *, debug_headers: bool = False) -
         if marker not in text:
             raise DeployError(f"{TEMPLATE} lost its {marker} marker")
         text = text.replace(marker, value)
-    return text
+    if f"include {SNIPPET_INCLUDE};" not in text:
+        raise DeployError(f"{TEMPLATE} no longer includes {SNIPPET_INCLUDE}")
+    return text.replace(f"include {SNIPPET_INCLUDE};", f"include {snippet};")
+
+
+def write_site(workdir: Path, ports: list[int], listen: str, *, debug_headers: bool = False) -> Path:
+    """The rendered site and, beside it, the header snippet it includes (by absolute path); the site's path."""
+    snippet = Path(workdir).resolve() / SNIPPET.name
+    snippet.write_text(SNIPPET.read_text(encoding="utf-8"), encoding="utf-8")
+    site = Path(workdir) / "gridscope.conf"
+    site.write_text(render_site(ports, listen, debug_headers=debug_headers, snippet=snippet), encoding="utf-8")
+    return site
 
 
 def nginx_main_conf(workdir: Path, site: Path) -> str:
@@ -366,14 +382,16 @@ class Deployment:
                # every process must sign cookies (st.login, Starlette sessions) with the same key, or a browser
                # that fails over to another process is signed out
                "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
-               or secrets.token_hex(32), **self.extra_env}
+               or secrets.token_hex(32),
+               # the peer Streamlit reports is nginx itself, not an address taken from X-Forwarded-For
+               # (auth_trusted_proxies, docs/security.md)
+               "FORWARDED_ALLOW_IPS": "", **self.extra_env}
         ports = [free_port() for _ in range(self.processes)]
         self.backends = [start_backend(p, env, self.workdir / f"streamlit-{p}.log") for p in ports]
         for b in self.backends:     # started together, waited for one by one: start-up overlaps
             wait_healthy(b.url, b.process, b.log_path, f"Streamlit on port {b.port}")
         self.port = self.port or free_port()
-        site = self.workdir / "gridscope.conf"
-        site.write_text(render_site(ports, f"127.0.0.1:{self.port}", debug_headers=self.debug_headers))
+        site = write_site(self.workdir, ports, f"127.0.0.1:{self.port}", debug_headers=self.debug_headers)
         main = self.workdir / "nginx.conf"
         main.write_text(nginx_main_conf(self.workdir, site))
         self.nginx = subprocess.Popen([NGINX, "-p", str(self.workdir), "-c", str(main),

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine, insert, select
 
-from data_access import settings
+from core import settings
 from data_access.migrate import ensure_calendar, upgrade
 from data_access.schema import (Category, Community, DatasetInfo, Department, Grid, SeedTruth, Street, Workday)
-from data_access.workcal import WorkCalendar, local_now
+from core.clock import local_now
+from core.workcal import WorkCalendar
 from seed import lifecycle
 from seed.config import resolve
 from seed.geography import build_geography

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-# The model district (DOMAIN.md §1): Songjiang, Shanghai.
+# The model district (docs/domain.md §1): Songjiang, Shanghai.
 DISTRICT_CODE = "310117"
 DISTRICT_NAME = "示例区"           # deliberately not the real name: this is demo data
 CENTER_LAT, CENTER_LON = 31.03, 121.23
@@ -30,7 +30,7 @@ class WorldConfig:
     app_scale: float = 0.8
     video_scale: float = 1.0
     hard_scale: float = 1.0               # multiplies how often complex (hard) problems arise
-    self_handle_share: float = 0.14      # of simple patrol cases (DOMAIN.md §2: 13–17 % of patrol cases)
+    self_handle_share: float = 0.14      # of simple patrol cases (docs/domain.md §2: 13–17 % of patrol cases)
     # planted behaviour (see seed/behaviours.py); None = default mix for the size of the world
     plant: bool = True
     g1_rates: tuple = (0.15, 0.30, 0.50)     # street-level hard-case withholding, one street each

@@ -3,8 +3,9 @@
     python -m seed.evaluate --db URL [--json out.json]
     python -m seed.evaluate --worlds 3 --preset tiny --seeds 301,302,303 [--json out.json]
 
-This module is the judge: it may read ``seed_truth``. The method under test (``analytics/`` and
-``data_access/flag_queries.py``) never does; it sees only the cases, like the dashboard.
+This module is the judge: it may read ``seed_truth``. The method under test (``analytics/flags.py`` on the aggregates
+of ``data_access/flag_queries.py``, joined by ``reports.flags``) never does; it sees only the cases, like the
+dashboard.
 
 Scoring rules (documented in docs/flags.md):
 - a unit is *flagged* when its overall level is amber or red;
@@ -33,6 +34,7 @@ from data_access import flag_queries as fq
 from data_access import queries
 from data_access.engine import fetch_frame, make_engine
 from data_access.schema import SeedTruth
+from reports.flags import compute_with_history
 
 GAMING_AREA = ("G1", "G2", "G3", "G4", "G5")
 CONFOUNDERS = ("C1", "C2", "C3", "C4")
@@ -60,7 +62,7 @@ def evaluate_db(engine, period_end: datetime | None = None, **flag_options) -> d
     info = queries.dataset_info(engine)
     end = period_end or datetime.fromisoformat(info["world_end"])
     t0 = time.monotonic()
-    report = fq.compute_flags(engine, end, **flag_options)
+    report, _ = compute_with_history(engine, end, **flag_options)
     seconds = time.monotonic() - t0
     flags, ind = report.flags, report.indicators
     truth = _truth(engine)
@@ -182,7 +184,7 @@ def summarise(results: list[dict]) -> dict:
     summary["recall_strong_area"] = float(area["found"].mean()) if len(area) else None
     summary["recall_strong_powered_area"] = float(powered["found"].mean()) if len(powered) else None
     summary["n_strong_powered_area"] = int(len(powered))
-    for utype, key in (("street", "street"), ("community", "community"), ("verifier", "G6"),
+    for utype, _key in (("street", "street"), ("community", "community"), ("verifier", "G6"),
                        ("app_reporter", "G7")):
         fl = sum(r["precision"][utype]["flagged"] for r in results)
         tf = sum(r["precision"][utype]["true_flags"] for r in results)
@@ -210,7 +212,7 @@ def summarise(results: list[dict]) -> dict:
 def run_worlds(seeds: list[int], preset: str = "tiny", end: datetime = datetime(2024, 6, 30, 23, 0),
                workdir: str | None = None, **overrides) -> list[dict]:
     """Build one small world per seed (SQLite files in a temp folder), evaluate each, return the results."""
-    from seed import build_world     # the judge may build worlds; the method never imports seed
+    from seed import build_world  # the judge may build worlds; the method never imports seed
 
     results = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:

@@ -1,4 +1,4 @@
-"""Vectorised case lifecycle (DOMAIN.md §2): every case's stage times, its events, and its state at world end.
+"""Vectorised case lifecycle (docs/domain.md §2): every case's stage times, its events, and its state at world end.
 
 Stage times after the report run on the working-hour clock (``WorkCalendar.work_seconds``): a delay of d working
 hours is ``from_work_seconds(w + d·3600)``, so every 立案/派遣/处置/核查 timestamp falls inside working hours and

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
-from data_access.domain import OPEN_STATUSES
+from core.domain import OPEN_STATUSES
 from data_access.engine import make_engine
 from data_access.schema import Case, CaseEvent, Category, DatasetInfo, Department
-from data_access.workcal import local_now
+from core.clock import local_now
 from seed.build import load_calendar
 
 log = logging.getLogger("seed.live")

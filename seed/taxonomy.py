@@ -1,6 +1,6 @@
 """The demo taxonomy (CJ/T 214 / GB/T 30428.2 style) and the departments that handle it.
 
-Names follow DOMAIN.md §4. Besides the columns of ``categories`` each row carries the *world* parameters the seed
+Names follow docs/domain.md §4. Besides the columns of ``categories`` each row carries the *world* parameters the seed
 needs: how often the problem arises, how visible it is to each channel, where it arises and what a hiding inspector
 would recode it as. Those parameters never reach the database.
 """

@@ -37,7 +37,7 @@ LU_ACTIVITY = np.array([1.0, 2.0, 0.8, 0.4, 1.2, 0.6])
 # Hour-of-day profile of problems arising (quiet nights, busy daytime and evenings).
 ARISE_HOURS = np.array([0.3, 0.2, 0.15, 0.15, 0.2, 0.4, 0.8, 1.1, 1.3, 1.4, 1.4, 1.4,
                         1.3, 1.3, 1.4, 1.4, 1.4, 1.4, 1.3, 1.2, 1.1, 0.9, 0.6, 0.4])
-# 12345 calls: peaks in the evening (DOMAIN.md §5).
+# 12345 calls: peaks in the evening (docs/domain.md §5).
 HOTLINE_HOURS = np.array([0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 0.8, 1.1, 1.2, 1.2, 1.1,
                           1.0, 1.0, 1.1, 1.1, 1.1, 1.2, 1.4, 1.7, 1.9, 1.8, 1.3, 0.6])
 

@@ -3,12 +3,20 @@
 ``make_reference(engine)`` writes 2 streets × 2 communities × 2 grids (unit squares near 31.0°N 121.2°E),
 3 departments and 4 categories. ``add_case(engine, ...)`` writes one case with sensible defaults; pass any
 ``cases`` column to override. Everything returns plain ids so tests stay readable.
+
+``in_processes(calls)`` runs expensive, independent set-ups (seeding a world, evaluating one) side by side, one
+process per call up to the machine's cores; ``build_worlds(jobs)`` seeds several databases that way. The worlds are
+exactly the ones a serial build makes: only the wall time changes.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import insert
 
@@ -81,3 +89,39 @@ def add_case(engine, *, grid_id: int = 11, reported_at: datetime, events: list[d
         if events:
             conn.execute(insert(CaseEvent), [dict(case_id=case_id, **e) for e in events])
     return case_id
+
+
+def in_processes(calls: list) -> list:
+    """Call each of ``calls`` (module-level functions or ``functools.partial`` of them, with picklable results) and
+    return their results in order, in fresh processes side by side when the machine has more than one core.
+
+    For set-ups that take tens of seconds of CPU each (seeding, evaluating a world): the suite itself runs serially,
+    so on a 2-core machine the second core would otherwise idle. Processes are spawned (not forked), so a test
+    session's threads and open connections are never copied into them; each inherits the environment.
+    """
+    workers = min(len(calls), os.cpu_count() or 1)
+    if workers <= 1:
+        return [call() for call in calls]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [f.result() for f in futures]
+
+
+def _build_world(url: str, build: dict) -> dict:
+    from data_access.engine import make_engine
+    from seed import build_world
+    writer = make_engine(url, read_only=False, timeout_s=3600)
+    try:
+        return build_world(writer, **build)
+    finally:
+        writer.dispose()
+
+
+def build_worlds(jobs: dict) -> dict:
+    """Seed several empty databases at once: ``{key: (url, build_world keyword arguments)}`` → ``{key: summary}``.
+
+    Give an explicit ``end`` for worlds that must be equal: the default (now) could differ between two builds.
+    """
+    keys = list(jobs)
+    summaries = in_processes([partial(_build_world, *jobs[k]) for k in keys])
+    return dict(zip(keys, summaries))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.clock import local_now
 from data_access.engine import make_engine
 from data_access.migrate import upgrade
-from data_access.workcal import local_now
 from tests.builders import add_case, make_reference
-from ui import access, auth
 from tests.conftest import clear_app_caches
+from ui import access, auth
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "13912345678"          # a reporter's phone number: personal data the wall must never show
@@ -105,7 +105,7 @@ def test_every_role_has_an_entry_and_only_known_pages():
     assert set(access.PAGE_ACCESS) == set(auth.ROLES)
     for role, pages in access.PAGE_ACCESS.items():
         if pages != access.ALL_PAGES:
-            assert pages <= set(PAGE_TITLES.entries), role
+            assert pages <= set(PAGE_TITLES.keys()), role
             assert "wall" in pages, role                    # the default page exists for everybody
     assert not {"backlog", "reporting", "weekly", "data_quality"} & access.PAGE_ACCESS["wall"]
 

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ui.deck import deck_payload_bytes, make_district_deck, polygon_rings, ramp_colour
+from ui.deck import deck_payload_bytes, make_district_deck, picked_id, ramp_colour
 
 
 def _shapes(n_side=20):
@@ -55,9 +55,10 @@ def test_ramp_saturates_outliers_and_handles_empty():
     assert ramp_colour(pd.Series([], dtype=float)) == []
 
 
-def test_polygon_rings_reads_polygons_and_multipolygons():
-    poly = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
-    multi = {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [0, 0]]], [[[0, 0], [2, 0], [2, 2], [0, 2],
-                                                                                     [0, 0]]]]}
-    assert polygon_rings(json.dumps(poly)) == poly["coordinates"][0]
-    assert len(polygon_rings(json.dumps(multi))) == 5
+def test_picked_id_reads_a_click_from_either_shape_of_the_selection_state():
+    from types import SimpleNamespace
+    as_dict = {"selection": {"objects": {"grids": [{"id": 656, "name": "x"}]}}}
+    as_object = SimpleNamespace(selection=SimpleNamespace(objects={"grids": [{"id": "7"}]}))
+    assert picked_id(as_dict, "grids") == 656 and picked_id(as_object, "grids") == 7
+    assert picked_id(None, "grids") is None and picked_id({"selection": {"objects": {}}}, "grids") is None
+    assert picked_id(as_dict, "cases") is None

@@ -9,24 +9,30 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from data_access import scorecard_queries as sq
 from data_access.engine import fetch_frame, make_engine
 from data_access.schema import SeedTruth
+from reports import departments as rd
 
 WORLD_END = datetime(2026, 11, 20, 17, 30)
 
 
-@pytest.fixture(scope="module", params=[7, 3])
-def seeded(request, tmp_path_factory):
-    from data_access.migrate import upgrade
-    from seed import build_world
-    path = tmp_path_factory.mktemp(f"seeded-{request.param}") / "gridscope.db"
-    writer = make_engine(f"sqlite:///{path}", read_only=False)
-    upgrade(writer)
+SEEDS = (7, 3)
+
+
+@pytest.fixture(scope="module")
+def seeded_worlds(tmp_path_factory):
+    """Both worlds (SQLite files), seeded side by side on first use: ``{seed: (url, build summary)}``."""
+    from tests.builders import build_worlds
+    urls = {s: f"sqlite:///{tmp_path_factory.mktemp(f'seeded-{s}') / 'gridscope.db'}" for s in SEEDS}
     # A fixed end: the default (now) would make the world, and so the ranking, change from run to run.
-    info = build_world(writer, preset="tiny", seed=request.param, end=WORLD_END)
-    writer.dispose()
-    reader = make_engine(f"sqlite:///{path}")
+    infos = build_worlds({s: (urls[s], dict(preset="tiny", seed=s, end=WORLD_END)) for s in SEEDS})
+    return {s: (urls[s], infos[s]) for s in SEEDS}
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def seeded(request, seeded_worlds):
+    url, info = seeded_worlds[request.param]
+    reader = make_engine(url)
     truth = fetch_frame(reader, select(SeedTruth.unit_id.label("code"), SeedTruth.behaviour)
                         .where(SeedTruth.unit_type == "department"))
     yield reader, info, truth
@@ -41,7 +47,7 @@ def _last_four_weeks(info) -> tuple[datetime, datetime]:
 def test_weak_departments_at_the_bottom_and_hard_only_not_last(seeded):
     reader, info, truth = seeded
     start, end = _last_four_weeks(info)
-    card = sq.department_scorecard(reader, start, end, now=info["end"])
+    card = rd.scorecard(reader, start, end, now=info["end"])
     table = card.table.merge(truth, on="code", how="left")
     ranked = table[table["oe_ranked"]].sort_values("oe_rank")
     n = len(ranked)
@@ -70,7 +76,7 @@ def test_weak_departments_at_the_bottom_and_hard_only_not_last(seeded):
 def test_weeks_rank_change_is_reported(seeded):
     reader, info, _ = seeded
     start, end = _last_four_weeks(info)
-    card = sq.department_scorecard(reader, end - timedelta(days=7), end, now=info["end"])
+    card = rd.scorecard(reader, end - timedelta(days=7), end, now=info["end"])
     table = card.table
     assert card.previous == (end - timedelta(days=14), end - timedelta(days=7))
     moved = table.loc[table["oe_ranked"], "oe_rank_change"]
@@ -83,8 +89,8 @@ def test_wall_call_matches_ranking(seeded):
     """The wall's mini-ranking call returns the same O/E ranks as the page's scorecard for the same window."""
     reader, info, _ = seeded
     now = info["end"]
-    wall = sq.department_scorecard(reader, now - timedelta(days=30), now, now=now, with_previous=False)
-    page = sq.department_scorecard(reader, now - timedelta(days=30), now, now=now)
+    wall = rd.scorecard(reader, now - timedelta(days=30), now, now=now, with_previous=False)
+    page = rd.scorecard(reader, now - timedelta(days=30), now, now=now)
     a = wall.table.set_index("code")["oe_rank"]
     b = page.table.set_index("code")["oe_rank"]
     pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
@@ -92,18 +98,20 @@ def test_wall_call_matches_ranking(seeded):
 
 def test_sqlite_and_postgresql_agree(request, tmp_path):
     """The same seeded world on both dialects gives the same scorecards, to the last digit (ranks included)."""
-    from conftest import new_database
-    from data_access.migrate import upgrade
-    from seed import build_world
+    from seed.build import default_end
+    from tests.builders import build_worlds
+    from tests.conftest import new_database
     tables = {}
-    for dialect in ("sqlite", "postgresql"):
-        url = new_database(dialect, request, tmp_path)
+    # One end for both builds (the default, now, could move by a minute between them); seeded side by side.
+    world = dict(preset="tiny", seed=5, days=35, end=default_end())
+    urls = {dialect: new_database(dialect, request, tmp_path) for dialect in ("sqlite", "postgresql")}
+    infos = build_worlds({dialect: (url, world) for dialect, url in urls.items()})
+    for dialect, url in urls.items():
         writer = make_engine(url, read_only=False)
-        upgrade(writer)
-        info = build_world(writer, preset="tiny", seed=5, days=35)
+        info = infos[dialect]
         end = datetime.combine(info["end"].date(), datetime.min.time())
-        dept = sq.department_scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
-        street = sq.street_scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
+        dept = rd.scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
+        street = rd.street_scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
         writer.dispose()
         tables[dialect] = (dept.sort_values("department_id", ignore_index=True),
                            street.sort_values("street_id", ignore_index=True))

@@ -21,26 +21,25 @@ from sqlalchemy import text
 from data_access import reviews
 from data_access.engine import ReadOnlyDatabase, fetch_frame, make_engine
 from data_access.migrate import upgrade
-from data_access.workcal import local_now
+from core.clock import local_now
 from deploy import local
 from tests.browser.conftest import DONE, browser_type_launch_args  # noqa: F401 - the system Chromium for `browser`
 from tests.builders import add_case, make_reference
+from tests.conftest import require_component
 
 pytestmark = pytest.mark.deployment
 
 
-def _need(path) -> None:
-    if not (path and Path(path).exists()):
-        message = f"{path} is missing (PostgreSQL server binaries and nginx are needed)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+def _need(what: str, path) -> None:
+    require_component(what, path and os.access(path, os.X_OK),
+                      f"{path} is not an executable: the deployment tests run it (GRIDSCOPE_PG_BIN, GRIDSCOPE_NGINX)")
 
 
 @pytest.fixture(scope="module")
 def topology():
-    _need(local.PG_BIN / "pg_basebackup")
-    _need(local.NGINX)
+    for program in ("initdb", "postgres", "pg_isready", "pg_basebackup"):
+        _need(f"PostgreSQL server binaries ({program})", local.PG_BIN / program)
+    _need("nginx", local.NGINX)
     # Not pytest's tmp_path: its folders are closed to other accounts, and PostgreSQL runs as postgres.
     work = Path(tempfile.mkdtemp(prefix="gridscope-test-deploy-"))
     primary = None

@@ -2,8 +2,16 @@
 import pytest
 from sqlalchemy import select, text
 
-from data_access.engine import (DatabaseConfigError, DatabaseUnavailable, QueryTimeout, RowCapExceeded,
-                                fetch_frame, make_engine, resolve_url)
+from data_access.engine import (
+    DatabaseConfigError,
+    DatabaseUnavailable,
+    GridscopeDBError,
+    QueryTimeout,
+    RowCapExceeded,
+    fetch_frame,
+    make_engine,
+    resolve_url,
+)
 from data_access.schema import Street
 
 
@@ -104,7 +112,7 @@ def test_query_log_records_statements_from_many_threads(db_url, dialect, tmp_pat
         list(pool.map(work, range(8)))
     with writer.begin() as conn:
         conn.execute(text("insert into dataset_info(key, value) values ('logged', 'yes')"))
-    with pytest.raises(Exception):
+    with pytest.raises(GridscopeDBError):
         fetch_frame(reader, text("select * from no_such_table"))
     fetch_frame(reader, text("select :phone as phone"), {"phone": "13800138000"})
     reader.dispose(), writer.dispose()
@@ -148,3 +156,86 @@ def test_postgres_connections_carry_the_session_settings(db_url, dialect):
     engine = make_engine(db_url)
     assert fetch_frame(engine, text("select current_setting('jit') as jit, "
                                     "current_setting('random_page_cost') as rpc")).iloc[0].tolist() == ["off", "1.1"]
+
+
+# --- a database that hangs instead of failing (issue 16, finding 5) ----------------------------------------------------
+LOCKER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA locking_mode=EXCLUSIVE")      # WAL readers are shut out too, like a stuck maintenance job
+conn.execute("BEGIN EXCLUSIVE")
+conn.execute("insert into dataset_info(key, value) values ('locked', 'yes')")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_exclusive_lock(path, seconds: float = 60):
+    """Another process holding an exclusive lock on the SQLite file (killed by the caller)."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_sqlite_busy_wait_is_capped_by_the_query_time_limit(tmp_path, monkeypatch):
+    import time
+
+    from data_access.migrate import upgrade
+    monkeypatch.setenv("GRIDSCOPE_SQLITE_BUSY_TIMEOUT_MS", "10000")
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    writer = make_engine(url, read_only=False)
+    upgrade(writer)
+    writer.dispose()
+    locker = hold_exclusive_lock(tmp_path / "locked.db")
+    try:
+        engine = make_engine(url, timeout_s=1)
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable, match="locked"):
+            fetch_frame(engine, text("select count(*) from dataset_info"))
+        assert time.monotonic() - started < 2.5       # the 1 s query limit, not the 10 s busy timeout
+    finally:
+        locker.kill()
+        locker.wait()
+    assert fetch_frame(engine, text("select count(*) as n from dataset_info")).iloc[0, 0] == 0   # lock gone: works
+
+
+def test_postgres_sockets_have_keepalives_and_a_tcp_user_timeout(db_url, dialect, monkeypatch):
+    """A link that silently drops packets is noticed by the kernel (keepalive probes unanswered, unacknowledged data)
+    instead of leaving a query waiting for ever."""
+    if dialect != "postgresql":
+        pytest.skip("TCP settings of PostgreSQL connections (this test runs on the PostgreSQL variant)")
+    import socket
+    monkeypatch.setenv("GRIDSCOPE_POSTGRES_TCP_TIMEOUT_S", "8")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            sock = socket.socket(fileno=__import__("os").dup(raw.pgconn.socket))
+            try:
+                assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 8000
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) <= 4
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) <= 2
+            finally:
+                sock.close()
+    finally:
+        engine.dispose()
+
+
+def test_postgres_server_that_accepts_but_never_answers_fails_within_the_limit():
+    """The connection attempt itself is bounded by the query limit (libpq's connect_timeout, at least 2 s)."""
+    import socket
+    import time
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)                       # the kernel completes the handshake; nobody ever answers
+    try:
+        engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{server.getsockname()[1]}/none", timeout_s=2)
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+            fetch_frame(engine, text("select 1"))
+        assert time.monotonic() - started < 4
+    finally:
+        server.close()

@@ -1,5 +1,5 @@
-"""The flags judged against planted truth on two tiny seeded worlds (issue 7; ~1–2 minutes on SQLite, more under
-load: two world builds and two flag runs, shared by every test of this module).
+"""The flags judged against planted truth on two tiny seeded worlds (issue 7; two world builds and two flag runs,
+side by side on two cores: ~30 s on SQLite, more under load; shared by every test of this module).
 
 Seeds 201 and 202 are a regression guard: they were used neither for tuning (seeds 1–3) nor for the reported figures
 (seeds 301–303, docs/flags.md). Only targets the method meets with a margin on tiny worlds are asserted; the unmet
@@ -7,15 +7,20 @@ ones (strong-gaming recall, the G3 rank in every world) are reported in docs/fla
 """
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-seed_pkg = pytest.importorskip("seed")
-from seed import evaluate  # noqa: E402
+from seed import evaluate
+from tests.builders import in_processes
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return evaluate.run_worlds([201, 202], preset="tiny", workdir=str(tmp_path_factory.mktemp("worlds")))
+    # The two worlds of run_worlds([201, 202]), built and judged side by side (one process each): same figures.
+    workdir = str(tmp_path_factory.mktemp("worlds"))
+    per_seed = in_processes([partial(evaluate.run_worlds, [s], preset="tiny", workdir=workdir) for s in (201, 202)])
+    return [result for world in per_seed for result in world]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,7 @@ def test_area_flags_are_mostly_right(results, summary):
     flagged = summary["flags_street"] + summary["flags_community"]
     true = sum(r["precision"][t]["true_flags"] for r in results for t in ("street", "community"))
     assert flagged > 0 and true / flagged >= 0.9
-    # DOMAIN.md §6: realised FDR ≤ 10 % in every world; a margin of one false flag per world for chance.
+    # docs/domain.md §6: realised FDR ≤ 10 % in every world; a margin of one false flag per world for chance.
     assert all(r["false_flags_per_cycle"] <= 1 for r in results)
 
 

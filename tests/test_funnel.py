@@ -97,3 +97,11 @@ def test_innocent_side_tau2_ignores_a_third_of_units_gaming():
     # Fewer than 3 units on the innocent side: falls back to the winsorised estimate.
     assert funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25, innocent_side=1) == \
         funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25)
+
+
+def test_proportion_limits_narrow_with_volume_and_keep_tau():
+    lo, hi = funnel.proportion_limits(0.6, 0.0, np.array([10, 1000]), 3.090232)
+    assert hi[0] - lo[0] > hi[1] - lo[1] > 0
+    lo_t, hi_t = funnel.proportion_limits(0.6, 0.01, np.array([1e6]), 3.090232)
+    assert hi_t[0] - lo_t[0] == pytest.approx(2 * 3.090232 * 0.1, rel=1e-3)      # τ keeps the limits open
+    assert lo.min() >= 0 and hi.max() <= 1

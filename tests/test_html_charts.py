@@ -1,10 +1,24 @@
-"""The wall's HTML/SVG charts: values where the data says, escaped names, sane axes, empty data drawn."""
+"""The wall's HTML/SVG panels: values where the data says, escaped names, sane axes, empty data drawn, KPI texts."""
 import re
 
 import pandas as pd
 
+from reports.wall import Kpi
 from ui.figures import COLOURS
-from ui.html_charts import _nice_ticks, oe_bars_html, screen_rem, share_bars_html, title_html, trend_chart_html, trend_svg
+from ui.html_charts import (
+    _nice_ticks,
+    header_html,
+    kpi_texts,
+    kpi_tile_html,
+    oe_bars_html,
+    screen_rem,
+    share_bars_html,
+    tile_html,
+    title_html,
+    trend_chart_html,
+    trend_svg,
+    worst_grids_html,
+)
 
 
 def _widths(html: str) -> list[float]:
@@ -90,3 +104,36 @@ def test_wall_html_does_not_depend_on_the_screen():
     """One build per data refresh serves every screen: sizes are CSS lengths relative to the window."""
     html = title_html("标题") + share_bars_html(pd.DataFrame({"l": ["a"], "v": [1.0]}), "l", "v")
     assert "vw" in html and not re.search(r"font-size:[\d.]+(px|rem)", html)
+
+
+def _pt(change: str) -> str:
+    return f"{change} pt"
+
+
+def test_kpi_texts_of_counts_and_rates():
+    assert kpi_texts(Kpi("open", 1918, 1923, "vs_day_ago", False, "good"), _pt) == ("1,918", "-5")
+    assert kpi_texts(Kpi("new_today", 136, 136, "vs_yesterday", False, "neutral"), _pt) == ("136", "+0")
+    assert kpi_texts(Kpi("ontime", 0.958, 0.95, "vs_week_ago", True, "good"), _pt) == ("95.8%", "+0.8 pt")
+    assert kpi_texts(Kpi("ontime", 0.5, 0.50004, "vs_week_ago", True, "bad"), _pt) == ("50.0%", "+0.0 pt")  # not -0.0
+    assert kpi_texts(Kpi("closure", 0.5, None, "vs_week_ago", True, "neutral"), _pt) == ("50.0%", None)
+    assert kpi_texts(Kpi("satisfaction", None, 0.9, "vs_week_ago", True, "neutral"), _pt) == ("—", None)
+
+
+def test_kpi_tile_shows_title_value_and_coloured_change():
+    html = kpi_tile_html(Kpi("overdue", 121, 130, "vs_day_ago", False, "good"), "超期未处置", "较24小时前", _pt)
+    assert "data-testid='kpi'" in html and ">超期未处置<" in html and ">121<" in html
+    assert COLOURS["good"] in html and "-9 " in html and "较24小时前" in html
+    assert "<span" not in tile_html("预警", "—")                    # no change: no second line
+    assert "&lt;b&gt;" in tile_html("<b>", "1", "<b>", "bad", "<b>") and "<b>" not in tile_html("<b>", "1", "<b>")
+
+
+def test_worst_grids_table_escapes_names():
+    worst = pd.DataFrame({"grid_id": [1, 2], "grid": ["<script>x</script>", "网格2"], "street": ["街道甲", "街道乙"],
+                          "overdue": [3, 1], "open": [5, 2]})
+    html = worst_grids_html(worst, {"grid": "网格", "street": "街镇", "overdue": "超期", "open": "在办"})
+    assert html.count("<tr") == 3 and "<script>" not in html and "&lt;script&gt;" in html
+    assert html.index("街道甲") < html.index("街道乙") and ">3<" in html and ">5<" in html
+
+
+def test_header_has_the_badge_only_when_given():
+    assert "background" not in header_html("城市运行态势") and "演示数据" in header_html("城市运行态势", "演示数据")

@@ -2,13 +2,14 @@
 import io
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 from PIL import Image
 
 import ui.labels
+from reports.wall import WallMap
 from ui.deck import RAMP
-from ui.map_image import BACKGROUND, GRID_ALPHA, MercatorFit, make_district_png
+from ui.map_image import BACKGROUND, GRID_ALPHA, WALL_IMAGE_PX, MercatorFit, make_district_png, make_wall_png
 
 
 def _world(n_side=10):
@@ -75,7 +76,7 @@ def test_draws_without_a_cjk_font_and_without_points(monkeypatch):
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (200, 150)
 
 
-@pytest.mark.skipif(ui.labels.cjk_font_path() is None, reason="no CJK font (./gridscope test installs one)")
+@pytest.mark.component("a CJK font (fonts-noto-cjk)", ui.labels.cjk_font_path(), "map labels are drawn with it")
 def test_labels_and_legend_draw_with_a_font():
     grids, streets = _world(3)
     values = pd.DataFrame({"grid_id": grids["id"], "value": 1})
@@ -116,3 +117,16 @@ def test_detail_scales_points_for_an_image_shown_smaller():
 
     small, large = white_pixels(1.0), white_pixels(2.0)
     assert small > 0 and 3 <= large / small <= 5          # twice the radius: about four times the area
+
+
+def test_wall_png_colours_grids_by_their_overdue_cases():
+    """The wall's image of its model (``reports.wall.map_panel``): drawn at the 4K size, overdue counts coloured."""
+    grids, streets = _world()
+    data = WallMap(backlog=pd.DataFrame({"grid_id": [55], "open": [12], "overdue": [9]}),
+                   points=pd.DataFrame({"lat": [], "lon": [], "status": [], "reported_at": pd.to_datetime([])}),
+                   worst=pd.DataFrame())
+    png = make_wall_png(grids, streets, data, new_since=pd.Timestamp("2026-11-21 09:00"), legend="超期案件")
+    assert Image.open(io.BytesIO(png)).size == WALL_IMAGE_PX
+    fit = MercatorFit(list(streets["ring"]), *WALL_IMAGE_PX, margin=8)
+    assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.155, 31.005))[:3]) - _expected(RAMP[-1])).max() <= 3
+    assert np.abs(np.asarray(_pixel(png, _centre(fit, 121.115, 30.965))[:3]) - _expected(RAMP[0])).max() <= 3

@@ -40,14 +40,14 @@ def _retained_mb(tuned: bool) -> float:
     return float(out.stdout.strip())
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the settings are glibc's (mallopt)")
+@pytest.mark.component("glibc", platform.libc_ver()[0] == "glibc", "the allocator settings are glibc's (mallopt)")
 def test_freed_large_buffers_are_returned_to_the_system():
     plain, tuned = _retained_mb(False), _retained_mb(True)
     assert plain > 50, f"the untuned allocator should keep freed buffers ({plain:.0f} MB): the test shows nothing"
     assert tuned < 10, f"{tuned:.0f} MB still resident after the buffers were freed"
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the settings are glibc's (mallopt)")
+@pytest.mark.component("glibc", platform.libc_ver()[0] == "glibc", "the allocator settings are glibc's (mallopt)")
 def test_tuning_is_applied_once_and_reports_success(monkeypatch):
     import ui.memory
     calls = []

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
-from data_access import settings
+from core import settings
 from data_access.engine import make_engine
 from data_access.migrate import alembic_config, ensure_calendar, upgrade
 from data_access.schema import Base, Workday

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from data_access.engine import make_engine
 from data_access.migrate import upgrade
-from data_access.workcal import local_now
+from core.clock import local_now
 from tests.builders import add_case, make_reference
 from tests.conftest import clear_app_caches, new_database
 

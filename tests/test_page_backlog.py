@@ -59,3 +59,29 @@ def test_unknown_case_is_a_message(app_db):
     _, grid_id, _, street_id = _one_open_case(app_db)
     at = _open({"street": str(street_id), "grid": str(grid_id), "case": "987654321"})
     assert not at.exception and at.warning
+
+
+def test_exports_hold_the_table_as_shown():
+    import io
+
+    import pandas as pd
+
+    from ui.backlog import csv_bytes, unit_table, xlsx_bytes
+    units = pd.DataFrame({"unit_id": [1], "name": ["测试街道1"], "population": [20000], "open": [4], "overdue": [1],
+                          "age_0_1": [1], "age_1_3": [1], "age_3_7": [1], "age_over_7": [1],
+                          "oldest_reported_at": [pd.Timestamp("2026-11-02 09:00")], "parked": [1],
+                          "open_week_ago": [1], "change": [3], "per_1000": [0.2]})
+    table = unit_table(units)
+    assert list(table.columns)[:3] == ["名称", "在办", "超期"] and len(table.columns) == 11
+    raw = csv_bytes(table)
+    assert raw.startswith(b"\xef\xbb\xbf") and "测试街道1".encode() in raw        # BOM: Excel reads the names
+    back = pd.read_excel(io.BytesIO(xlsx_bytes(table)), sheet_name="backlog")
+    assert list(back.columns) == list(table.columns) and back.iloc[0, 1] == 4
+
+
+def test_a_malformed_id_is_ignored_with_a_notice(app_db):
+    _, grid_id, _, street_id = _one_open_case(app_db)
+    at = _open({"street": str(street_id), "grid": str(grid_id), "case": "２"})      # a full-width digit
+    assert not at.exception
+    assert any("case=２" in t.value for t in at.toast)
+    assert "case" not in at.query_params and len(at.dataframe) == 2     # grids and open cases, no case file

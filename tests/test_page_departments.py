@@ -52,12 +52,12 @@ def test_ranking_renders(page_db):
 
 def test_department_view_switches(page_db):
     at = _run()
-    pick = at.selectbox(key="dept_pick")
+    pick = at.selectbox(key="url_dept")
     before_code, header = pick.value, at.subheader[0].value
     assert header.startswith(pick.format_func(before_code))
     pick.select_index((pick.index + 1) % len(pick.options)).run()
     assert not at.exception
-    after = at.selectbox(key="dept_pick")
+    after = at.selectbox(key="url_dept")
     assert after.value != before_code
     assert at.subheader[0].value != header and at.subheader[0].value.startswith(after.format_func(after.value))
     assert after.value in (at.query_params["dept"], *at.query_params["dept"])
@@ -65,11 +65,11 @@ def test_department_view_switches(page_db):
 
 def test_department_from_url(page_db):
     first = _run()
-    codes_to_names = first.selectbox(key="dept_pick")
+    codes_to_names = first.selectbox(key="url_dept")
     code = codes_to_names.value
     at = _run({"dept": code})
     assert not at.exception
-    assert at.selectbox(key="dept_pick").value == code
+    assert at.selectbox(key="url_dept").value == code
 
 
 def test_url_parameters_are_validated(page_db):
@@ -85,7 +85,7 @@ def test_month_and_indicator_ranking(page_db):
     assert not at.exception
     table = at.dataframe[0].value
     assert table["名次"].notna().any()
-    assert at.selectbox(key="dept_rank_by").value == "ontime_rate"
+    assert at.selectbox(key="url_rank").value == "ontime_rate"
 
 
 def test_custom_period_and_english(page_db):

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import make_engine
+from reports.map import MEASURES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,16 +46,16 @@ def test_map_is_offline_with_expected_layers_and_small_payload(app_db):
 def test_measure_choice_changes_the_grid_colours(app_db):
     at = _open_map()
     before = [g["fill"] for g in _spec(at)[0]["layers"][0]["data"]]
-    at.selectbox(key="measure").set_value("m_new_per_1000").run()
+    at.selectbox(key="url_measure").set_value("m_new_per_1000").run()
     after = [g["fill"] for g in _spec(at)[0]["layers"][0]["data"]]
     assert not at.exception and before != after
 
 
 def test_channel_filter_changes_the_points(app_db):
     at = _open_map()
-    at.selectbox(key="points").set_value("p_7d").run()
+    at.selectbox(key="url_points").set_value("p_7d").run()
     all_points = next(x for x in _spec(at)[0]["layers"] if x["id"] == "cases")["data"]
-    at.multiselect(key="channel").set_value(["hotline"]).run()
+    at.multiselect(key="url_channel").set_value(["hotline"]).run()
     hotline = next((x for x in _spec(at)[0]["layers"] if x["id"] == "cases"), {"data": []})["data"]
     assert not at.exception and 0 < len(hotline) < len(all_points)
 
@@ -72,3 +73,25 @@ def test_unknown_grid_is_ignored_with_a_notice(app_db):
     at = _open_map({"grid": "99999999"})
     assert not at.exception and not at.dataframe
     assert any("grid" in t.value for t in at.toast)
+
+
+def test_kiosk_drill_down_links_to_no_page_it_cannot_open(app_db):
+    """The kiosk's read-only role has no backlog page: the drill-down lists the cases without a link to it."""
+    at = _open_map({"grid": str(_busiest_grid(app_db)), "embed": "true"})
+    assert not at.exception and at.dataframe
+    assert not at.get("page_link")
+    leader = _open_map({"grid": str(_busiest_grid(app_db))})
+    assert leader.get("page_link")
+
+
+def test_url_holds_codes_in_either_language(app_db):
+    """A link carries codes (?measure=m_overdue&channel=hotline), so it opens the same view in Chinese and English;
+    an unknown code (here a label) is ignored with the usual notice."""
+    for lang in ("zh", "en"):
+        at = _open_map({"measure": "m_overdue", "channel": "hotline", "lang": lang})
+        assert not at.exception
+        assert at.selectbox(key="url_measure").value == "m_overdue"
+        assert at.multiselect(key="url_channel").value == ["hotline"]
+    at = _open_map({"measure": "在办案件"})
+    assert at.selectbox(key="url_measure").value == MEASURES[0]
+    assert any("measure" in t.value for t in at.toast)

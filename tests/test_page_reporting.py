@@ -1,7 +1,8 @@
 """AppTest of the flags page (选择性上报预警) and the wall's flags panel on a tiny seeded world (SQLite).
 
-The world is built once per module and the flags are computed once (they are shared process-wide, keyed by database
-and period end); Streamlit's caches and the last-good values are cleared between tests.
+The world is built once per module and the flags are computed once, as the worker does (``reports.flags.
+compute_and_store``): the pages only read the stored result. Streamlit's caches and the last-good values are cleared
+between tests.
 """
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import streamlit as st
 from sqlalchemy import Engine, event, func, select
 from streamlit.testing.v1 import AppTest
 
+from core.clock import local_now
 from data_access import reviews
 from data_access.engine import make_engine
 from data_access.schema import FlagReview
-from ui import flags_cache
+from reports import flags
 from tests.conftest import clear_app_caches
+from ui import flags_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/reporting.py"
@@ -25,6 +28,9 @@ def seeded_url(tmp_path_factory, tiny_world_url):
     from tests.conftest import copy_world
     url = copy_world(tiny_world_url, tmp_path_factory.mktemp("reporting"))   # reviews are written: a private copy
     flags_cache.clear()
+    writer = make_engine(url, read_only=False)
+    flags.compute_and_store(writer, local_now())                            # the worker's job, once
+    writer.dispose()
     yield url
     flags_cache.clear()
 
@@ -73,11 +79,31 @@ def test_page_renders_flags_and_an_evidence_card_without_reading_seed_truth(db):
     assert any("预警仅提示" in w.value for w in at.warning)            # "worth a look", never an accusation
     assert not any(word in text for word in ("造假者", "违规单位", "处分"))
     assert len(at.tabs) >= 2                                           # one funnel per family
+    # The card's words come from the catalogs (analytics returns codes): title, what was seen, chance.
+    card = flags.active_flags(flags_cache.flag_bundle().report.flags).iloc[0]
+    family = {"A": "隐瞒复杂案件", "B": "冲量", "C": "核查造假", "D": "刷单套奖"}[card["family"]]
+    assert f"疑似{family}" in text or f"建议核查：疑似{family}" in text
+    assert "类似单元通常为" in text and "在类似单元中偶然出现的概率低于" in text
+
+
+def test_a_link_opens_its_flag_and_the_funnel_of_its_family(db):
+    active = flags.active_flags(flags_cache.flag_bundle(block=True).report.flags)
+    last = active[active["family"] != "A"].iloc[-1]                  # not the first tab
+    wanted = f"{last['unit_type']}:{reviews.unit_key(last['unit_id'])}:{last['family']}"
+    at = _page({"flag": wanted})
+    assert not at.exception
+    assert _widget(at.selectbox, "查看证据卡").value == wanted
+    tab = next(t for t in at.tabs if t.label.startswith(last["family"]))
+    assert tab.selectbox[0].value == last["indicator"]           # the funnel starts on the flag's lead indicator
+    if len(tab.radio):
+        assert tab.radio[0].value == last["unit_type"]
+    bad = _page({"flag": "street:no-such:A"})
+    assert not bad.exception and _widget(bad.selectbox, "查看证据卡").value != "street:no-such:A"
 
 
 def test_flags_are_sorted_strongest_first(db):
     bundle = flags_cache.flag_bundle(block=True)
-    active = flags_cache.active_flags(bundle.report.flags)
+    active = flags.active_flags(bundle.report.flags)
     levels = list(active["level"])
     assert levels == sorted(levels, key=["red", "amber"].index)
     for level in ("red", "amber"):
@@ -133,6 +159,12 @@ def test_page_in_english(db):
     assert not at.exception
     assert any("Selective-reporting flags" in h.value for h in at.subheader)
     assert "Suspected" in [m.label for m in at.metric]
+    text = "\n".join(md.value for md in at.markdown)
+    assert "What was seen" in text and "similar units typically" in text and "By chance in fewer than" in text
+    assert "Suspected: " in text or "Worth a look: " in text
+    own_words = [h.value for h in at.subheader] + [m.label for m in at.metric] + [w.value for w in at.warning] + \
+        [b.label for b in at.selectbox] + [e.label for e in at.expander]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(own_words)), own_words
 
 
 def _wall_text(at) -> str:
@@ -141,7 +173,7 @@ def _wall_text(at) -> str:
 
 
 def test_wall_shows_the_active_flag_count_and_top_three(db):
-    bundle = flags_cache.flag_bundle(block=True)      # computed by the tests above (shared): no wait here
+    bundle = flags_cache.flag_bundle(block=True)      # stored by the module's fixture: read, never computed
     active = flags_cache.active_flags(bundle.report.flags)
     summary = flags_cache.active_flags_summary()
     # a flag dismissed by a reviewer (the review test above) no longer counts as active on the wall
@@ -149,7 +181,8 @@ def test_wall_shows_the_active_flag_count_and_top_three(db):
     latest = reviews.latest_reviews(engine, since=bundle.report.window[0])
     engine.dispose()
     dismissed = {(r.unit_type, r.unit_id, r.family) for r in latest.itertuples() if r.status == "dismissed"}
-    still = [k for k in (flags_cache._key_of(r) for _, r in active.iterrows()) if k not in dismissed]
+    still = [k for k in (reviews.flag_key(r["unit_type"], r["unit_id"], r["family"]) for _, r in active.iterrows())
+             if k not in dismissed]
     assert summary["total"] == len(still)
     assert len(summary["top"]) == min(3, summary["total"])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
@@ -161,22 +194,21 @@ def test_wall_shows_the_active_flag_count_and_top_three(db):
         assert top["name"] in text and top["reason"] in text
 
 
-def test_wall_does_not_wait_for_the_computation(db, monkeypatch):
-    import threading
-    import time
+def test_wall_never_computes_and_says_when_no_result_is_stored(tiny_world_url, tmp_path, monkeypatch):
+    from tests.conftest import copy_world
 
-    gate = threading.Event()
-
-    def slow(*_args, **_kwargs):
-        gate.wait(30)
-        raise RuntimeError("stopped by the test")
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a page computed the flags")
+    monkeypatch.setattr(flags, "compute_with_history", refuse)
+    monkeypatch.setenv("GRIDSCOPE_DB_URL", copy_world(tiny_world_url, tmp_path))     # no worker has run here
+    clear_app_caches()
     flags_cache.clear()
-    monkeypatch.setattr(flags_cache.flag_queries, "compute_flags_with_history", slow)
     try:
-        t0 = time.monotonic()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
         assert not at.exception
-        assert time.monotonic() - t0 < 25
-        assert "计算中" in _wall_text(at)
+        text = _wall_text(at)
+        assert "尚无预警结果" in text and "python -m worker" in text
+        assert "计算中，" not in text
     finally:
-        gate.set()
+        clear_app_caches()
+        flags_cache.clear()

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.clock import local_now
 from data_access.engine import make_engine
-from data_access.workcal import local_now
 from tests.builders import add_case, make_reference
 from tests.conftest import clear_app_caches
 

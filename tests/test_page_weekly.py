@@ -1,13 +1,18 @@
 """AppTest for the 周例会 page on a tiny seeded world (SQLite): week selection and URL validation, action item
-create → carried into the next week → done, and both download buttons."""
+create → carried into the next week → done (the page writes only on those clicks: rendering never carries), and
+both download buttons."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import translate
+from data_access.engine import make_engine
+from data_access.schema import ActionItemHistory
 from tests.conftest import clear_app_caches
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +79,7 @@ def test_week_selection_and_url(page_db):
 def test_bad_week_parameter_is_ignored_with_notice(page_db, bad):
     at = _run({"week": bad})
     assert not at.exception
-    assert any("week=" in t.value for t in at.toast)
+    assert any(t.value == translate("common", "ignored_param", "zh", name="week", value=bad) for t in at.toast)
     assert _week(at).weekday() == 0
 
 
@@ -111,6 +116,12 @@ def test_action_item_create_carry_done(page_db):
     # and still open in the week it was raised (as it stood then)
     first = _run({"week": week.isoformat()})
     assert _items_table(first).iloc[0]["状态"] == "本周新增"
+    # rendering wrote nothing: only the clicks did (create, done); carrying over is the worker's job
+    engine = make_engine(page_db, read_only=True)
+    with engine.connect() as conn:
+        actions = conn.execute(select(ActionItemHistory.action, func.count()).group_by(ActionItemHistory.action)).all()
+    engine.dispose()
+    assert dict(actions) == {"create": 1, "done": 1}
 
 
 def test_action_item_validation_message(page_db):
@@ -120,7 +131,7 @@ def test_action_item_validation_message(page_db):
     at.text_input(key="weekly_new_cases").input("NOPE-404")
     at.button(key="FormSubmitter:weekly_create-保存督办事项").click().run()
     assert not at.exception
-    assert any("找不到案件" in e.value for e in at.error)
+    assert [e.value for e in at.error] == [translate("weekly", "err_unknown_cases", "zh", value="NOPE-404")]
     assert (0 if _items_table(at) is None else len(_items_table(at))) == before
 
 
@@ -130,3 +141,12 @@ def test_download_buttons(page_db):
     at = _run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["下载会议材料 PDF", "下载会议材料 Excel"]
+
+
+def test_english(page_db):
+    at = _run({"lang": "en"})
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Weekly meeting"
+    assert {"Department agenda", "Hotspots", "Action items", "Meeting pack"} <= {t.label for t in at.tabs}
+    assert [b.proto.label for b in at.get("download_button")] == ["Download meeting pack (PDF)",
+                                                                  "Download meeting pack (Excel)"]

@@ -89,3 +89,9 @@ def test_database_refuses_an_unknown_status_even_without_the_validator(writer):
             conn.execute(insert(FlagReview).values(unit_type="street", unit_id="1", family="A", period_end=PERIOD,
                                                    status="approved", note="", reviewer="x",
                                                    created_at=PERIOD))
+
+
+def test_one_key_for_a_unit_and_a_flag():
+    assert reviews.unit_key(3) == reviews.unit_key(3.0) == reviews.unit_key("3") == "3"
+    assert reviews.unit_key("V00101") == "V00101" and reviews.unit_key(None) == ""
+    assert reviews.flag_key("street", 3.0, "A") == ("street", "3", "A")

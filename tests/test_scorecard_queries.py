@@ -1,17 +1,17 @@
 """Scorecard queries on tiny hand-made worlds with known answers, on SQLite and PostgreSQL.
 
-The period is the week [Mon 2026-03-02, Mon 2026-03-09); "as of" is its end.
+The period is the week [Mon 2026-03-02, Mon 2026-03-09); "as of" is its end. The worlds (``build_dept_world``,
+``build_street_world``) are shared with tests/test_reports_departments.py, which checks the indicators, ranks and
+intervals built on these counts.
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
-import pandas as pd
 import pytest
 
-from builders import add_case, make_reference
 from data_access import scorecard_queries as sq
+from tests.builders import add_case, make_reference
 
 START, END = datetime(2026, 3, 2), datetime(2026, 3, 9)
 
@@ -25,8 +25,7 @@ def _ev(at, action, dept, note=None):
     return dict(at=at, action=action, to_status="in_disposal", department_id=dept, note=note)
 
 
-@pytest.fixture
-def dept_world(writer):
+def build_dept_world(writer) -> dict:
     """Department 1 (城管) with every kind of case; department 2 with only dispatch/return events."""
     ids = make_reference(writer)
     c = dict(department_id=1, category_id=1, dispatched_at=d(2, 9))
@@ -82,49 +81,9 @@ def dept_world(writer):
     return ids
 
 
-def _row(table, department_id):
-    rows = table[table["department_id"] == department_id]
-    assert len(rows) == 1, table
-    return rows.iloc[0]
-
-
-def test_department_counts_and_indicators(dept_world, reader):
-    card = sq.department_scorecard(reader, START, END, min_volume=1, with_previous=False)
-    r = _row(card.table, 1)
-    assert (r["disposed"], r["ontime"], r["ontime_original"]) == (5, 4, 3)
-    assert (r["overdue"], r["overdue_extended"], r["due"]) == (5, 1, 10)
-    assert (r["rework"], r["extended"], r["extended_due"]) == (1, 1, 2)
-    assert r["disposal_rate"] == pytest.approx(0.5)
-    assert r["ontime_rate"] == pytest.approx(0.4)
-    assert r["ontime_original_rate"] == pytest.approx(0.3)
-    assert r["overdue_rate"] == pytest.approx(0.5)
-    assert r["rework_rate"] == pytest.approx(1 / 5)          # 返工率 denominator: 处置数
-    assert r["extension_rate"] == pytest.approx(0.2)
-    assert (r["dispatched"], r["returned"]) == (1, 0)
-    assert r["return_rate"] == pytest.approx(0.0)
-    assert (r["answered"], r["satisfied"], r["basic"]) == (2, 1, 1)
-    assert r["satisfaction_rate"] == pytest.approx(0.95)
-    # disposal hours 3, 5, 8, 10, 20 in 1-hour bins: median = 8 + ½, P90 = 20 + ½ (even spread in a bin)
-    assert r["median_hours"] == pytest.approx(8.5)
-    assert r["p90_hours"] == pytest.approx(20.5)
-    # score with the default weights 30/20/20/20/10: 0.5·30 + 0.4·20 + 0.8·20 + 0.5·20 + 0.8·10 = 57 → D
-    assert r["score"] == pytest.approx(57.0)
-    assert r["grade"] == "D"
-    assert r["code"] == "cg" and r["name"] == "城管执法局"
-
-
-def test_zero_denominators_are_missing_not_zero(dept_world, reader):
-    card = sq.department_scorecard(reader, START, END, min_volume=1, with_previous=False)
-    r = _row(card.table, 2)
-    # one case in disposal, not due yet: nothing due, nothing disposed
-    assert (r["due"], r["disposed"], r["overdue"]) == (0, 0, 0)
-    for col in ("disposal_rate", "ontime_rate", "rework_rate", "extension_rate", "satisfaction_rate", "score", "oe"):
-        assert math.isnan(r[col]), col
-    assert pd.isna(r["grade"])
-    assert (r["dispatched"], r["returned"]) == (2, 1)       # the cancelled case's events are left out
-    assert r["return_rate"] == pytest.approx(0.5)
-    assert not r["oe_ranked"] and r["oe_status"] == "no_data"
-    assert 3 not in set(card.table["department_id"])        # no cases at all: not listed
+@pytest.fixture
+def dept_world(writer):
+    return build_dept_world(writer)
 
 
 def test_overdue_now_vs_at_period_end(dept_world, reader):
@@ -155,7 +114,7 @@ def test_department_case_lists(dept_world, reader):
 
 def test_histogram_is_bounded(writer, reader):
     make_reference(writer)
-    for i, hours in enumerate([0.2, 0.9, 39.5, 40.0, 47.9, 48.0, 200.0]):
+    for hours in [0.2, 0.9, 39.5, 40.0, 47.9, 48.0, 200.0]:
         add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(3), deadline_at=d(4),
                  disposal_work_hours=hours, dispatched_at=d(2, 9))
     hist = sq.disposal_hours_histogram(reader, START, END)
@@ -164,8 +123,8 @@ def test_histogram_is_bounded(writer, reader):
     assert set(hist.loc[hist["lo"] >= 40, "width"]) == {8}
 
 
-@pytest.fixture
-def street_world(writer):
+def build_street_world(writer) -> dict:
+    """Street 1 with cases crossing the period edges, every channel and status; street 2 with one hotline request."""
     ids = make_reference(writer)
     s1 = dict(grid_id=11, department_id=1, dispatched_at=d(2, 9))
     add_case(writer, reported_at=d(2, 9), registered_at=d(2, 9), status="closed", disposed_at=d(3), deadline_at=d(4),
@@ -192,107 +151,37 @@ def street_world(writer):
     return ids
 
 
-def test_street_area_indicators(street_world, reader):
-    card = sq.street_scorecard(reader, START, END, min_volume=1)
-    t = card.table.set_index("street_id")
-    s1 = t.loc[1]
+@pytest.fixture
+def street_world(writer):
+    return build_street_world(writer)
+
+
+def test_department_counts(dept_world, reader):
+    counts = sq.department_counts(reader, START, END)
+    cats = counts["by_category"].groupby("department_id").sum(numeric_only=True)
+    r = cats.loc[1]
+    assert (r["disposed"], r["ontime"], r["ontime_original"]) == (5, 4, 3)
+    assert (r["overdue"], r["overdue_extended"], r["rework"], r["extended"]) == (5, 1, 1, 1)
+    events = counts["events"].set_index("department_id")
+    assert events.loc[1, ["dispatched", "returned"]].tolist() == [1, 0]
+    assert events.loc[2, ["dispatched", "returned"]].tolist() == [2, 1]      # the cancelled case's events left out
+    sat = counts["satisfaction"].set_index("department_id").loc[1]
+    assert (sat["answered"], sat["satisfied"], sat["basic"]) == (2, 1, 1)   # patrol call-backs do not count
+    assert counts["hours"]["n"].sum() == 5
+    assert 3 not in set(cats.index) | set(events.index)                     # no cases at all: no rows
+
+
+def test_street_counts(street_world, reader):
+    counts = sq.street_counts(reader, START, END)
+    area = counts["area"].set_index("street_id")
+    s1 = area.loc[1]
     assert (s1["registered"], s1["citizen_registered"]) == (5, 3)
-    assert s1["public_report_rate"] == pytest.approx(0.6)
     # c1 and c2 were disposed and closed in the period; c9 disposed in it but closed after it; c8 disposed before
     # it; c7 was force-closed without any disposal: not 应结案
     assert (s1["closed"], s1["closed_ontime"]) == (2, 1)
-    assert (s1["disposed"], s1["overdue"], s1["due"]) == (3, 1, 4)
-    assert s1["closure_rate"] == pytest.approx(2 / 4)
-    assert s1["ontime_closure_rate"] == pytest.approx(1 / 4)
     assert (s1["citizen_received"], s1["citizen_responded"], s1["citizen_resolved"]) == (4, 3, 1)
-    assert s1["response_rate"] == pytest.approx(0.75)
-    assert s1["resolution_rate"] == pytest.approx(0.25)
-    assert (s1["answered"], s1["satisfaction_rate"]) == (1, 0.0)
-    s2 = t.loc[2]
-    assert s2["citizen_received"] == 1 and s2["response_rate"] == 0.0
-    for col in ("public_report_rate", "closure_rate", "ontime_closure_rate", "satisfaction_rate", "oe"):
-        assert math.isnan(s2[col]), col
-    assert s1["oe_ranked"] and not s2["oe_ranked"]
-
-
-def test_case_mix_adjustment_in_the_database(writer, reader):
-    """Dept 1 only simple (all on time), dept 2 only complex (half on time), dept 3 both (9/10 and 5/10)."""
-    make_reference(writer)
-
-    def cases(dept, category, n_ontime, n_late):
-        for k in range(n_ontime + n_late):
-            late = k >= n_ontime
-            add_case(writer, reported_at=d(2, 9), dispatched_at=d(2, 9), status="closed", department_id=dept,
-                     category_id=category, deadline_at=d(4), disposed_at=d(5) if late else d(3), closed_at=d(5, 12),
-                     disposal_work_hours=4.0)
-    cases(1, 1, 10, 0)
-    cases(2, 3, 5, 5)
-    cases(3, 1, 9, 1)
-    cases(3, 3, 5, 5)
-    card = sq.department_scorecard(reader, START, END, min_volume=1, with_previous=False)
-    t = card.table.set_index("department_id")
-    assert t.loc[1, "oe"] == pytest.approx(10 / 9.5)
-    assert t.loc[2, "oe"] == pytest.approx(1.0)
-    assert t.loc[3, "oe"] == pytest.approx(14 / 14.5)
-    # raw on-time rate puts dept 2 last; O/E does not
-    assert t["ontime_rate"].idxmin() == 2
-    assert t["oe"].idxmin() == 3
-    assert list(card.table["department_id"]) == [1, 2, 3]        # sorted by O/E rank
-    cats = card.by_category.set_index(["department_id", "category_id"])
-    assert cats.loc[(3, 1), "district_rate"] == pytest.approx(0.95)
-    assert cats.loc[(3, 3), "expected"] == pytest.approx(5.0)
-
-
-def test_rank_change_against_previous_week(writer, reader):
-    make_reference(writer)
-
-    def week(monday: datetime, dept: int, n_ontime: int, n_late: int):
-        for k in range(n_ontime + n_late):
-            late = k >= n_ontime
-            t = monday.replace(hour=9)
-            add_case(writer, reported_at=t, dispatched_at=t, status="closed", department_id=dept, category_id=1,
-                     deadline_at=t.replace(day=t.day + 2), disposed_at=t.replace(day=t.day + (3 if late else 1)),
-                     closed_at=t.replace(day=t.day + 3, hour=15))
-    prev = datetime(2026, 2, 23)
-    week(prev, 1, 40, 0)
-    week(prev, 2, 20, 20)
-    week(START, 1, 20, 20)
-    week(START, 2, 40, 0)
-    card = sq.department_scorecard(reader, START, END, min_volume=10)
-    t = card.table.set_index("department_id")
-    assert card.previous == (prev, START)
-    assert (t.loc[2, "oe_rank"], t.loc[1, "oe_rank"]) == (1, 2)
-    assert (t.loc[2, "oe_rank_change"], t.loc[1, "oe_rank_change"]) == (1, -1)
-    assert not t.loc[1, "oe_tied"]                         # 50 % vs 100 % on 40 cases: clearly apart
-
-
-def test_previous_period():
-    assert sq.previous_period(START, END) == (datetime(2026, 2, 23), START)
-    assert sq.previous_period(datetime(2026, 3, 1), datetime(2026, 4, 1)) == (datetime(2026, 2, 1),
-                                                                                datetime(2026, 3, 1))
-    assert sq.previous_period(datetime(2026, 3, 5), datetime(2026, 3, 8)) == (datetime(2026, 3, 2),
-                                                                                datetime(2026, 3, 5))
-
-
-def test_street_filter_and_wall_call(writer, reader):
-    """The wall calls department_scorecard with its street filter: only that street's cases count."""
-    make_reference(writer)
-    for grid, late in ((11, False), (11, False), (31, True)):
-        add_case(writer, grid_id=grid, reported_at=d(2, 9), dispatched_at=d(2, 9), status="closed", department_id=1,
-                 deadline_at=d(4), disposed_at=d(5) if late else d(3), closed_at=d(5, 12))
-    whole = sq.department_scorecard(reader, START, END, min_volume=1, with_previous=False)
-    street1 = sq.department_scorecard(reader, START, END, min_volume=1, with_previous=False, street_id=1)
-    assert whole.table.set_index("department_id").loc[1, "due"] == 3
-    r = street1.table.set_index("department_id").loc[1]
-    assert (r["due"], r["ontime"]) == (2, 2)
-
-
-def test_figures_build(dept_world, reader):
-    from ui import scorecard_figures as figs
-    card = sq.department_scorecard(reader, START, END, min_volume=1)
-    t = card.table
-    for fig in (figs.make_oe_figure(t, "name"), figs.make_indicator_figure(t, "name", "ontime_rate"),
-                figs.make_rank_interval_figure(t, "name", "oe"),
-                figs.make_oe_ranking_figure(t[t["oe"].notna()], "name"),
-                figs.make_category_figure(card.by_category.assign(label="x"), "label")):
-        assert fig.to_dict()["data"]
+    assert area.loc[2, "citizen_received"] == 1
+    cats = counts["by_category"].groupby("street_id").sum(numeric_only=True)
+    assert (cats.loc[1, "disposed"], cats.loc[1, "overdue"]) == (3, 1)
+    sat = counts["satisfaction"].set_index("street_id")
+    assert (sat.loc[1, "answered"], sat.loc[1, "unsatisfied"]) == (1, 1)

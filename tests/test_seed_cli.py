@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from data_access.engine import make_engine
-from data_access.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from seed import SeedRefused, build_world, seed_if_empty
 from tests.builders import make_reference
 from tests.test_seed_support import frame

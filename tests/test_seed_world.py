@@ -1,4 +1,4 @@
-"""The seeded world (seed/): reference data, lifecycle integrity, planted behaviour and DOMAIN.md §5 calibration.
+"""The seeded world (seed/): reference data, lifecycle integrity, planted behaviour and docs/domain.md §5 calibration.
 
 One ``tiny`` world (18 streets, 90 communities, 270 grids, 60 summer days, ~100 k cases) is built once on SQLite
 for the behaviour and calibration checks. The generator does not depend on the dialect — ``test_seed_determinism``
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access import settings
+from core import settings
 from data_access.engine import make_engine
-from data_access.workcal import WorkCalendar
+from core.workcal import WorkCalendar
 from tests.test_seed_support import build, fresh_url, frame
 
 END = datetime(2025, 8, 20, 17, 30)          # a summer window: storms, two month-ends for padding
@@ -68,7 +68,7 @@ def _street(world, behaviour, **params):
     t = world["truth"]
     rows = t[(t["behaviour"] == behaviour) & (t["unit_type"] == "street")]
     for k, v in params.items():
-        rows = rows[rows["params"].map(lambda p: p.get(k) == v)]
+        rows = rows[rows["params"].map(lambda p, k=k, v=v: p.get(k) == v)]
     assert len(rows) >= 1, f"no street planted with {behaviour} {params}"
     return rows.iloc[0], world["code2id"][rows.iloc[0]["unit_id"]]
 
@@ -318,7 +318,7 @@ def test_clean_up_campaigns_lower_every_channel(world):
         s = world["code2id"][row["unit_id"]]
         a, b = pd.Timestamp(row["start_at"]), pd.Timestamp(row["end_at"])
 
-        def rate(df):
+        def rate(df, a=a, b=b):
             inside = df["reported_at"].between(a, b, inclusive="left")
             return (inside.sum() / (b - a).days) / ((~inside).sum() / (days - (b - a).days))
         mine = street_order[street_order["street_id"] == s]
@@ -384,7 +384,7 @@ def test_department_profiles(world):
     assert rate[h1] > rate[weak].max()
 
 
-# --- calibration to DOMAIN.md §5 ---------------------------------------------------------------------------------------
+# --- calibration to docs/domain.md §5 ---------------------------------------------------------------------------------
 def test_channel_mix_and_category_mix(world):
     c = world["counted"]
     share = c["channel"].value_counts(normalize=True)

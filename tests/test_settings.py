@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from data_access import settings
+from core import settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -13,13 +13,13 @@ def test_every_setting_is_documented_with_its_default():
     text = DOCS.read_text(encoding="utf-8")
     for s in settings.SETTINGS:
         row = next((line for line in text.splitlines() if line.startswith(f"| `{s.name}` |")), None)
-        assert row, f"setting {s.name} is not documented in docs/configuration.md (python -m data_access.settings)"
+        assert row, f"setting {s.name} is not documented in docs/configuration.md (python -m core.settings)"
         assert s.env_var in row
 
 
 def test_documented_table_is_current():
     assert settings.markdown_table() in DOCS.read_text(encoding="utf-8"), \
-        "docs/configuration.md is out of date: paste the output of `python -m data_access.settings`"
+        "docs/configuration.md is out of date: paste the output of `python -m core.settings`"
 
 
 def test_every_setting_has_help_text():

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from analytics.sla import sla_clock
-from data_access.workcal import WorkCalendar
+from core.workcal import WorkCalendar
 
 
 @pytest.fixture(scope="module")
@@ -31,3 +31,19 @@ def test_red_after_the_deadline_counts_working_hours_only(cal):
 
 def test_no_deadline_no_clock(cal):
     assert sla_clock(cal, datetime(2026, 11, 20, 16, 0), None, datetime(2026, 11, 23)) is None
+
+
+def test_effective_deadline_on_columns_and_values():
+    import pandas as pd
+
+    from analytics.sla import effective_deadline, stage_start
+    original = pd.Series(pd.to_datetime(["2026-11-20 17:00", "2026-11-20 17:00", None]))
+    extended = pd.Series(pd.to_datetime(["2026-11-24 17:00", None, None]))
+    assert effective_deadline(original, extended).tolist()[:2] == [pd.Timestamp("2026-11-24 17:00"),
+                                                                   pd.Timestamp("2026-11-20 17:00")]
+    assert pd.isna(effective_deadline(original, extended).iloc[2])
+    assert effective_deadline(datetime(2026, 11, 20), None) == datetime(2026, 11, 20)
+    assert effective_deadline(datetime(2026, 11, 20), pd.NaT) == datetime(2026, 11, 20)
+    assert effective_deadline(None, datetime(2026, 11, 24)) == datetime(2026, 11, 24)
+    assert stage_start(pd.NaT, datetime(2026, 11, 20, 9)) == datetime(2026, 11, 20, 9)
+    assert stage_start(datetime(2026, 11, 20, 10), datetime(2026, 11, 20, 9)) == datetime(2026, 11, 20, 10)

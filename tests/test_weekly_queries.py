@@ -51,10 +51,8 @@ def world(writer, reader):
     return ids
 
 
-def test_weeks_and_weekday_helpers():
-    assert wq.monday_of(date(2026, 3, 8)) == WEEK and wq.monday_of(datetime(2026, 3, 2, 0, 0)) == WEEK
-    assert wq.last_complete_week(datetime(2026, 3, 9, 0, 1)) == WEEK
-    assert wq.last_complete_week(datetime(2026, 3, 8, 23, 0)) == date(2026, 2, 23)
+def test_week_bounds():
+    # Mondays and the last complete week are core.periods (tests/test_periods.py)
     assert wq.week_bounds(WEEK) == (datetime(2026, 3, 2), datetime(2026, 3, 9))
     with pytest.raises(ValueError):
         wq.week_bounds(date(2026, 3, 3))
@@ -70,11 +68,8 @@ def test_headline(world, reader):
     assert cur["ontime_rate"] == pytest.approx(0.5)
     prev = weeks.iloc[-2]
     assert prev["new"] == 1 and prev["overdue"] == 1          # c5; c9 was already overdue at that week's end
-    changes = wq.headline_changes(weeks).set_index("key")
-    assert changes.loc["new", "previous"] == 1 and changes.loc["new", "delta_prev"] == 4
-    # weeks with data before: 9 Feb (c6), 16 Feb (c9), 23 Feb (c5); 2 Feb has none and is left out of the mean
-    assert changes.loc["new", "avg4"] == pytest.approx(1.0)
-    assert changes.loc["ontime_rate", "avg4"] == pytest.approx(0.0)      # nothing disposed, c9 overdue
+    assert list(weeks["has_data"]) == [False, True, True, True, True]
+    # the comparisons (previous week, 4-week average) are reports.weekly.headline_changes: test_reports_weekly.py
 
 
 def test_department_week(world, reader):

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from data_access.workcal import WorkCalendar, calendar_rows, parse_work_hours
+from core.workcal import WorkCalendar, calendar_rows, parse_work_hours
 
 HOURS = "08:30-12:00,13:00-17:30"   # 8 working hours a day
 

@@ -8,16 +8,16 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import streamlit as st
 
-from data_access import backlog_queries, queries
+from reports import access as scope
 from ui.auth import User, current_user, role_label
 from ui.db import get_engine
-from ui.i18n import Catalog
+from ui.i18n import catalog
 from ui.live import live_cache, resilient
+from ui.params import int_param
 
 ALL_PAGES = "*"
 # Role → page keys of app.PAGES. Leaders see everything, also pages added later; every other role sees only what
@@ -32,12 +32,7 @@ PAGE_ACCESS: dict[str, frozenset[str] | str] = {
     "wall": frozenset({"wall", "map", "departments"}),
 }
 
-T = Catalog({
-    "forbidden": ("无权查看此页面（当前角色：{role}）", "You may not open this page (your role: {role})"),
-    "not_signed_in": ("请先登录", "Please sign in first"),
-    "scoped": ("您的账号仅限本单位范围，已忽略链接参数 {name}={value}",
-               "Your account is limited to its own unit: ignored URL parameter {name}={value}"),
-})
+T = catalog("access")
 
 
 def may_see(user: User | None, page: str) -> bool:
@@ -74,32 +69,31 @@ def _force_filters(user: User) -> None:
 # --- scope lookups (cached; a failed lookup denies) ------------------------------------------------------------------
 @live_cache(ttl=600, max_entries=64)
 def _units_of_street(street_id: int) -> dict:
-    engine = get_engine()
-    return {"communities": set(queries.communities(engine, street_id)["id"].astype(int)),
-            "grids": set(queries.grids(engine, street_id)["id"].astype(int))}
+    return scope.units_of_street(get_engine(), street_id)
 
 
 @live_cache(ttl=600, max_entries=256)
 def _case_owner(case_id: int) -> dict | None:
     """The street and department of one case (None when it does not exist)."""
-    file = backlog_queries.case_file(get_engine(), case_id)
-    if file is None:
-        return None
-    dept = file.get("department_id")
-    return {"street_id": int(file["street_id"]), "department_id": None if dept is None or dept != dept else int(dept)}
+    return scope.case_owner(get_engine(), case_id)
 
 
-def _int_param(name: str) -> int | None:
-    """An id from the URL for a scope check. Anything but plain ASCII digits is dropped from the URL: a page
-    might still read it as a number (``"２".isdigit()`` is True) and open what the check never saw."""
-    raw = st.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if re.fullmatch(r"[0-9]{1,9}", raw):
-        return int(raw)
-    _scoped_notice(name, raw)
-    st.query_params.pop(name, None)
-    return None
+MAX_ID = 999_999_999        # ids in URLs (?community=, ?grid=, ?case=): 1 … 9 digits
+
+
+def id_param(name: str) -> int | None:
+    """A unit or case id from the URL (``?grid=``, ``?case=`` …) through the one parser (``ui.params``), for the
+    scope checks and the pages alike, so a page opens exactly what the check saw. A value that is not an id is
+    ignored with the usual notice and dropped from the URL."""
+    value = int_param(name, 1, MAX_ID)
+    if value is None and st.query_params.get(name) not in (None, ""):
+        st.query_params.pop(name, None)
+    return value
+
+
+def department_scope(user: User | None) -> int | None:
+    """The one department whose cases ``user`` may list (a department head's), else None (no restriction)."""
+    return user.department_id if user is not None and user.role == "department_head" else None
 
 
 def case_allowed(user: User, case_id: int) -> bool:
@@ -120,11 +114,11 @@ def _scope_backlog(user: User) -> None:
     if user.role == "street_head":
         units = resilient(_units_of_street, user.street_id)
         for name, kind in (("community", "communities"), ("grid", "grids")):
-            value = _int_param(name)
+            value = id_param(name)
             if value is not None and not (units.ok and value in units.value[kind]):
                 _scoped_notice(name, value)
                 st.query_params.pop(name, None)
-    case_id = _int_param("case")
+    case_id = id_param("case")
     if case_id is not None and not case_allowed(user, case_id):
         _scoped_notice("case", case_id)
         st.query_params.pop("case", None)

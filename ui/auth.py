@@ -3,13 +3,20 @@
 ``current_user()`` returns a ``User(name, role, department_id, street_id)`` or None (not signed in), from the one
 source chosen by the setting ``auth_mode``:
 
-- ``none`` (default, for the demo): everyone is a leader; the sidebar says "demo, no login".
+- ``none`` (default, for the demo): everyone is a leader; the sidebar says "demo, no login". Refused on the
+  network: when Streamlit listens on a non-loopback address or a viewer comes from another machine the dashboard
+  serves nothing but a notice, unless ``allow_open_demo`` (``GRIDSCOPE_ALLOW_OPEN_DEMO=1``) says it is on purpose.
 - ``oidc``: Streamlit's ``st.login`` / ``st.user`` with an identity provider configured under ``[auth]`` in
-  ``.streamlit/secrets.toml``; the role comes from a claim (``auth_role_claim``) or from ``auth_roles``.
+  ``.streamlit/secrets.toml``; the role comes from a claim (``auth_role_claim``) or from ``auth_roles``, looked up
+  by the subject (``sub``) or a VERIFIED e-mail (``email_verified``) only — never by the display name, which many
+  providers let users edit (it is only shown).
 - ``proxy``: a reverse proxy that has already authenticated the user passes the name in a header
-  (``auth_proxy_header``). The header is read ONLY in this mode: otherwise anyone could send it.
+  (``auth_proxy_header``). The header is read ONLY in this mode and only from a peer in ``auth_trusted_proxies``:
+  otherwise anyone could send it. The shipped nginx site sets it on every request (never the client's own).
 - ``local``: accounts in a TOML file of argon2 hashes (``auth_users_file``), signed in through a form; create them
-  with ``python -m ui.auth add-user NAME --role leader``.
+  with ``python -m ui.auth add-user NAME --role leader``. Failed attempts are limited per account and per client
+  address with exponential back-off (``SIGN_IN``), logged, and a locked attempt is refused before any hashing; the
+  account file is re-read on every run, so a removed or changed account is signed out on its next run.
 
 The kiosk (``?embed=true``) is the role ``wall`` when ``auth_mode`` is ``none`` or the URL carries the configured
 ``wall_token``. A role is written as ``leader``, ``department_head:<department id>``, ``street_head:<street id>``
@@ -20,45 +27,35 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
+import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import math
+import os
 import secrets
 import sys
+import threading
+import time
 import tomllib
-from dataclasses import dataclass
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
 
-from data_access import settings
-from ui.i18n import Catalog
+from core import settings
+from ui.i18n import catalog
 
 log = logging.getLogger(__name__)
 
 ROLES = ("leader", "department_head", "street_head", "wall")
 MODES = ("none", "oidc", "proxy", "local")
 SESSION_KEY = "_gridscope_user"
+SESSION_STAMP = "_gridscope_account_stamp"      # the account as it was at sign-in (revocation on change)
 
-T = Catalog({
-    "demo_mode": ("演示模式：未启用登录，所有人均为领导视角", "Demo mode: no login, everyone sees the leader view"),
-    "signed_in": ("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
-    "role_leader": ("领导", "leader"), "role_department_head": ("部门负责人", "department head"),
-    "role_street_head": ("街镇负责人", "street head"), "role_wall": ("大屏", "wall display"),
-    "login_title": ("登录 Gridscope", "Sign in to Gridscope"),
-    "username": ("用户名", "User name"), "password": ("密码", "Password"), "login": ("登录", "Sign in"),
-    "logout": ("退出登录", "Sign out"),
-    "bad_login": ("用户名或密码错误", "Wrong user name or password"),
-    "oidc_login": ("使用统一身份认证登录", "Sign in with the identity provider"),
-    "oidc_missing": ("已设置 auth_mode=oidc，但 .streamlit/secrets.toml 中没有 [auth] 配置",
-                     "auth_mode is oidc but .streamlit/secrets.toml has no [auth] section"),
-    "proxy_missing": ("未收到反向代理的身份信息（请求头 {header}），请通过单位门户访问",
-                      "No identity from the reverse proxy (header {header}): open the dashboard through the portal"),
-    "no_role": ("账号 {name} 尚未分配 Gridscope 角色，请联系管理员", "Account {name} has no Gridscope role yet: ask "
-                "the administrator"),
-    "bad_mode": ("auth_mode 设置无效：{mode}（可选 none、oidc、proxy、local）",
-                 "Invalid auth_mode {mode} (choose none, oidc, proxy or local)"),
-})
+T = catalog("auth")
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,7 @@ class User:
     department_id: int | None = None
     street_id: int | None = None
     source: str = ""
+    display: str = ""          # a name to show (OIDC ``name``): never used to look anything up
 
     @property
     def is_demo(self) -> bool:
@@ -118,6 +116,154 @@ def request_headers() -> dict[str, str]:
         return {}
 
 
+# --- where a request comes from ----------------------------------------------------------------------------------------
+def peer_address() -> str:
+    """The address of this session's TCP peer as Streamlit's server reports it. Streamlit reports None for
+    127.0.0.1 and ::1, and there is no peer outside a browser session (AppTest, CLI): both are loopback here."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no session
+        address = None
+    return address if isinstance(address, str) and address else "127.0.0.1"
+
+
+def _ip(address: str):
+    try:
+        ip = ipaddress.ip_address(str(address).strip().strip("[]"))
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if ip.version == 6 else ip
+
+
+def is_loopback(address: str | None) -> bool:
+    """``127.0.0.0/8``, ``::1`` (also as ``::ffff:127.x``) or ``localhost``; anything else, '' (every interface)
+    included, is reachable from other machines."""
+    if str(address or "").strip().lower() == "localhost":
+        return True
+    ip = _ip(address or "")
+    return bool(ip and ip.is_loopback)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(spec: str) -> tuple:
+    nets = []
+    for entry in spec.replace(",", " ").split():
+        try:
+            nets.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            log.error("auth_trusted_proxies: %r is not an address or network; ignored", entry)
+    return tuple(nets)
+
+
+def trusted_proxies() -> tuple:
+    return _networks(str(settings.get("auth_trusted_proxies") or ""))
+
+
+def _in(address: str, networks) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip.version == n.version and ip in n for n in networks)
+
+
+def _peer_may_be_forged() -> bool:
+    """Streamlit's server (uvicorn) replaces the peer with an address from X-Forwarded-For when the real peer is in
+    its own list, ``FORWARDED_ALLOW_IPS`` (default 127.0.0.1 and ::1). The address we see then proves the request
+    came through a trusted proxy only if that list lies inside ``auth_trusted_proxies``; ``./gridscope run`` and
+    ``deploy.local`` set it empty (no replacement at all)."""
+    ours = trusted_proxies()
+    for entry in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            net = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return True                     # "*" or a literal: anything may have been put in the peer's place
+        if not any(net.version == o.version and net.subnet_of(o) for o in ours):
+            return True
+    return False
+
+
+def from_trusted_proxy(headers: dict[str, str] | None = None, *, quiet: bool = False) -> bool:
+    """True when this request's peer is one of ``auth_trusted_proxies`` (and provably so)."""
+    headers = request_headers() if headers is None else headers
+    peer = peer_address()
+    if not _in(peer, trusted_proxies()):
+        if not quiet:
+            log.warning("sign-in header from %s ignored: the peer is not in auth_trusted_proxies", peer[:64])
+        return False
+    if "x-forwarded-for" in headers and _peer_may_be_forged():
+        if not quiet:
+            log.warning("sign-in header ignored: Streamlit's server may have replaced the peer address with "
+                        "X-Forwarded-For (FORWARDED_ALLOW_IPS is wider than auth_trusted_proxies); start Streamlit "
+                        "with FORWARDED_ALLOW_IPS= (empty) behind the proxy")
+        return False
+    return True
+
+
+def client_address(headers: dict[str, str] | None = None) -> str:
+    """The viewer's address: the peer, or behind a trusted proxy the right-most X-Forwarded-For hop that is not
+    itself a trusted proxy (each proxy appends the address it saw; what the client wrote is further left)."""
+    headers = request_headers() if headers is None else headers
+    peer = peer_address()
+    ours = trusted_proxies()
+    if not _in(peer, ours):
+        return peer[:64]
+    hops = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        host = hop.rsplit(":", 1)[0] if hop.count(":") == 1 else hop      # 10.0.0.1:5000 → 10.0.0.1
+        if not _in(host, ours):
+            return host.strip("[]")[:64]
+    return (hops[0] if hops else peer)[:64]
+
+
+def _server_address_option():
+    return st.get_option("server.address")
+
+
+def bind_address() -> str | None:
+    """The address Streamlit's own server listens on ('' = every interface, Streamlit's default), or None when no
+    server of ours is running (AppTest, a bare script)."""
+    from streamlit import config
+    if getattr(config, "_server_mode", None) is None:       # set by `streamlit run` when it starts its server
+        return None
+    return str(_server_address_option() or "")
+
+
+_refusals_logged: set[str] = set()
+
+
+def open_demo_exposure() -> str | None:
+    """With ``auth_mode`` ``none`` everyone is a leader: the address that would put that on the network (the one
+    Streamlit listens on, or a viewer's from another machine), else None. None when ``allow_open_demo``."""
+    if settings.get("auth_mode") != "none" or settings.get("allow_open_demo"):
+        return None
+    bound = bind_address()
+    if bound is not None and not is_loopback(bound):
+        exposed = bound or "0.0.0.0"
+    else:
+        client = client_address()
+        exposed = None if is_loopback(client) else client
+    if exposed and exposed not in _refusals_logged and len(_refusals_logged) < 1000:
+        _refusals_logged.add(exposed)
+        log.error("auth_mode is none (everyone a leader) and the dashboard is reachable from the network (%s): "
+                  "refusing to serve; turn sign-in on (docs/security.md) or set GRIDSCOPE_ALLOW_OPEN_DEMO=1",
+                  exposed)
+    return exposed
+
+
+def refuse_open_demo() -> None:
+    """app.py calls this first: an open demo on the network gets one page, a notice, and nothing else."""
+    exposed = open_demo_exposure()
+    if exposed is None:
+        return
+
+    def refused():
+        st.error(T("open_demo_refused", address=exposed), icon=":material/lock:")
+    # a navigation of one hidden page: without it Streamlit would serve the pages/ folder by itself
+    st.navigation([st.Page(refused, title="Gridscope", url_path="refused")], position="hidden").run()
+    st.stop()
+
+
 def _oidc_configured() -> bool:
     try:
         return "auth" in st.secrets
@@ -125,20 +271,29 @@ def _oidc_configured() -> bool:
         return False
 
 
+def _verified(value) -> bool:
+    """``email_verified`` as providers send it: JSON true, or the string "true" (some send strings)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
 def _from_oidc() -> User | None:
     if not _oidc_configured() or not st.user.is_logged_in:
         return None
     claims = st.user.to_dict()
-    name = str(claims.get("email") or claims.get("name") or claims.get("sub") or "?")
-    spec = claims.get(settings.get("auth_role_claim")) or _mapped_role(claims.get("email"), claims.get("sub"),
-                                                                       claims.get("name"))
-    return parse_role(name, spec, "oidc") or User(name, "", source="oidc")
+    subject = str(claims.get("sub") or "").strip()[:256]
+    email = str(claims.get("email") or "").strip()[:256] if _verified(claims.get("email_verified")) else ""
+    shown = str(claims.get("name") or "").strip()[:128]
+    # who it is: the verified e-mail, else the subject; the display name is shown, never looked up
+    name = email or subject or "?"
+    spec = claims.get(settings.get("auth_role_claim")) or _mapped_role(subject, email)
+    user = parse_role(name, spec, "oidc") or User(name, "", source="oidc")
+    return replace(user, display=shown if shown != name else "")
 
 
 def _from_proxy() -> User | None:
     headers = request_headers()
     name = headers.get(str(settings.get("auth_proxy_header")).lower(), "").strip()[:128]
-    if not name:
+    if not name or not from_trusted_proxy(headers):
         return None
     role_header = str(settings.get("auth_proxy_role_header") or "").lower()
     spec = headers.get(role_header) if role_header else None
@@ -150,6 +305,8 @@ def current_user() -> User | None:
     from ui.shell import is_kiosk
     mode = settings.get("auth_mode")
     kiosk = is_kiosk()
+    if mode == "none" and open_demo_exposure():
+        return None                 # pages reached any other way refuse too (require_page)
     if kiosk and (mode == "none" or _wall_token_ok()):
         return User("wall", "wall", source="kiosk")
     if mode == "none":
@@ -159,9 +316,27 @@ def current_user() -> User | None:
     if mode == "proxy":
         return _from_proxy()
     if mode == "local":
-        user = st.session_state.get(SESSION_KEY)
-        return user if isinstance(user, User) else None
+        return _local_session_user()
     return None
+
+
+def _local_session_user() -> User | None:
+    """The signed-in local account, re-checked against the account file on every run: removed, or changed (role,
+    scope or password) since sign-in, and the session is signed out."""
+    user = st.session_state.get(SESSION_KEY)
+    if not isinstance(user, User):
+        return None
+    account = current_accounts().get(user.name)
+    if account is None or not hmac.compare_digest(account_stamp(account), str(st.session_state.get(SESSION_STAMP))):
+        log.warning("signed out %r: the account was removed or changed since sign-in", user.name)
+        sign_out()
+        return None
+    return user
+
+
+def sign_out() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(SESSION_STAMP, None)
 
 
 # --- local accounts ----------------------------------------------------------------------------------------------------
@@ -176,6 +351,31 @@ def load_accounts(path: Path | None = None) -> dict[str, dict]:
         return {}
     with path.open("rb") as fh:
         return dict(tomllib.load(fh).get("users", {}))
+
+
+_accounts_cache: dict[str, tuple[str, dict]] = {}
+
+
+def current_accounts() -> dict[str, dict]:
+    """The account file as it is now (read on every run — a few hundred bytes — parsed again only when it changed)."""
+    path = users_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = _accounts_cache.get(str(path))
+    if cached is None or cached[0] != digest:
+        cached = (digest, dict(tomllib.loads(raw.decode("utf-8")).get("users", {})))
+        _accounts_cache.clear()
+        _accounts_cache[str(path)] = cached
+    return cached[1]
+
+
+def account_stamp(account: dict) -> str:
+    """A fingerprint of what an account grants (role, scope, password hash): a change signs its sessions out."""
+    fields = [account.get(k) for k in ("role", "department_id", "street_id", "password")]
+    return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
 
 
 def _hasher():
@@ -205,6 +405,114 @@ def authenticate(name: str, password: str, path: Path | None = None) -> User | N
     elif account.get("street_id") is not None:
         spec = f"{spec}:{account['street_id']}"
     return parse_role(name, spec, "local") or User(name, "", source="local")
+
+
+class SignInThrottle:
+    """Failed local sign-ins per account and per client address, with exponential back-off.
+
+    An account may fail ``auth_login_attempts`` times and a client address ``auth_client_login_attempts`` times;
+    each failure from then on locks that key for ``auth_lockout_seconds`` × 2^(failures − allowed), at most
+    ``auth_lockout_max_seconds``. A key is forgotten once it has been quiet for the longest lock after its last
+    one ended, and on a successful sign-in (the account's key only). Kept in this process's memory (bounded);
+    ``stats`` counts attempts for monitoring and tests."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, clock: callable = time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._keys: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()   # (failures, locked until)
+        self.stats: Counter = Counter()
+
+    @staticmethod
+    def _allowed(kind: str) -> int:
+        return max(1, int(settings.get("auth_login_attempts" if kind == "account" else
+                                       "auth_client_login_attempts")))
+
+    @staticmethod
+    def _lock_seconds(failures: int, allowed: int) -> float:
+        if failures < allowed:
+            return 0.0
+        base, cap = float(settings.get("auth_lockout_seconds")), float(settings.get("auth_lockout_max_seconds"))
+        return min(base * 2 ** min(failures - allowed, 30), cap)
+
+    def _get(self, key: tuple[str, str], now: float) -> tuple[int, float]:
+        failures, until = self._keys.get(key, (0, 0.0))
+        if failures and now > until + float(settings.get("auth_lockout_max_seconds")):
+            self._keys.pop(key, None)                # quiet for long enough: forgiven
+            return 0, 0.0
+        return failures, until
+
+    def wait_seconds(self, account: str, client: str) -> float:
+        """Seconds until this account may be tried from this client (0: now)."""
+        now = self.clock()
+        with self._lock:
+            return max(0.0, *(self._get(k, now)[1] - now for k in (("account", account), ("client", client))))
+
+    def failed(self, account: str, client: str) -> float:
+        """Count a failure; the lock now in force on either key, in seconds."""
+        now = self.clock()
+        lock = 0.0
+        with self._lock:
+            self.stats["failed"] += 1
+            for key in (("account", account), ("client", client)):
+                failures, _ = self._get(key, now)
+                seconds = self._lock_seconds(failures + 1, self._allowed(key[0]))
+                self._keys[key] = (failures + 1, now + seconds)
+                self._keys.move_to_end(key)
+                lock = max(lock, seconds)
+            while len(self._keys) > self.MAX_KEYS:
+                self._keys.popitem(last=False)
+        return lock
+
+    def refused(self) -> None:
+        with self._lock:
+            self.stats["refused_locked"] += 1
+
+    def succeeded(self, account: str, client: str) -> None:
+        with self._lock:
+            self.stats["succeeded"] += 1
+            self._keys.pop(("account", account), None)
+
+    def failures(self, kind: str, key: str) -> int:
+        with self._lock:
+            return self._keys.get((kind, key), (0, 0.0))[0]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self.stats.clear()
+
+
+SIGN_IN = SignInThrottle()
+# Each argon2 check costs ~1 s of CPU and 64 MiB: at most two at a time, whoever asks.
+_VERIFY_SLOTS = threading.BoundedSemaphore(2)
+
+
+def sign_in(name: str, password: str) -> tuple[User | None, str | None]:
+    """A local sign-in attempt from this session's client: (the user, None) or (None, the message to show)."""
+    account, client = name[:64], client_address()
+    wait = SIGN_IN.wait_seconds(account, client)
+    if wait > 0:
+        SIGN_IN.refused()
+        log.warning("sign-in refused for account %r from %s: locked for %d s more", account, client,
+                    math.ceil(wait))
+        return None, T("locked", seconds=math.ceil(wait))
+    if not _VERIFY_SLOTS.acquire(timeout=10):
+        return None, T("busy")
+    try:
+        user = authenticate(account, password)
+    finally:
+        _VERIFY_SLOTS.release()
+    if user is None:
+        lock = SIGN_IN.failed(account, client)
+        log.warning("sign-in failed for account %r from %s (%d failures for the account, %d from the client; "
+                    "locked for %d s)", account, client, SIGN_IN.failures("account", account),
+                    SIGN_IN.failures("client", client), math.ceil(lock))
+        return None, T("bad_login")
+    SIGN_IN.succeeded(account, client)
+    log.info("signed in %r (%s) from %s", account, user.role or "no role", client)
+    return user, None
 
 
 def _toml_accounts(accounts: dict[str, dict]) -> str:
@@ -263,16 +571,21 @@ def login_view() -> None:
     st.subheader(T("login_title"))
     if mode not in MODES:
         st.error(T("bad_mode", mode=str(mode)[:40]))
+    elif mode == "none":
+        exposed = open_demo_exposure()
+        if exposed:
+            st.error(T("open_demo_refused", address=exposed), icon=":material/lock:")
     elif mode == "local":
         with st.form("gridscope_login"):
             name = st.text_input(T("username"), max_chars=64)
             password = st.text_input(T("password"), type="password", max_chars=256)
             if st.form_submit_button(T("login"), type="primary"):
-                user = authenticate(name.strip(), password)
+                user, message = sign_in(name.strip(), password)
                 if user is None:
-                    st.error(T("bad_login"))
+                    st.error(message)
                 else:
                     st.session_state[SESSION_KEY] = user
+                    st.session_state[SESSION_STAMP] = account_stamp(current_accounts().get(user.name, {}))
                     st.rerun()
     elif mode == "oidc":
         if not _oidc_configured():
@@ -280,7 +593,12 @@ def login_view() -> None:
         else:
             st.button(T("oidc_login"), on_click=st.login, type="primary")
     elif mode == "proxy":
-        st.error(T("proxy_missing", header=str(settings.get("auth_proxy_header"))))
+        header = str(settings.get("auth_proxy_header"))
+        headers = request_headers()
+        if headers.get(header.lower(), "").strip() and not from_trusted_proxy(headers, quiet=True):
+            st.error(T("proxy_untrusted", header=header))
+        else:
+            st.error(T("proxy_missing", header=header))
 
 
 def no_role_view(user: User) -> None:
@@ -291,7 +609,7 @@ def no_role_view(user: User) -> None:
 def logout_button(user: User, container=None) -> None:
     target = container or st
     if user.source == "local":
-        target.button(T("logout"), icon=":material/logout:", on_click=lambda: st.session_state.pop(SESSION_KEY, None))
+        target.button(T("logout"), icon=":material/logout:", on_click=sign_out)
     elif user.source == "oidc":
         target.button(T("logout"), icon=":material/logout:", on_click=st.logout)
 
@@ -301,7 +619,8 @@ def user_badge(user: User) -> None:
     if user.is_demo:
         st.sidebar.caption(":material/lock_open: " + T("demo_mode"))
     elif user.source != "kiosk":
-        st.sidebar.caption(T("signed_in", name=user.name, role=role_label(user.role)))
+        shown = f"{user.display} · {user.name}" if user.display else user.name
+        st.sidebar.caption(T("signed_in", name=shown, role=role_label(user.role)))
         logout_button(user, st.sidebar)
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import settings
+from core import settings
 from data_access.engine import make_engine
 
 
 @st.cache_resource(show_spinner=False)
-def _engine_for(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """The shared read-only engine of one database URL (one per URL per process)."""
     return make_engine(url, read_only=True)
 
 
 def get_engine() -> Engine:
     """The shared read-only engine for the configured ``db_url`` (tests point it elsewhere via GRIDSCOPE_DB_URL)."""
-    return _engine_for(settings.get("db_url"))
+    return engine_for(settings.get("db_url"))
 
 
 def write_url() -> str:

@@ -7,7 +7,6 @@ our own grid and street polygons; the browser test fails on any request leaving 
 """
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -30,14 +29,6 @@ CHANNEL_COLOURS = {
 CATEGORICAL = [[80, 170, 250], [250, 200, 60], [240, 110, 160], [120, 220, 200], [170, 120, 250], [250, 130, 60],
                [150, 210, 90], [230, 80, 80], [110, 140, 250], [210, 170, 120], [90, 200, 120], [200, 200, 200]]
 NEW_COLOUR = [255, 255, 255]
-
-
-def polygon_rings(geojson: str) -> list:
-    """Outer ring of a GeoJSON Polygon (or of each part of a MultiPolygon: the largest is kept)."""
-    geom = json.loads(geojson)
-    if geom["type"] == "Polygon":
-        return geom["coordinates"][0]
-    return max((p[0] for p in geom["coordinates"]), key=len)
 
 
 def ramp_colour(values: pd.Series, vmax: float | None = None, alpha: int = 170) -> list[list[int]]:
@@ -145,6 +136,16 @@ def make_district_deck(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, str
                     if len(street_shapes) else None,
                     tooltip={"html": tooltip_html or "<b>{name}</b><br/>{value_label}: {value}",
                              "style": {"backgroundColor": "#111820", "color": "#eef"}})
+
+
+def picked_id(state, layer: str) -> int | None:
+    """The id of the object clicked in ``layer`` from a ``st.pydeck_chart`` selection state (a dict or an object
+    with ``selection.objects``), else None."""
+    if state is None:
+        return None
+    get = lambda obj, key: obj.get(key, {}) if isinstance(obj, dict) else getattr(obj, key, {})  # noqa: E731
+    picked = get(get(state, "selection"), "objects").get(layer) or []
+    return int(picked[0]["id"]) if picked and "id" in picked[0] else None
 
 
 def deck_payload_bytes(deck: pdk.Deck) -> int:

@@ -5,12 +5,12 @@ Unknown or malformed values are ignored with a notice, never an error.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import streamlit as st
 
-from data_access import settings
+from core import params, settings
+from core.i18n import language_name
 from ui.i18n import COMMON, LANGUAGES, current_language
 
 WINDOW_DAYS = (1, 7, 30, 90, 365)
@@ -25,29 +25,24 @@ class Filters:
     notices: tuple[str, ...] = field(default=())
 
 
-def _is_small_int(value: str) -> bool:
-    """ASCII digits only, at most 6 (str.isdigit also accepts '²' and other scripts' digits)."""
-    return re.fullmatch(r"[0-9]{1,6}", value) is not None
-
-
-def parse_query(params: dict, street_ids: set[int]) -> Filters:
+def parse_query(query: dict, street_ids: set[int]) -> Filters:
     """Validate ``days``/``street`` query values; invalid ones fall back to defaults with a notice."""
     notices, days, street_id = [], DEFAULT_DAYS, None
-    raw_days = params.get("days")
+    raw_days = query.get("days")
     if raw_days is not None:
-        if _is_small_int(raw_days) and int(raw_days) in WINDOW_DAYS:
+        if params.parse_choice(raw_days, WINDOW_DAYS) is not None:
             days = int(raw_days)
         else:
-            notices.append(COMMON("ignored_param", name="days", value=raw_days[:40]))
-    raw_street = params.get("street")
+            notices.append(COMMON("ignored_param", name="days", value=params.shown(raw_days)))
+    raw_street = query.get("street")
     if raw_street not in (None, "", "all"):
-        if _is_small_int(raw_street) and int(raw_street) in street_ids:
+        if params.parse_choice(raw_street, street_ids) is not None:
             street_id = int(raw_street)
         else:
-            notices.append(COMMON("ignored_param", name="street", value=raw_street[:40]))
-    raw_lang = params.get("lang")
+            notices.append(COMMON("ignored_param", name="street", value=params.shown(raw_street)))
+    raw_lang = query.get("lang")
     if raw_lang is not None and raw_lang not in LANGUAGES:
-        notices.append(COMMON("ignored_param", name="lang", value=raw_lang[:40]))
+        notices.append(COMMON("ignored_param", name="lang", value=params.shown(raw_lang)))
     return Filters(days, street_id, tuple(notices))
 
 
@@ -61,7 +56,7 @@ def _sync(name: str, key: str, default) -> None:
 
 def _filter_widgets(street_names: dict[int, str]) -> None:
     with st.sidebar:
-        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
+        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=language_name,
                      on_change=_sync, args=("lang", "lang", settings.get("language")))
         st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
                      on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))

@@ -1,4 +1,6 @@
-"""The wall's small charts as plain HTML and SVG, built on the server (pure functions, no Streamlit).
+"""The wall's panels as plain HTML and SVG, built on the server (pure functions, no Streamlit): small charts, KPI
+tiles, the worst-grids table, the header and captions. They take the screen model (``reports.wall``) and the
+words already translated.
 
 Why not plotly on the wall: every new screen fetches and compiles plotly's 4.6 MB bundle and draws three charts in
 the browser, about a second of the wall's load on a 2-core machine (bench/RESULTS.md), for charts nobody hovers.
@@ -13,12 +15,15 @@ from __future__ import annotations
 import base64
 import math
 from html import escape
+from typing import Callable
 
 import pandas as pd
 
+from reports.wall import Kpi
 from ui.figures import COLOURS
 
 MUTED = "#9aa7b4"
+TONE_COLOURS = {"good": COLOURS["good"], "bad": COLOURS["bad"], "neutral": MUTED}
 GRID_LINE = "rgba(255,255,255,0.10)"
 SVG_NS = "http://www.w3.org/2000/svg"     # an XML namespace name an SVG image must declare; never fetched
 BASE_WIDTH_PX = 1920        # the wall's sizes are given for a 1080p screen's width
@@ -144,3 +149,63 @@ def trend_chart_html(daily: pd.DataFrame, labels: dict[str, str], *, title: str 
     data = base64.b64encode(trend_svg(daily, labels).encode()).decode()
     return (f"<div data-testid='wall-chart'>{title_html(title)}<img alt='' style='display:block;width:100%' "
             f"src='data:image/svg+xml;base64,{data}'></div>")
+
+
+# --- KPI tiles, the worst-grids table, header and captions --------------------------------------------------------
+def tile_html(title: str, value: str, delta: str | None = None, tone: str = "neutral", hint: str = "") -> str:
+    """One KPI: label, big value, coloured change — HTML sized by the screen's width (st.metric cannot scale)."""
+    delta_html = (f"<div style='font-size:{screen_rem(0.95)};color:{TONE_COLOURS[tone]}'>{escape(delta)} "
+                  f"<span style='color:#7d8a97'>{escape(hint)}</span></div>") if delta else ""
+    return (f"<div data-testid='kpi' style='line-height:1.25'>"
+            f"<div style='font-size:{screen_rem(1.0)};color:#aab6c2'>{escape(title)}</div>"
+            f"<div style='font-size:{screen_rem(2.4)};font-weight:600'>{escape(value)}</div>{delta_html}</div>")
+
+
+def kpi_texts(kpi: Kpi, rate_change: Callable[[str], str]) -> tuple[str, str | None]:
+    """A KPI's value and change as text: counts with thousands separators, rates in per cent and their change in
+    percentage points (``rate_change("+1.2")`` words it, e.g. "+1.2 pt"); no change shown when a rate is missing."""
+    if not kpi.is_rate:
+        return f"{kpi.value:,}", f"{kpi.change:+,}"
+    value = "—" if kpi.value is None else f"{kpi.value:.1%}"
+    if kpi.change is None:
+        return value, None
+    return value, rate_change(f"{round(kpi.change * 100, 1) + 0.0:+.1f}")     # + 0.0 turns -0.0 into 0.0
+
+
+def kpi_tile_html(kpi: Kpi, title: str, hint: str, rate_change: Callable[[str], str]) -> str:
+    value, delta = kpi_texts(kpi, rate_change)
+    return tile_html(title, value, delta, kpi.tone, hint)
+
+
+def worst_grids_html(worst: pd.DataFrame, headers: dict[str, str]) -> str:
+    """The worst grids (``reports.wall.WallMap.worst``: grid, street, overdue, open) as a compact table;
+    ``headers`` has the four column titles by those names."""
+    th = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden;border-bottom:1px solid rgba(255,255,255,.25)"
+    head = "".join(f"<th style='text-align:{align};{th}'>{escape(headers[key])}</th>"
+                   for key, align in (("grid", "left"), ("street", "left"), ("overdue", "right"), ("open", "right")))
+    cell = "padding:.15rem .3rem;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:0"
+    rows = "".join(
+        f"<tr style='border-bottom:1px solid rgba(255,255,255,.08)'><td style='{cell};width:52%'>{escape(str(grid))}"
+        f"</td><td style='{cell};width:24%;color:#aab6c2'>{escape(str(street))}</td>"
+        f"<td style='text-align:right;padding:.15rem .3rem;color:{COLOURS['bad']}'>{int(overdue)}</td>"
+        f"<td style='text-align:right;padding:.15rem .3rem'>{int(open_)}</td></tr>"
+        for grid, street, overdue, open_ in zip(worst["grid"], worst["street"], worst["overdue"], worst["open"]))
+    return (f"<table style='width:100%;table-layout:fixed;border-collapse:collapse;font-size:{screen_rem(0.9)}'>"
+            f"<thead><tr style='color:{MUTED}'>{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def header_html(title: str, badge: str | None = None) -> str:
+    """The wall's title, with a badge (the demo-data marker) when given."""
+    mark = (f" <span style='font-size:{screen_rem(0.8)};background:#5a3b12;color:#f5b660;padding:.1rem .4rem;"
+            f"border-radius:.3rem'>{escape(badge)}</span>") if badge else ""
+    return f"<div style='font-size:{screen_rem(1.8)};font-weight:700'>{escape(title)}{mark}</div>"
+
+
+def status_html(text: str) -> str:
+    """The "data as of" line, right-aligned in the header."""
+    return f"<div style='text-align:right;font-size:{screen_rem(1.15)};padding-top:.4rem'>{escape(text)}</div>"
+
+
+def caption_html(text: str) -> str:
+    """A muted line under a panel (the map's legend)."""
+    return f"<div style='font-size:{screen_rem(0.85)};color:{MUTED}'>{escape(text)}</div>"

@@ -19,10 +19,17 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
+from reports.wall import WallMap
 from ui.deck import NEW_COLOUR, STATUS_COLOURS, ramp_colour
 from ui.labels import draw_labels, mercator_y
 
 SUPERSAMPLE = 2
+# The wall's map is one image for every screen, drawn at the size a 4K kiosk shows it (up to Streamlit's 1,460-px
+# limit, above which it re-encodes an image on every run) and fitted to its column by the browser: 850 × 730 CSS px
+# on a 1080p kiosk screen, 680 × 584 beside the sidebar.
+WALL_IMAGE_PX = (1460, 1254)
+WALL_SHOWN_PX = 850     # its width on a 1080p kiosk screen: lines, points and labels are sized for it
+WALL_LABEL_PX = round(16 * WALL_IMAGE_PX[0] / WALL_SHOWN_PX)      # 16 CSS px there
 BACKGROUND = (11, 17, 24)            # the theme's backgroundColor: grid fills are blended onto it, the rest stays clear
 GRID_ALPHA = 170 / 255
 GRID_EDGE = (10, 20, 30, 255)
@@ -114,6 +121,18 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     if s == 1:
         return _png(image)
     return _png(image.convert("RGBa").resize((width_px, height_px), Image.Resampling.LANCZOS).convert("RGBA"))
+
+
+def make_wall_png(grid_shapes: pd.DataFrame, street_shapes: pd.DataFrame, data: WallMap, *, new_since,
+                  legend: str) -> bytes:
+    """The wall's map (``reports.wall.map_panel``): grids coloured by overdue cases, the last 24 h of cases as
+    points (white when reported after ``new_since``), street names, and the colour bar titled ``legend``; one image
+    for every screen size."""
+    values = data.backlog.rename(columns={"overdue": "value"})[["grid_id", "value"]]
+    return make_district_png(grid_shapes, values, street_shapes, points=data.points, new_since=new_since,
+                             width_px=WALL_IMAGE_PX[0], height_px=WALL_IMAGE_PX[1], label_px=WALL_LABEL_PX,
+                             legend=legend, supersample=1,   # the browser reduces it on 1080p
+                             detail=WALL_IMAGE_PX[0] / WALL_SHOWN_PX)
 
 
 def _colour_bar(draw: ImageDraw.ImageDraw, title: str, top: float, s: int, h: int, label_px: int) -> None:

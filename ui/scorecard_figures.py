@@ -1,7 +1,7 @@
 """Plotly figures of the scorecard pages: pure ``make_*_figure(frame, ...) -> Figure`` functions, dark-friendly.
 
-They take the small scorecard frames (``data_access.scorecard_queries.Scorecard.table`` and friends) and labels
-already translated by the page, so they can be tested without Streamlit.
+They take the small frames of the scorecard models (``reports.departments.Scorecard.table``, ``Ranking.table``,
+``DepartmentView.peers`` …) and labels already translated by the caller, so they can be tested without Streamlit.
 """
 from __future__ import annotations
 
@@ -116,17 +116,19 @@ def make_trend_figure(trend: pd.DataFrame, series: dict[str, str], *, percent_co
     return _layout(fig, height, title, legend=True)
 
 
-def make_peer_figure(values: pd.DataFrame, *, title: str | None = None, unit_label: str = "",
-                     peer_label: str = "") -> go.Figure:
-    """The department against its peers, one row per rate indicator: ``label``, ``value`` (the department),
-    ``median``, ``q1``, ``q3`` of the ranked departments (a grey band and a tick) — all in [0, 1]."""
+def make_peer_figure(values: pd.DataFrame, labels: dict[str, str] | None = None, *, title: str | None = None,
+                     unit_label: str = "", peer_label: str = "") -> go.Figure:
+    """The department against its peers, one row per rate indicator: ``key``, ``value`` (the department),
+    ``median``, ``q1``, ``q3`` of the ranked departments (a grey band and a tick) — all in [0, 1]. ``labels`` maps
+    the keys to the row labels (default: the keys)."""
     data = values.iloc[::-1]
+    rows = [(labels or {}).get(k, k) for k in data["key"]]
     fig = go.Figure()
-    fig.add_bar(x=(data["q3"] - data["q1"]), base=data["q1"], y=data["label"], orientation="h",
+    fig.add_bar(x=(data["q3"] - data["q1"]), base=data["q1"], y=rows, orientation="h",
                 marker_color="rgba(139,152,165,0.35)", name=peer_label, hoverinfo="skip")
-    fig.add_scatter(x=data["median"], y=data["label"], mode="markers", name=peer_label,
+    fig.add_scatter(x=data["median"], y=rows, mode="markers", name=peer_label,
                     marker=dict(symbol="line-ns-open", size=18, color=GREY, line=dict(width=2)), showlegend=False)
-    fig.add_scatter(x=data["value"], y=data["label"], mode="markers", name=unit_label,
+    fig.add_scatter(x=data["value"], y=rows, mode="markers", name=unit_label,
                     marker=dict(size=12, color=COLOURS["new"]),
                     text=[f"{v:.1%}" for v in data["value"]], hoverinfo="y+text")
     fig.update_xaxes(tickformat=".0%")
@@ -154,7 +156,7 @@ def make_oe_ranking_figure(frame: pd.DataFrame, label_col: str, *, height: int =
                            title: str | None = None) -> go.Figure:
     """Compact O/E bars for the wall's mini-ranking: one bar per unit from 1 to its O/E (best on top), green above
     1, red below, the O/E printed. ``frame`` is already cut to what should be shown (e.g. best 5 and worst 5 of the
-    ranked units of ``department_scorecard(...).table``)."""
+    ranked units of ``reports.departments.scorecard(...).table``)."""
     data = frame.sort_values("oe", ascending=True)
     delta = data["oe"] - 1.0
     colours = [COLOURS["good"] if d >= 0 else COLOURS["bad"] for d in delta]

@@ -3,21 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access import settings
+from core import params, settings
 from ui.filters import Filters, sidebar_filters
-from ui.i18n import COMMON, Catalog
+from ui.i18n import COMMON, catalog
 from ui.live import resilient
+from ui.params import int_param
 from ui.reference import dataset_facts, is_demo, street_table
 
-PAGE_TITLES = Catalog({
-    "wall": ("态势大屏", "Wall display"),
-    "map": ("案件地图", "Case map"),
-    "backlog": ("网格积案", "Backlogs"),
-    "departments": ("部门考评", "Departments"),
-    "reporting": ("选择性上报预警", "Reporting flags"),
-    "weekly": ("周例会", "Weekly meeting"),
-    "data_quality": ("数据质量", "Data quality"),
-})
+PAGE_TITLES = catalog("navigation")
 # Carousel order for ?rotate=N (only pages that are registered take part).
 ROTATION = ("wall", "map", "departments", "reporting")
 
@@ -52,8 +45,7 @@ def current_filters() -> Filters:
 
 def rotate_seconds() -> int | None:
     """The carousel interval from ``?rotate=N`` (10–3600 s), else None."""
-    raw = st.query_params.get("rotate")
-    return int(raw) if raw and raw.isdigit() and 10 <= int(raw) <= 3600 else None
+    return int_param("rotate", 10, 3600)
 
 
 def start_carousel(pages: dict[str, st.Page], current: str) -> None:
@@ -78,12 +70,6 @@ MIN_REFRESH_SECONDS = 2     # short enough for the viewers benchmark's 500 refre
 #                             bounds the database load (one query set per TTL whatever the refresh)
 
 
-def parse_refresh(raw: str | None) -> int:
-    """A ``?refresh=`` value as seconds when it is a whole number from 2 to 3600, else the setting."""
-    return int(raw) if raw and raw.isdigit() and MIN_REFRESH_SECONDS <= int(raw) <= 3600 \
-        else int(settings.get("refresh_seconds"))
-
-
 def refresh_seconds() -> int:
     """Live refresh interval from ``?refresh=N`` (2–3600 s), else the setting."""
-    return parse_refresh(st.query_params.get("refresh"))
+    return int_param("refresh", MIN_REFRESH_SECONDS, 3600, default=int(settings.get("refresh_seconds")))

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from deploy.local import free_port
+from tests.conftest import require_component
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -61,9 +62,18 @@ def start_server(db_url: str, tmp: Path, extra_env: dict | None = None) -> AppSe
 
 
 @pytest.fixture(scope="session")
-def seeded_sqlite_url(tiny_world_url) -> str:
-    """The browser tests' database: the session's tiny seeded world."""
-    return tiny_world_url
+def seeded_sqlite_url(tiny_world_url, tmp_path_factory) -> str:
+    """The browser tests' database: a copy of the session's tiny seeded world with the flags stored, as the worker
+    (``python -m worker``) does in a deployment; pages only read them."""
+    from core.clock import local_now
+    from data_access.engine import make_engine
+    from reports import flags
+    from tests.conftest import copy_world
+    url = copy_world(tiny_world_url, tmp_path_factory.mktemp("browser-world"))
+    writer = make_engine(url, read_only=False, timeout_s=flags.QUERY_TIMEOUT_S)
+    flags.compute_and_store(writer, local_now())
+    writer.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +86,8 @@ def app_server(seeded_sqlite_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
+    require_component("Chromium", os.access(CHROMIUM, os.X_OK),
+                      f"the browser tests drive the system Chromium at {CHROMIUM} (GRIDSCOPE_CHROMIUM to change)")
     return {"executable_path": CHROMIUM, "headless": True,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]}

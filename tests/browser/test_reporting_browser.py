@@ -3,7 +3,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SLOW_MS = 300_000        # the first view computes the flags (once per hour for everybody); the machine may be loaded
+SLOW_MS = 300_000        # the flags are stored (seeded_sqlite_url, as the worker does); the machine may be loaded
 
 
 def _open_reporting(open_page, query: str = ""):

@@ -10,7 +10,7 @@ from sqlalchemy import text, update
 
 from data_access.engine import make_engine
 from data_access.schema import Grid
-from data_access.workcal import local_now
+from core.clock import local_now
 from tests.browser.conftest import start_server
 from tests.builders import add_case
 

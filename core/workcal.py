@@ -1,6 +1,6 @@
 """The Chinese working calendar (工作日历) and working-hour arithmetic.
 
-Deadlines are in working hours/days (DOMAIN.md §2): holidays and 调休 make-up workdays come from the maintained
+Deadlines are in working hours/days (docs/domain.md): holidays and 调休 make-up workdays come from the maintained
 ``chinesecalendar`` library, never from a hand-written list. Years the library does not cover yet fall back to
 Monday–Friday and are marked ``source = weekday_fallback``.
 
@@ -21,13 +21,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-
-def local_now() -> datetime:
-    """Current wall-clock time in the district's zone, naive (as case timestamps are stored)."""
-    from zoneinfo import ZoneInfo
-
-    from data_access import settings
-    return datetime.now(ZoneInfo(settings.get("timezone"))).replace(tzinfo=None, microsecond=0)
 
 
 def parse_work_hours(spec: str) -> list[tuple[int, int]]:
