@@ -1,6 +1,7 @@
 """Combining p-values: Cauchy combination inside a family, Bonferroni across families, Benjamini–Hochberg across
 units. Pure numpy; each function returns floats or arrays aligned with its input.
 """
+
 from __future__ import annotations
 
 import numpy as np

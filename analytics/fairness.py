@@ -16,6 +16,7 @@
 4. **Minimum volume.** Units with fewer cases than ``min_rank_volume`` are shown but not ranked.
 5. **Rank change** against the previous period, only when the unit was ranked in both.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,9 @@ from analytics.indicators import simulate_rate
 
 
 # --- O/E -------------------------------------------------------------------------------------------------------------
-def expected_by_category(cats: pd.DataFrame, unit: str, ontime: str = "ontime", difficulty=None,
-                         min_units: int = 2) -> pd.DataFrame:
+def expected_by_category(
+    cats: pd.DataFrame, unit: str, ontime: str = "ontime", difficulty=None, min_units: int = 2
+) -> pd.DataFrame:
     """Per unit × category: ``due`` (disposed + overdue), ``ontime``, ``district_rate`` (the reference on-time rate),
     ``reference`` (``category`` or ``difficulty``), ``expected`` (= due × district_rate), ``late`` and
     ``expected_late``.
@@ -76,9 +78,13 @@ def observed_expected(by_category: pd.DataFrame, unit: str, level: float = 0.95)
     """Per unit: ``observed`` (on-time), ``expected``, ``oe`` = O/E, ``oe_lo``/``oe_hi`` (interval at ``level``
     via Byar on the late count), ``late``, ``expected_late``, ``oe_due``. NaN ratio where E = 0."""
     z = stats.norm.ppf(0.5 + level / 2)
-    g = by_category.groupby(unit, as_index=False).agg(observed=("ontime", "sum"), expected=("expected", "sum"),
-                                                      oe_due=("due", "sum"), late=("late", "sum"),
-                                                      expected_late=("expected_late", "sum"))
+    g = by_category.groupby(unit, as_index=False).agg(
+        observed=("ontime", "sum"),
+        expected=("expected", "sum"),
+        oe_due=("due", "sum"),
+        late=("late", "sum"),
+        expected_late=("expected_late", "sum"),
+    )
     expected = g["expected"].where(g["expected"] > 0)
     g["oe"] = g["observed"] / expected
     lo_late, hi_late = byar_interval(g["late"], z)
@@ -93,15 +99,24 @@ def simulate_oe(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> np
     n = table["oe_due"].fillna(0).to_numpy(float) if "oe_due" in table else np.zeros(len(table))
     late = table["late"].fillna(0).to_numpy(float) if "late" in table else np.zeros(len(table))
     expected = table["expected"].to_numpy(float) if "expected" in table else np.full(len(table), np.nan)
-    late_rate = simulate_rate(late, n, draws, rng)          # late share per draw
+    late_rate = simulate_rate(late, n, draws, rng)  # late share per draw
     with np.errstate(invalid="ignore", divide="ignore"):
         sims = n[:, None] * (1 - late_rate) / np.where(expected > 0, expected, np.nan)[:, None]
     return sims
 
 
 # --- ranks ------------------------------------------------------------------------------------------------------------
-def rank_units(table: pd.DataFrame, value: str, samples: np.ndarray, eligible, *, prefix: str,
-               higher_is_better: bool = True, level: float = 0.95, separation: float = 0.95) -> pd.DataFrame:
+def rank_units(
+    table: pd.DataFrame,
+    value: str,
+    samples: np.ndarray,
+    eligible,
+    *,
+    prefix: str,
+    higher_is_better: bool = True,
+    level: float = 0.95,
+    separation: float = 0.95,
+) -> pd.DataFrame:
     """Rank the eligible units by ``value`` and add, for each row:
 
     - ``<prefix>_ranked``: eligible (volume) and the value is known;
@@ -139,8 +154,7 @@ def rank_units(table: pd.DataFrame, value: str, samples: np.ndarray, eligible, *
                     tied[a] = tied[b] = True
         else:
             lo[idx], hi[idx] = rank[idx], rank[idx]
-    status = np.where(ok, np.where(tied, "tied", "clear"),
-                      np.where(np.isnan(values), "no_data", "low_volume"))
+    status = np.where(ok, np.where(tied, "tied", "clear"), np.where(np.isnan(values), "no_data", "low_volume"))
     table[f"{prefix}_ranked"] = ok
     table[f"{prefix}_rank"] = pd.array(np.where(ok, rank, np.nan), dtype="Float64").astype("Int64")
     table[f"{prefix}_rank_lo"] = pd.array(lo, dtype="Float64").astype("Int64")
@@ -150,8 +164,9 @@ def rank_units(table: pd.DataFrame, value: str, samples: np.ndarray, eligible, *
     return table
 
 
-def rank_change(current: pd.DataFrame, previous: pd.DataFrame, key: str, rank_col: str, ranked_col: str,
-                out: str) -> pd.DataFrame:
+def rank_change(
+    current: pd.DataFrame, previous: pd.DataFrame, key: str, rank_col: str, ranked_col: str, out: str
+) -> pd.DataFrame:
     """Add ``out`` = previous rank − current rank (positive: moved up), <NA> unless ranked in both periods."""
     prev = previous.loc[previous[ranked_col].astype(bool), [key, rank_col]].rename(columns={rank_col: "_prev"})
     merged = current.merge(prev, on=key, how="left")
@@ -162,8 +177,9 @@ def rank_change(current: pd.DataFrame, previous: pd.DataFrame, key: str, rank_co
     return merged.drop(columns="_prev")
 
 
-def rank_by_indicator(table: pd.DataFrame, key: str, indicator, eligible, *, prefix: str = "sel", draws: int = 500,
-                      seed: int = 0) -> pd.DataFrame:
+def rank_by_indicator(
+    table: pd.DataFrame, key: str, indicator, eligible, *, prefix: str = "sel", draws: int = 500, seed: int = 0
+) -> pd.DataFrame:
     """Rank units by any indicator of ``analytics.indicators`` (``indicator`` is its ``Indicator``): rates get
     binomial bootstrap intervals, O/E its own simulation; counts and hours have no sampling model here, so their
     interval is the point rank and only exact ties are "tied". Adds the ``<prefix>_*`` columns of ``rank_units``."""

@@ -26,6 +26,7 @@ Families (each indicator compares the reporting unit with something it does not 
   C 核查造假 verification integrity (verifiers): C1 instant checks, C2 impossible travel, C3 failed-check rate
   D 刷单套奖 reward farming (app reporters): D1 repeated spot, D2 re-report soon after closure, D3 volume
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,29 +42,40 @@ FAMILIES = ("A", "B", "C", "D")
 # Proportion indicators with one typical value for every unit (``expected`` = p0), and their suspicious side; they
 # draw as funnels around p0. The others (odds ratios A2/A3, observed/expected volume B2, volume D3) are drawn
 # standardised (z against volume).
-PROPORTION = {"A1": "low", "A1F": "low", "A4": "low", "B1": "high", "B3": "high", "C1": "high", "C2": "high",
-              "C3": "low", "D1": "high", "D2": "high"}
+PROPORTION = {
+    "A1": "low",
+    "A1F": "low",
+    "A4": "low",
+    "B1": "high",
+    "B3": "high",
+    "C1": "high",
+    "C2": "high",
+    "C3": "low",
+    "D1": "high",
+    "D2": "high",
+}
 # Indicators whose observed/expected values are counts; every other indicator's values are shares (0..1).
 COUNT_INDICATORS = ("B2", "D3")
 # The chance bands of a family p (upper bounds, smallest first); above the last: "ordinary" variation.
 CHANCE_BANDS = ((1e-4, "lt_10000"), (1e-3, "lt_1000"), (1e-2, "lt_100"), (5e-2, "lt_20"))
-Z95, Z998 = 1.959964, 3.090232      # two-sided 95 % and 99.8 % normal quantiles: the drawn funnel limits
+Z95, Z998 = 1.959964, 3.090232  # two-sided 95 % and 99.8 % normal quantiles: the drawn funnel limits
 
 
 @dataclass(frozen=True)
 class FlagConfig:
     """Thresholds of the flags (documented in docs/flags.md). Tuned on seeds 1–5 of the tiny preset and two worlds
     without planted behaviour (seeds 11, 12); reported on seeds 401–403 / 411–412."""
+
     amber_q: float = 0.10
     red_q: float = 0.05
-    backing_q: float = 0.10               # a second family at this q "backs" a red flag
-    min_public_hard: int = 30             # A1/A1F/A2/A3: public-reported hard problems in the window
+    backing_q: float = 0.10  # a second family at this q "backs" a red flag
+    min_public_hard: int = 30  # A1/A1F/A2/A3: public-reported hard problems in the window
     min_public_simple: int = 30
-    min_patrol: int = 100                 # B1: patrol reports in the window
-    min_patrol_hard: int = 30             # B2
-    min_bunching: int = 50                # B3: disposals in the 80–100 % bands
-    min_checks: int = 20                  # C: checks by one verifier
-    min_app_reports: int = 5              # D: reports by one app account
+    min_patrol: int = 100  # B1: patrol reports in the window
+    min_patrol_hard: int = 30  # B2
+    min_bunching: int = 50  # B3: disposals in the 80–100 % bands
+    min_checks: int = 20  # C: checks by one verifier
+    min_app_reports: int = 5  # D: reports by one app account
     # A/B: 25 %/75 % winsorised τ². Spiegelhalter's 10 % assumes few outliers; on the seeded worlds a third of the
     # streets game and a 10 % winsor let them inflate τ² (tuned on seeds 1–5 and the no-gaming worlds 11, 12).
     winsor: float = 0.25
@@ -83,10 +95,16 @@ class FlagConfig:
     # A2, B2: the public reference — "hotline" (12345 only) or "public" (hotline + app + video).
     public_reference: str = "hotline"
     a3_splits: tuple = (1 / 3, 1 / 2, 2 / 3)
-    families_by_type: dict = field(default_factory=lambda: {
-        "street": ("A", "B"), "community": ("A", "B"), "verifier": ("C",), "app_reporter": ("D",)})
-    context_only: tuple = ("A4", "D3")         # indicators shown but never combined or flagged
-    disabled: tuple = ()                  # indicators switched off (kept out of the combination)
+    families_by_type: dict = field(
+        default_factory=lambda: {
+            "street": ("A", "B"),
+            "community": ("A", "B"),
+            "verifier": ("C",),
+            "app_reporter": ("D",),
+        }
+    )
+    context_only: tuple = ("A4", "D3")  # indicators shown but never combined or flagged
+    disabled: tuple = ()  # indicators switched off (kept out of the combination)
 
 
 # --- building blocks -----------------------------------------------------------------------------------------------
@@ -99,18 +117,30 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def _rows(unit_type, unit_ids, family, indicator, observed, expected, n, z, enough,
-          tau2: float = float("nan")) -> pd.DataFrame:
+def _rows(
+    unit_type, unit_ids, family, indicator, observed, expected, n, z, enough, tau2: float = float("nan")
+) -> pd.DataFrame:
     z = np.where(enough, z, np.nan)
-    return pd.DataFrame({"unit_type": unit_type, "unit_id": np.asarray(unit_ids), "family": family,
-                         "indicator": indicator, "observed": np.asarray(observed, dtype=float),
-                         "expected": np.asarray(expected, dtype=float), "n": np.asarray(n, dtype=float),
-                         "z": z, "p": stats.norm.cdf(z), "enough": np.asarray(enough, dtype=bool),
-                         "tau2": float(tau2)})
+    return pd.DataFrame(
+        {
+            "unit_type": unit_type,
+            "unit_id": np.asarray(unit_ids),
+            "family": family,
+            "indicator": indicator,
+            "observed": np.asarray(observed, dtype=float),
+            "expected": np.asarray(expected, dtype=float),
+            "n": np.asarray(n, dtype=float),
+            "z": z,
+            "p": stats.norm.cdf(z),
+            "enough": np.asarray(enough, dtype=bool),
+            "tau2": float(tau2),
+        }
+    )
 
 
-def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, winsor=0.10,
-                 one_sided: bool = False) -> pd.DataFrame:
+def or_indicator(
+    unit_type, unit_ids, family, indicator, a, b, c, d, enough, winsor=0.10, one_sided: bool = False
+) -> pd.DataFrame:
     """Funnel of a log odds ratio ``(a/b)/(c/d)`` across units (robust target, winsorised τ²).
 
     ``observed`` is ``a/(a+b)``; ``expected`` is what it would be if the unit's odds ratio were typical, given its
@@ -131,9 +161,21 @@ def or_indicator(unit_type, unit_ids, family, indicator, a, b, c, d, enough, win
     return _rows(unit_type, unit_ids, family, indicator, observed, expected, a + b, z, enough)
 
 
-def proportion_indicator(unit_type, unit_ids, family, indicator, events, totals, enough, *,
-                         high_is_suspicious: bool, winsor=0.10, per_person: bool = False,
-                         min_icc: float = 0.0, one_sided: bool = False) -> pd.DataFrame:
+def proportion_indicator(
+    unit_type,
+    unit_ids,
+    family,
+    indicator,
+    events,
+    totals,
+    enough,
+    *,
+    high_is_suspicious: bool,
+    winsor=0.10,
+    per_person: bool = False,
+    min_icc: float = 0.0,
+    one_sided: bool = False,
+) -> pd.DataFrame:
     """Funnel of a proportion ``events/totals`` against a robust typical value, with additive over-dispersion.
 
     The target p0 is the n-weighted median of the units' (smoothed) proportions, so a handful of gaming units cannot
@@ -194,8 +236,9 @@ def robust_count_indicator(unit_type, unit_ids, family, indicator, counts, enoug
         med = float(np.median(x[enough]))
         mad = 1.4826 * float(np.median(np.abs(x[enough] - med)))
         z[enough] = -(x[enough] - med) / max(mad, 0.25)
-    return _rows(unit_type, unit_ids, family, indicator, counts, np.expm1(med) if np.isfinite(med) else np.nan,
-                 counts, z, enough)
+    return _rows(
+        unit_type, unit_ids, family, indicator, counts, np.expm1(med) if np.isfinite(med) else np.nan, counts, z, enough
+    )
 
 
 # --- unit tables -----------------------------------------------------------------------------------------------------
@@ -209,8 +252,9 @@ def unit_table(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFra
     """
     key = "street_id" if level == "street" else "community_id"
     c = counts.copy()
-    c["grp"] = np.where(c["channel"] == "patrol", "patrol", np.where(c["channel"].isin(("hotline", "app", "video")),
-                                                                      "public", "other"))
+    c["grp"] = np.where(
+        c["channel"] == "patrol", "patrol", np.where(c["channel"].isin(("hotline", "app", "video")), "public", "other")
+    )
     c["d"] = np.where(c["difficulty"] == "complex", "h", "s")
     piv = c.pivot_table(index=key, columns=["grp", "d"], values="n", aggfunc="sum", fill_value=0)
     piv.columns = [f"{g}_{d}" for g, d in piv.columns]
@@ -227,14 +271,19 @@ def unit_table(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFra
     m["d"] = np.where(m["difficulty"] == "complex", "h", "s")
     for side, pre in (("public", "pub"), ("patrol", "pat")):
         part = m[m["side"] == side]
-        for col, name in (("n_matched", "match" if side == "public" else "corr"),
-                          ("n_other_first", "first" if side == "public" else "pubfirst"),
-                          ("n", "n")):
+        for col, name in (
+            ("n_matched", "match" if side == "public" else "corr"),
+            ("n_other_first", "first" if side == "public" else "pubfirst"),
+            ("n", "n"),
+        ):
             g = part.groupby([key, "d"])[col].sum().unstack(fill_value=0)
             for d in ("h", "s"):
                 out[f"{pre}_{name}_{d}"] = (g[d] if d in g else pd.Series(dtype=float)).reindex(out.index).fillna(0)
-    b = bunching.groupby(key)[["n_80_90", "n_90_100"]].sum() if len(bunching) else \
-        pd.DataFrame(columns=["n_80_90", "n_90_100"])
+    b = (
+        bunching.groupby(key)[["n_80_90", "n_90_100"]].sum()
+        if len(bunching)
+        else pd.DataFrame(columns=["n_80_90", "n_90_100"])
+    )
     out["bunch_80_90"] = b["n_80_90"].reindex(out.index).fillna(0) if len(b) else 0
     out["bunch_90_100"] = b["n_90_100"].reindex(out.index).fillna(0) if len(b) else 0
     out.index.name = "unit_id"
@@ -247,14 +296,16 @@ def unit_table(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFra
     return out.fillna(0)
 
 
-def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int, winsor: float,
-               one_sided: bool = False) -> pd.DataFrame:
+def _a3_change(
+    counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int, winsor: float, one_sided: bool = False
+) -> pd.DataFrame:
     """A3: for each split point, log odds ratio of patrol-hard vs public-hard after vs before the split, funnelled;
     the unit's z is the lowest across splits, its p Bonferroni-corrected for the number of splits."""
     key = "street_id" if level == "street" else "community_id"
     c = counts[counts["difficulty"] == "complex"].copy()
-    c["grp"] = np.where(c["channel"] == "patrol", "patrol", np.where(c["channel"].isin(("hotline", "app", "video")),
-                                                                      "public", "other"))
+    c["grp"] = np.where(
+        c["channel"] == "patrol", "patrol", np.where(c["channel"].isin(("hotline", "app", "video")), "public", "other")
+    )
     c = c[c["grp"] != "other"]
     weeks = int(c["week"].max()) + 1 if len(c) else 0
     wk = c.pivot_table(index=key, columns=["grp", "week"], values="n", aggfunc="sum", fill_value=0)
@@ -273,8 +324,9 @@ def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int
             cols = [(grp, w) for w in range(lo, hi) if (grp, w) in wk.columns]
             s = wk[cols].sum(axis=1) if cols else pd.Series(0, index=wk.index)
             return s.reindex(unit_ids).fillna(0).to_numpy(dtype=float)
-        pa, qa = part("patrol", k, weeks), part("public", k, weeks)      # after
-        pb, qb = part("patrol", 0, k), part("public", 0, k)              # before
+
+        pa, qa = part("patrol", k, weeks), part("public", k, weeks)  # after
+        pb, qb = part("patrol", 0, k), part("public", 0, k)  # before
         enough = (qa >= min_hard / 3) & (qb >= min_hard / 3) & (qa + qb >= min_hard)
         rows = or_indicator("x", unit_ids, "A", "A3", pa, qa, pb, qb, enough, winsor, one_sided)
         z = rows["z"].to_numpy()
@@ -291,8 +343,9 @@ def _a3_change(counts: pd.DataFrame, level: str, unit_ids, splits, min_hard: int
     return out
 
 
-def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfig,
-               hard: pd.DataFrame | None = None) -> pd.DataFrame:
+def _b2_volume(
+    categories: pd.DataFrame, level: str, unit_ids, config: FlagConfig, hard: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """B2: simple patrol reports observed vs expected from the unit's own public reports, category by category.
 
     E_u = Σ_c public(u, c) × R_c with R_c = Σ patrol(c) / Σ public(c) over all units (categories with no public
@@ -340,13 +393,18 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
         with np.errstate(invalid="ignore", divide="ignore"):
             hard_ratio = (oh + 0.5) / (ph * rh + 0.5)
             y = y - np.log(hard_ratio)
-            e = e * hard_ratio            # the card's "expected": what the unit's own hard-problem ratio predicts
-            se = np.sqrt(se ** 2 + 1 / (oh + 0.5) + 1 / (ph + 0.5))
+            e = e * hard_ratio  # the card's "expected": what the unit's own hard-problem ratio predicts
+            se = np.sqrt(se**2 + 1 / (oh + 0.5) + 1 / (ph + 0.5))
         enough = enough & (ph >= config.min_public_hard) & (oh >= config.min_patrol_hard)
     z = np.full(len(o), np.nan)
     if enough.sum() >= 3:
-        f = funnel_z(y[enough], se[enough], robust_target(y[enough], se[enough]), winsor=config.winsor,
-                     innocent_side=-1 if config.one_sided else 0)
+        f = funnel_z(
+            y[enough],
+            se[enough],
+            robust_target(y[enough], se[enough]),
+            winsor=config.winsor,
+            innocent_side=-1 if config.one_sided else 0,
+        )
         z[enough] = -f.z
         exp_adj = e * np.exp(f.target)
     else:
@@ -354,40 +412,104 @@ def _b2_volume(categories: pd.DataFrame, level: str, unit_ids, config: FlagConfi
     return _rows(level, unit_ids, "B", "B2", o, exp_adj, o, z, enough)
 
 
-def family_ab_indicators(counts: pd.DataFrame, matched: pd.DataFrame, bunching: pd.DataFrame, level: str,
-                         config: FlagConfig = FlagConfig(), unit_ids=None,
-                         categories: pd.DataFrame | None = None) -> pd.DataFrame:
+def family_ab_indicators(
+    counts: pd.DataFrame,
+    matched: pd.DataFrame,
+    bunching: pd.DataFrame,
+    level: str,
+    config: FlagConfig = FlagConfig(),
+    unit_ids=None,
+    categories: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Indicators of families A and B for every ``level`` unit (street | community), optionally restricted to
     ``unit_ids`` (the funnel and τ² are then computed among those units only). Returns indicator rows."""
     t = unit_table(counts, matched, bunching, level)
     if unit_ids is not None:
         t = t[t["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
     u, w, o1 = t["unit_id"].to_numpy(), config.winsor, config.one_sided
-    ref = "hot" if config.public_reference == "hotline" else "public"     # A2's reference channel
+    ref = "hot" if config.public_reference == "hotline" else "public"  # A2's reference channel
     ph = t["pub_n_h"].to_numpy(float)
     rows = [
         # Simple problems almost always find a same-grid, same-category patrol report by chance (simple categories
         # recur daily), so the hard match rate is compared with other units directly; τ² absorbs honest
         # differences in patrol diligence.
-        proportion_indicator(level, u, "A", "A1", t["pub_match_h"], ph, ph >= config.min_public_hard,
-                             high_is_suspicious=False, winsor=w, one_sided=o1),
-        proportion_indicator(level, u, "A", "A1F", t["pub_first_h"], ph, ph >= config.min_public_hard,
-                             high_is_suspicious=False, winsor=w, one_sided=o1),
-        or_indicator(level, u, "A", "A2", t["patrol_h"], t["patrol_s"], t[f"{ref}_h"], t[f"{ref}_s"],
-                     (t[f"{ref}_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0),
-                     w, o1),
+        proportion_indicator(
+            level,
+            u,
+            "A",
+            "A1",
+            t["pub_match_h"],
+            ph,
+            ph >= config.min_public_hard,
+            high_is_suspicious=False,
+            winsor=w,
+            one_sided=o1,
+        ),
+        proportion_indicator(
+            level,
+            u,
+            "A",
+            "A1F",
+            t["pub_first_h"],
+            ph,
+            ph >= config.min_public_hard,
+            high_is_suspicious=False,
+            winsor=w,
+            one_sided=o1,
+        ),
+        or_indicator(
+            level,
+            u,
+            "A",
+            "A2",
+            t["patrol_h"],
+            t["patrol_s"],
+            t[f"{ref}_h"],
+            t[f"{ref}_s"],
+            (t[f"{ref}_h"] >= config.min_public_hard).to_numpy() & (t["patrol_h"] + t["patrol_s"] > 0),
+            w,
+            o1,
+        ),
         _a3_change(counts, level, u, config.a3_splits, config.min_public_hard, w, o1),
-        proportion_indicator(level, u, "A", "A4", t["patrol_h"], t["patrol_h"] + t["patrol_s"],
-                             (t["patrol_h"] + t["patrol_s"]).to_numpy() >= config.min_patrol,
-                             high_is_suspicious=False, winsor=w, one_sided=o1),
-        proportion_indicator(level, u, "B", "B1", t["patrol_end"], t["patrol_n"],
-                             t["patrol_n"].to_numpy() >= config.min_patrol, high_is_suspicious=True, winsor=w,
-                             one_sided=o1),
-        _b2_volume(categories, level, u, config, t) if categories is not None else
-        _rows(level, u, "B", "B2", np.nan, np.nan, 0, np.nan, np.zeros(len(u), dtype=bool)),
-        proportion_indicator(level, u, "B", "B3", t["bunch_90_100"], t["bunch_80_90"] + t["bunch_90_100"],
-                             (t["bunch_80_90"] + t["bunch_90_100"]).to_numpy() >= config.min_bunching,
-                             high_is_suspicious=True, winsor=w, one_sided=o1),
+        proportion_indicator(
+            level,
+            u,
+            "A",
+            "A4",
+            t["patrol_h"],
+            t["patrol_h"] + t["patrol_s"],
+            (t["patrol_h"] + t["patrol_s"]).to_numpy() >= config.min_patrol,
+            high_is_suspicious=False,
+            winsor=w,
+            one_sided=o1,
+        ),
+        proportion_indicator(
+            level,
+            u,
+            "B",
+            "B1",
+            t["patrol_end"],
+            t["patrol_n"],
+            t["patrol_n"].to_numpy() >= config.min_patrol,
+            high_is_suspicious=True,
+            winsor=w,
+            one_sided=o1,
+        ),
+        _b2_volume(categories, level, u, config, t)
+        if categories is not None
+        else _rows(level, u, "B", "B2", np.nan, np.nan, 0, np.nan, np.zeros(len(u), dtype=bool)),
+        proportion_indicator(
+            level,
+            u,
+            "B",
+            "B3",
+            t["bunch_90_100"],
+            t["bunch_80_90"] + t["bunch_90_100"],
+            (t["bunch_80_90"] + t["bunch_90_100"]).to_numpy() >= config.min_bunching,
+            high_is_suspicious=True,
+            winsor=w,
+            one_sided=o1,
+        ),
     ]
     out = pd.concat(rows, ignore_index=True)
     out["unit_type"] = level
@@ -401,15 +523,50 @@ def family_c_indicators(verifiers: pd.DataFrame, config: FlagConfig = FlagConfig
     v = verifiers
     u, w = v["verifier_id"].to_numpy(), config.winsor_people
     enough = v["n"].to_numpy() >= config.min_checks
-    out = pd.concat([
-        proportion_indicator("verifier", u, "C", "C1", v["n_instant"], v["n"], enough, high_is_suspicious=True,
-                             winsor=w, per_person=True, min_icc=config.min_icc_people),
-        proportion_indicator("verifier", u, "C", "C2", v["n_impossible"], v["n_pairs"],
-                             enough & (v["n_pairs"].to_numpy() >= config.min_checks - 1), high_is_suspicious=True,
-                             winsor=w, per_person=True, min_icc=config.min_icc_people),
-        proportion_indicator("verifier", u, "C", "C3", v["n_fail"], v["n_checks"], enough,
-                             high_is_suspicious=False, winsor=w, per_person=True, min_icc=config.min_icc_people),
-    ], ignore_index=True)
+    out = pd.concat(
+        [
+            proportion_indicator(
+                "verifier",
+                u,
+                "C",
+                "C1",
+                v["n_instant"],
+                v["n"],
+                enough,
+                high_is_suspicious=True,
+                winsor=w,
+                per_person=True,
+                min_icc=config.min_icc_people,
+            ),
+            proportion_indicator(
+                "verifier",
+                u,
+                "C",
+                "C2",
+                v["n_impossible"],
+                v["n_pairs"],
+                enough & (v["n_pairs"].to_numpy() >= config.min_checks - 1),
+                high_is_suspicious=True,
+                winsor=w,
+                per_person=True,
+                min_icc=config.min_icc_people,
+            ),
+            proportion_indicator(
+                "verifier",
+                u,
+                "C",
+                "C3",
+                v["n_fail"],
+                v["n_checks"],
+                enough,
+                high_is_suspicious=False,
+                winsor=w,
+                per_person=True,
+                min_icc=config.min_icc_people,
+            ),
+        ],
+        ignore_index=True,
+    )
     out["street_id"] = np.nan
     return out
 
@@ -419,13 +576,38 @@ def family_d_indicators(reporters: pd.DataFrame, config: FlagConfig = FlagConfig
     r = reporters
     u, w = r["reporter_id"].to_numpy(), config.winsor_people
     enough = r["n"].to_numpy() >= config.min_app_reports
-    out = pd.concat([
-        proportion_indicator("app_reporter", u, "D", "D1", r["n"] - r["n_spots"], r["n"], enough,
-                             high_is_suspicious=True, winsor=w, per_person=True, min_icc=config.min_icc_people),
-        proportion_indicator("app_reporter", u, "D", "D2", r["n_recur"], r["n"], enough, high_is_suspicious=True,
-                             winsor=w, per_person=True, min_icc=config.min_icc_people),
-        robust_count_indicator("app_reporter", u, "D", "D3", r["n"], enough),
-    ], ignore_index=True)
+    out = pd.concat(
+        [
+            proportion_indicator(
+                "app_reporter",
+                u,
+                "D",
+                "D1",
+                r["n"] - r["n_spots"],
+                r["n"],
+                enough,
+                high_is_suspicious=True,
+                winsor=w,
+                per_person=True,
+                min_icc=config.min_icc_people,
+            ),
+            proportion_indicator(
+                "app_reporter",
+                u,
+                "D",
+                "D2",
+                r["n_recur"],
+                r["n"],
+                enough,
+                high_is_suspicious=True,
+                winsor=w,
+                per_person=True,
+                min_icc=config.min_icc_people,
+            ),
+            robust_count_indicator("app_reporter", u, "D", "D3", r["n"], enough),
+        ],
+        ignore_index=True,
+    )
     out["street_id"] = np.nan
     return out
 
@@ -444,13 +626,20 @@ def combine_units(indicators: pd.DataFrame, config: FlagConfig = FlagConfig()) -
     for (utype, uid, fam), g in use.groupby(["unit_type", "unit_id", "family"], sort=False):
         ok = g[g["enough"] & g["p"].notna()]
         lead = ok.loc[ok["p"].idxmin()] if len(ok) else None
-        rows.append({"unit_type": utype, "unit_id": uid, "family": fam,
-                     "street_id": g["street_id"].iloc[0],
-                     "family_p": cauchy_combine(ok["p"]) if len(ok) else np.nan,
-                     "lead_indicator": None if lead is None else lead["indicator"],
-                     "enough": bool(len(ok))})
-    fam = pd.DataFrame(rows, columns=["unit_type", "unit_id", "family", "street_id", "family_p",
-                                      "lead_indicator", "enough"])
+        rows.append(
+            {
+                "unit_type": utype,
+                "unit_id": uid,
+                "family": fam,
+                "street_id": g["street_id"].iloc[0],
+                "family_p": cauchy_combine(ok["p"]) if len(ok) else np.nan,
+                "lead_indicator": None if lead is None else lead["indicator"],
+                "enough": bool(len(ok)),
+            }
+        )
+    fam = pd.DataFrame(
+        rows, columns=["unit_type", "unit_id", "family", "street_id", "family_p", "lead_indicator", "enough"]
+    )
     if fam.empty:
         return fam.assign(p_unit=[], q=[], q_family=[])
     unit_p = fam.groupby(["unit_type", "unit_id"], sort=False)["family_p"].apply(bonferroni_min).rename("p_unit")
@@ -465,8 +654,9 @@ def combine_units(indicators: pd.DataFrame, config: FlagConfig = FlagConfig()) -
     return fam
 
 
-def assign_levels(current: pd.DataFrame, previous: list[pd.DataFrame] | None = None,
-                  config: FlagConfig = FlagConfig()) -> pd.DataFrame:
+def assign_levels(
+    current: pd.DataFrame, previous: list[pd.DataFrame] | None = None, config: FlagConfig = FlagConfig()
+) -> pd.DataFrame:
     """Add ``unit_level`` and ``level`` (red | amber | none | insufficient), ``persistent`` and ``backed`` to
     ``combine_units`` output. ``unit_level`` is the unit's overall level (map colour); ``level`` is the row's
     (family's) level.
@@ -544,8 +734,11 @@ def evidence(flags: pd.DataFrame, indicators: pd.DataFrame, config: FlagConfig =
     cols = {k: [] for k in ("indicator", "observed", "expected", "z", "p", "reason", "chance")}
     for _, r in out.iterrows():
         ind = r["lead_indicator"]
-        row = lead.loc[(r["unit_type"], r["unit_id"], ind)] if ind is not None and \
-            (r["unit_type"], r["unit_id"], ind) in lead.index else None
+        row = (
+            lead.loc[(r["unit_type"], r["unit_id"], ind)]
+            if ind is not None and (r["unit_type"], r["unit_id"], ind) in lead.index
+            else None
+        )
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
         fam = r["family"]
@@ -573,6 +766,7 @@ class FunnelData:
     ``lo95``, ``hi95``, ``lo998``, ``hi998`` over the volume range of the units. ``points``: ``unit_type``,
     ``unit_id``, ``n``, ``y``, ``z``, ``enough`` — one row per unit with a positive volume.
     """
+
     indicator: str
     unit_type: str | None
     proportion: bool
@@ -597,13 +791,23 @@ def _tau2_of(ok: pd.DataFrame, p0: float, family: str, config: FlagConfig) -> fl
         return 0.0
     people = family in ("C", "D")
     n_ok = ok["n"].to_numpy(float)
-    tau2 = overdispersion_tau2(ok["observed"].to_numpy(float), np.sqrt(p0 * (1 - p0) / n_ok), p0,
-                               config.winsor_people if people else config.winsor)
+    tau2 = overdispersion_tau2(
+        ok["observed"].to_numpy(float),
+        np.sqrt(p0 * (1 - p0) / n_ok),
+        p0,
+        config.winsor_people if people else config.winsor,
+    )
     return max(tau2, config.min_icc_people * p0 * (1 - p0)) if people else tau2
 
 
-def funnel_data(indicators: pd.DataFrame, family: str, indicator: str, unit_type: str | None = None,
-                config: FlagConfig = FlagConfig(), points: int = 120) -> FunnelData:
+def funnel_data(
+    indicators: pd.DataFrame,
+    family: str,
+    indicator: str,
+    unit_type: str | None = None,
+    config: FlagConfig = FlagConfig(),
+    points: int = 120,
+) -> FunnelData:
     """The funnel of ``indicator`` (of ``family``) for ``unit_type`` (default: the most common unit type).
 
     Proportions: p ± z·sqrt(p0 (1 − p0) / n + τ²) on ``points`` volumes from the smallest to the largest unit
@@ -616,10 +820,16 @@ def funnel_data(indicators: pd.DataFrame, family: str, indicator: str, unit_type
     rows = rows[rows["n"].astype(float) > 0]
     proportion = indicator in PROPORTION
     ok = rows[rows["enough"].astype(bool) & rows["z"].notna()]
-    pts = pd.DataFrame({"unit_type": rows["unit_type"], "unit_id": rows["unit_id"],
-                        "n": rows["n"].astype(float),
-                        "y": rows["observed" if proportion else "z"].astype(float),
-                        "z": rows["z"].astype(float), "enough": rows["enough"].astype(bool)}).reset_index(drop=True)
+    pts = pd.DataFrame(
+        {
+            "unit_type": rows["unit_type"],
+            "unit_id": rows["unit_id"],
+            "n": rows["n"].astype(float),
+            "y": rows["observed" if proportion else "z"].astype(float),
+            "z": rows["z"].astype(float),
+            "enough": rows["enough"].astype(bool),
+        }
+    ).reset_index(drop=True)
     empty = pd.DataFrame(columns=["n", "lo95", "hi95", "lo998", "hi998"], dtype=float)
     if ok.empty:
         return FunnelData(indicator, unit_type, proportion, float("nan"), 0.0, empty, pts)
@@ -637,16 +847,18 @@ def funnel_data(indicators: pd.DataFrame, family: str, indicator: str, unit_type
 
 
 # --- one window, all unit types ----------------------------------------------------------------------------------------
-def window_flags(inputs: dict[str, pd.DataFrame], config: FlagConfig = FlagConfig(),
-                 streets_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def window_flags(
+    inputs: dict[str, pd.DataFrame], config: FlagConfig = FlagConfig(), streets_only: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indicators and combined (pre-level) unit × family rows for one window.
 
     Streets, verifiers and reporters are always tested; communities only inside streets whose unit q ≤ amber_q in
     this window (the hierarchy of issue 7: streets first). Returns ``(indicators, combined)``.
     """
     cats = inputs.get("categories")
-    ind = [family_ab_indicators(inputs["counts"], inputs["matched"], inputs["bunching"], "street", config,
-                                categories=cats)]
+    ind = [
+        family_ab_indicators(inputs["counts"], inputs["matched"], inputs["bunching"], "street", config, categories=cats)
+    ]
     if not streets_only:
         if len(inputs["verifiers"]):
             ind.append(family_c_indicators(inputs["verifiers"], config))
@@ -660,16 +872,20 @@ def window_flags(inputs: dict[str, pd.DataFrame], config: FlagConfig = FlagConfi
         if flagged:
             comm = inputs["counts"].loc[inputs["counts"]["street_id"].isin(flagged), "community_id"].unique()
             # Funnels and τ² come from all communities (the reference population); BH runs inside flagged streets.
-            ci = family_ab_indicators(inputs["counts"], inputs["matched"], inputs["bunching"], "community", config,
-                                      categories=cats)
+            ci = family_ab_indicators(
+                inputs["counts"], inputs["matched"], inputs["bunching"], "community", config, categories=cats
+            )
             ci = ci[ci["unit_id"].isin(comm)]
             indicators = pd.concat([indicators, ci], ignore_index=True)
             combined = pd.concat([combined, combine_units(ci, config)], ignore_index=True)
     return indicators, combined
 
 
-def flags_from_windows(current: dict[str, pd.DataFrame], previous: list[dict[str, pd.DataFrame]] | None = None,
-                       config: FlagConfig = FlagConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def flags_from_windows(
+    current: dict[str, pd.DataFrame],
+    previous: list[dict[str, pd.DataFrame]] | None = None,
+    config: FlagConfig = FlagConfig(),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The full pipeline on pre-fetched aggregates: ``current`` window plus up to two ``previous`` windows for
     persistence. Returns ``(flags, indicators)``: flags one row per unit × family with level and card codes."""
     indicators, combined = window_flags(current, config)
@@ -679,6 +895,9 @@ def flags_from_windows(current: dict[str, pd.DataFrame], previous: list[dict[str
         prev.append(c)
     flags = evidence(assign_levels(combined, prev, config), indicators, config)
     order = {"red": 0, "amber": 1, "none": 2, "insufficient": 3}
-    flags = flags.sort_values(["unit_type", "unit_level", "q", "family"],
-                              key=lambda s: s.map(order) if s.name == "unit_level" else s, ignore_index=True)
+    flags = flags.sort_values(
+        ["unit_type", "unit_level", "q", "family"],
+        key=lambda s: s.map(order) if s.name == "unit_level" else s,
+        ignore_index=True,
+    )
     return flags, indicators

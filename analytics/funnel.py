@@ -17,6 +17,7 @@ it and hide themselves:
 All functions return plain numpy arrays / floats / DataFrames; lower z is "more suspicious" only by the convention of
 the caller (``analytics.flags`` orients every indicator so that low = suspicious).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,21 +70,21 @@ def overdispersion_tau2(estimates, ses, target: float, winsor: float = 0.10, inn
         d = d[d >= 0]
         if d.size >= 3:
             phi = float((1.4826 * np.median(d)) ** 2)
-            w = 1.0 / s ** 2
-            denom = w.sum() - (w ** 2).sum() / w.sum()
+            w = 1.0 / s**2
+            denom = w.sum() - (w**2).sum() / w.sum()
             return 0.0 if denom <= 0 else max(0.0, (n * phi - (n - 1)) / denom)
     if winsor >= 0.5:
         z = (y - target) / s
         phi = float((1.4826 * np.median(np.abs(z - np.median(z)))) ** 2)
-        w = 1.0 / s ** 2
-        denom = w.sum() - (w ** 2).sum() / w.sum()
+        w = 1.0 / s**2
+        denom = w.sum() - (w**2).sum() / w.sum()
         return 0.0 if denom <= 0 else max(0.0, (n * phi - (n - 1)) / denom)
     z = winsorise((y - target) / s, winsor)
     # Winsorising also shrinks the honest spread; divide by E[winsorised Z**2] for normal Z so that the estimate is
     # unbiased when there are no outliers (without this it recovers only ~40 % of a planted tau2).
-    phi = float(np.mean(z ** 2)) / _winsor_consistency(winsor)
-    w = 1.0 / s ** 2
-    denom = w.sum() - (w ** 2).sum() / w.sum()
+    phi = float(np.mean(z**2)) / _winsor_consistency(winsor)
+    w = 1.0 / s**2
+    denom = w.sum() - (w**2).sum() / w.sum()
     if denom <= 0:
         return 0.0
     return max(0.0, (n * phi - (n - 1)) / denom)
@@ -106,14 +107,22 @@ def robust_target(estimates, ses) -> float:
 class Funnel:
     """Result of ``funnel_z``: per-unit ``z`` and one-sided lower-tail ``p`` (small = unusually low), with the
     ``target`` and ``tau2`` used."""
+
     z: np.ndarray
     p_low: np.ndarray
     target: float
     tau2: float
 
 
-def funnel_z(estimates, ses, target: float | None = None, *, tau2: float | None = None,
-             winsor: float = 0.10, innocent_side: int = 0) -> Funnel:
+def funnel_z(
+    estimates,
+    ses,
+    target: float | None = None,
+    *,
+    tau2: float | None = None,
+    winsor: float = 0.10,
+    innocent_side: int = 0,
+) -> Funnel:
     """z-scores of unit estimates against a target with additive over-dispersion.
 
     ``target`` defaults to the robust (weighted-median) value; ``tau2`` defaults to the winsorised estimate (or the
@@ -125,7 +134,7 @@ def funnel_z(estimates, ses, target: float | None = None, *, tau2: float | None 
     t = robust_target(y, s) if target is None else float(target)
     t2 = overdispersion_tau2(y, s, t, winsor, innocent_side) if tau2 is None else float(tau2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (y - t) / np.sqrt(s ** 2 + t2)
+        z = (y - t) / np.sqrt(s**2 + t2)
     z = np.where(np.isfinite(s) & (s > 0), z, np.nan)
     return Funnel(z=z, p_low=stats.norm.cdf(z), target=t, tau2=t2)
 
@@ -141,15 +150,27 @@ def proportion_funnel(events, totals, target: float | None = None, *, winsor: fl
     n = np.asarray(totals, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         obs = np.where(n > 0, y / n, np.nan)
-    p0 = float(y.sum() / n.sum()) if target is None and n.sum() > 0 else (float(target) if target is not None
-                                                                          else float("nan"))
+    p0 = (
+        float(y.sum() / n.sum())
+        if target is None and n.sum() > 0
+        else (float(target) if target is not None else float("nan"))
+    )
     p0c = min(max(p0, 1e-6), 1 - 1e-6)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.where(n > 0, np.sqrt(p0c * (1 - p0c) / np.where(n > 0, n, 1)), np.nan)
     f = funnel_z(obs, s, p0, winsor=winsor)
-    half = stats.norm.ppf(0.999) * np.sqrt(s ** 2 + f.tau2)
-    return pd.DataFrame({"observed": obs, "expected": p0, "z": f.z, "p_low": f.p_low,
-                         "lower": p0 - half, "upper": p0 + half, "tau2": f.tau2})
+    half = stats.norm.ppf(0.999) * np.sqrt(s**2 + f.tau2)
+    return pd.DataFrame(
+        {
+            "observed": obs,
+            "expected": p0,
+            "z": f.z,
+            "p_low": f.p_low,
+            "lower": p0 - half,
+            "upper": p0 + half,
+            "tau2": f.tau2,
+        }
+    )
 
 
 def log_odds_ratio(a, b, c, d, correction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
@@ -169,5 +190,5 @@ def proportion_limits(p0: float, tau2: float, n, z: float) -> tuple[np.ndarray, 
 def limits(target: float, ses, tau2: float = 0.0, coverage: float = 0.998) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided funnel limits ``(lower, upper)`` at ``coverage`` for the given standard errors (for plots)."""
     s = np.asarray(ses, dtype=float)
-    half = stats.norm.ppf(0.5 + coverage / 2) * np.sqrt(s ** 2 + tau2)
+    half = stats.norm.ppf(0.5 + coverage / 2) * np.sqrt(s**2 + tau2)
     return target - half, target + half

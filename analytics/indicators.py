@@ -13,6 +13,7 @@ Definitions (the same words in the tooltips and in docs/indicators.md):
 - 延期率 = cases with an approved 延期 among 应处置 / due; 回退率 = 回退 events / 派遣 events; 超期待处置率 = overdue / due
 - 满意率 = (满意 + 0.9 × 基本满意) / 有效回访数
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,10 +26,11 @@ import pandas as pd
 class Indicator:
     """One indicator: where its numbers come from and how it compares. Its name and formula (the tooltip) are in the
     ``indicators`` message catalog under ``<scope>.<key>`` and ``<scope>.<key>.formula`` (scope: department, street)."""
+
     key: str
-    numerator: str | None        # column of the scorecard table (None for counts / hours)
+    numerator: str | None  # column of the scorecard table (None for counts / hours)
     denominator: str | None
-    kind: str                    # rate | count | hours | ratio | score
+    kind: str  # rate | count | hours | ratio | score
     higher_is_better: bool
 
 
@@ -92,8 +94,9 @@ def rate(numerator, denominator):
     return out.set_axis(numerator.index) if isinstance(numerator, pd.Series) else out
 
 
-def percentiles_from_histogram(hist: pd.DataFrame, by: str, qs=(0.5, 0.9),
-                               names=("median_hours", "p90_hours")) -> pd.DataFrame:
+def percentiles_from_histogram(
+    hist: pd.DataFrame, by: str, qs=(0.5, 0.9), names=("median_hours", "p90_hours")
+) -> pd.DataFrame:
     """Percentiles per unit from a histogram (``by``, ``lo``, ``width``, ``n``), assuming values spread evenly
     inside a bin: returns ``by`` plus one column per name. Accuracy: half a bin width on average, a bin at most."""
     rows = []
@@ -114,8 +117,20 @@ def percentiles_from_histogram(hist: pd.DataFrame, by: str, qs=(0.5, 0.9),
 
 
 def _sum_categories(cats: pd.DataFrame, unit: str) -> pd.DataFrame:
-    cols = [c for c in ("disposed", "ontime", "ontime_original", "rework", "extended", "overdue", "overdue_extended",
-                        "hours_n") if c in cats]
+    cols = [
+        c
+        for c in (
+            "disposed",
+            "ontime",
+            "ontime_original",
+            "rework",
+            "extended",
+            "overdue",
+            "overdue_extended",
+            "hours_n",
+        )
+        if c in cats
+    ]
     return cats.groupby(unit, as_index=False)[cols].sum()
 
 
@@ -154,8 +169,9 @@ def _fill_counts(table: pd.DataFrame, columns) -> pd.DataFrame:
     return table
 
 
-def department_table(by_category: pd.DataFrame, events: pd.DataFrame, satisfaction: pd.DataFrame,
-                     hours: pd.DataFrame) -> pd.DataFrame:
+def department_table(
+    by_category: pd.DataFrame, events: pd.DataFrame, satisfaction: pd.DataFrame, hours: pd.DataFrame
+) -> pd.DataFrame:
     """One row per department from the query frames: the summed counts, ``due``, every rate of
     ``DEPARTMENT_INDICATORS``, and ``median_hours`` / ``p90_hours``. Departments that appear only in the event log or
     the call-backs get due = 0 (their rates on due are NaN)."""
@@ -164,15 +180,34 @@ def department_table(by_category: pd.DataFrame, events: pd.DataFrame, satisfacti
     for extra in (events, satisfaction):
         if len(extra):
             table = table.merge(extra, on=unit, how="outer")
-    table = _fill_counts(table, ["disposed", "ontime", "ontime_original", "rework", "extended", "overdue",
-                                 "overdue_extended", "hours_n", "dispatched", "returned", "satisfied", "basic",
-                                 "unsatisfied", "answered"])
+    table = _fill_counts(
+        table,
+        [
+            "disposed",
+            "ontime",
+            "ontime_original",
+            "rework",
+            "extended",
+            "overdue",
+            "overdue_extended",
+            "hours_n",
+            "dispatched",
+            "returned",
+            "satisfied",
+            "basic",
+            "unsatisfied",
+            "answered",
+        ],
+    )
     table[unit] = table[unit].astype(int)
     table = _common_rates(table)
     table["return_rate"] = rate(table["returned"], table["dispatched"])
     table = _satisfaction(table)
-    pct = percentiles_from_histogram(hours, unit) if len(hours) else pd.DataFrame(
-        columns=[unit, "median_hours", "p90_hours"])
+    pct = (
+        percentiles_from_histogram(hours, unit)
+        if len(hours)
+        else pd.DataFrame(columns=[unit, "median_hours", "p90_hours"])
+    )
     table = table.merge(pct.astype({unit: int}), on=unit, how="left")
     table[["median_hours", "p90_hours"]] = table[["median_hours", "p90_hours"]].astype(float)
     return table.sort_values(unit, ignore_index=True)
@@ -186,10 +221,30 @@ def street_table(by_category: pd.DataFrame, area: pd.DataFrame, satisfaction: pd
     for extra in (area, satisfaction):
         if len(extra):
             table = table.merge(extra, on=unit, how="outer")
-    table = _fill_counts(table, ["disposed", "ontime", "ontime_original", "rework", "extended", "overdue",
-                                 "overdue_extended", "hours_n", "registered", "citizen_registered", "closed",
-                                 "closed_ontime", "citizen_received", "citizen_responded", "citizen_resolved",
-                                 "satisfied", "basic", "unsatisfied", "answered"])
+    table = _fill_counts(
+        table,
+        [
+            "disposed",
+            "ontime",
+            "ontime_original",
+            "rework",
+            "extended",
+            "overdue",
+            "overdue_extended",
+            "hours_n",
+            "registered",
+            "citizen_registered",
+            "closed",
+            "closed_ontime",
+            "citizen_received",
+            "citizen_responded",
+            "citizen_resolved",
+            "satisfied",
+            "basic",
+            "unsatisfied",
+            "answered",
+        ],
+    )
     table[unit] = table[unit].astype(int)
     table = _common_rates(table)
     table["closure_rate"] = rate(table["closed"], table["due"])
@@ -206,8 +261,9 @@ def normalised_weights(weights: dict) -> dict[str, float]:
     """Weights rescaled to sum to 100 (unknown keys or a non-positive total raise ValueError)."""
     unknown = set(weights) - set(SCORE_COMPONENTS)
     if unknown:
-        raise ValueError(f"score_weights: unknown component(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(SCORE_COMPONENTS)}")
+        raise ValueError(
+            f"score_weights: unknown component(s) {', '.join(sorted(unknown))}; known: {', '.join(SCORE_COMPONENTS)}"
+        )
     if any(float(w) < 0 for w in weights.values()):
         raise ValueError("score_weights: weights must not be negative")
     total = sum(float(w) for w in weights.values())

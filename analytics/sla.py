@@ -1,5 +1,6 @@
 """The SLA clock of a case's current stage (green < 80 %, yellow 80–100 %, red > 100 % of the time limit), and the
 effective deadline (延期后时限) every pandas computation shares."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ YELLOW_FROM, RED_FROM = 0.8, 1.0
 
 @dataclass(frozen=True)
 class SlaClock:
-    used_hours: float          # working hours since the stage started
-    limit_hours: float         # working hours allowed (to the effective deadline)
-    fraction: float            # used / limit
-    colour: str                # green | yellow | red
+    used_hours: float  # working hours since the stage started
+    limit_hours: float  # working hours allowed (to the effective deadline)
+    fraction: float  # used / limit
+    colour: str  # green | yellow | red
 
 
 def effective_deadline(deadline, extended):

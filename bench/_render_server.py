@@ -14,6 +14,7 @@
 - **Script timing.** With ``GRIDSCOPE_BENCH_RUNS_FILE`` each script run's start and end are appended there, so the
   harness can tell the server's share of a page load from the browser's.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,12 +30,14 @@ def _install_clock() -> None:
     start = os.environ.get("GRIDSCOPE_BENCH_CLOCK_START")
     if not start:
         return
-    from core import clock   # imported before any page, so ``from ... import local_now`` gets the patch
+    from core import clock  # imported before any page, so ``from ... import local_now`` gets the patch
+
     real = clock.local_now
     offset = real() - datetime.fromisoformat(start)
 
     def local_now() -> datetime:
         return real() - offset
+
     local_now.__doc__ = real.__doc__
     clock.local_now = local_now
 
@@ -44,18 +47,19 @@ def _clear_caches(_signum, _frame) -> None:
 
     import streamlit as st
     from sqlalchemy import Engine
+
     st.cache_data.clear()
     st.cache_resource.clear()
     for module, function in (("ui.live", "clear_last_good"), ("ui.flags_cache", "clear")):
         if module in sys.modules:
             getattr(sys.modules[module], function)()
-    for name, module in list(sys.modules.items()):       # functools caches of the project (label images, fonts)
+    for name, module in list(sys.modules.items()):  # functools caches of the project (label images, fonts)
         if module is not None and name.split(".")[0] in PROJECT_PACKAGES:
             for obj in list(vars(module).values()):
                 if callable(getattr(obj, "cache_clear", None)) and getattr(obj, "__module__", None) == name:
                     obj.cache_clear()
     gc.collect()
-    for obj in gc.get_objects():         # engines dropped from the caches: close their pooled connections now
+    for obj in gc.get_objects():  # engines dropped from the caches: close their pooled connections now
         if isinstance(obj, Engine):
             obj.dispose()
     marker = os.environ.get("GRIDSCOPE_BENCH_CLEARED_FILE")
@@ -74,6 +78,7 @@ def _time_script_runs() -> None:
     import threading
 
     from streamlit.runtime.scriptrunner import script_runner
+
     original = script_runner.ScriptRunner._run_script
     lock = threading.Lock()
 
@@ -85,6 +90,7 @@ def _time_script_runs() -> None:
             line = json.dumps({"t0": t0, "t1": time.time(), "fragment": bool(rerun_data.fragment_id_queue)})
             with lock, open(path, "a") as fh:
                 fh.write(line + "\n")
+
     script_runner.ScriptRunner._run_script = _run_script
 
 
@@ -93,6 +99,7 @@ def main() -> None:
     _time_script_runs()
     signal.signal(signal.SIGUSR1, _clear_caches)
     from streamlit.web.cli import main as streamlit_main
+
     sys.argv = ["streamlit", "run", *sys.argv[1:]]
     streamlit_main(prog_name="streamlit")
 

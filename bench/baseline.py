@@ -22,6 +22,7 @@ whether the numbers are the same (``tests/test_bench_baseline.py`` checks it on 
 The baseline runs in a child process that is stopped when its RSS exceeds ``--mem-limit-gb`` or it runs longer than
 ``--timeout`` (it is then reported as "failed: ..."); an address-space limit (``RLIMIT_AS``) backs this up.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,9 +46,27 @@ from core.domain import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_CHANNELS
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
-COLUMNS = ["id", "status", "channel", "grid_id", "street_id", "department_id", "category_id", "lat", "lon",
-           "reported_at", "disposed_at", "closed_at", "parked_at", "deadline_at", "extended_deadline_at",
-           "rework_count", "extension_count", "satisfaction", "duplicate_of"]
+COLUMNS = [
+    "id",
+    "status",
+    "channel",
+    "grid_id",
+    "street_id",
+    "department_id",
+    "category_id",
+    "lat",
+    "lon",
+    "reported_at",
+    "disposed_at",
+    "closed_at",
+    "parked_at",
+    "deadline_at",
+    "extended_deadline_at",
+    "rework_count",
+    "extension_count",
+    "satisfaction",
+    "duplicate_of",
+]
 DATES = ["reported_at", "disposed_at", "closed_at", "parked_at", "deadline_at", "extended_deadline_at"]
 QUERY = f"SELECT {', '.join(COLUMNS)} FROM cases"
 POINT_COLUMNS = ["id", "lat", "lon", "status", "channel", "category_id", "grid_id", "reported_at"]
@@ -74,17 +93,25 @@ def _between(s: pd.Series, start, end) -> pd.Series:
 
 def _backlog_by_grid(c: pd.DataFrame, now) -> pd.DataFrame:
     o = c[c["status"].isin(OPEN_STATUSES)]
-    return (o.assign(overdue=(_deadline(o) < now).astype(int)).groupby("grid_id", as_index=False)
-            .agg(open=("id", "size"), overdue=("overdue", "sum")))
+    return (
+        o.assign(overdue=(_deadline(o) < now).astype(int))
+        .groupby("grid_id", as_index=False)
+        .agg(open=("id", "size"), overdue=("overdue", "sum"))
+    )
 
 
 def _disposal(c: pd.DataFrame, start, end, by: str | None) -> pd.DataFrame:
     d = c[_between(c["disposed_at"], start, end) & ~c["status"].isin(("cancelled", "self_handled", "parked"))]
-    d = pd.DataFrame({"key": d[by] if by else 0, "disposed": 1,
-                      "ontime": (d["disposed_at"] <= _deadline(d)).astype(int),
-                      "ontime_original": (d["disposed_at"] <= d["deadline_at"]).astype(int),
-                      "rework": (d["rework_count"] > 0).astype(int),
-                      "extended": (d["extension_count"] > 0).astype(int)})
+    d = pd.DataFrame(
+        {
+            "key": d[by] if by else 0,
+            "disposed": 1,
+            "ontime": (d["disposed_at"] <= _deadline(d)).astype(int),
+            "ontime_original": (d["disposed_at"] <= d["deadline_at"]).astype(int),
+            "rework": (d["rework_count"] > 0).astype(int),
+            "extended": (d["extension_count"] > 0).astype(int),
+        }
+    )
     out = d.groupby("key", dropna=False).sum().reset_index()
     if not by:
         cols = ["disposed", "ontime", "ontime_original", "rework", "extended"]
@@ -98,8 +125,11 @@ def _backlog_at(c: pd.DataFrame, then, now) -> dict:
     is_open, before = c["status"].isin(OPEN_STATUSES), c["reported_at"] <= then
     deadline = _deadline(c)
     closed = (c["closed_at"] > then) & (c["closed_at"] <= now)
-    parked = ((c["parked_at"] > then) & (c["parked_at"] <= now)
-              & (c["closed_at"].isna() | (c["closed_at"] <= then) | (c["closed_at"] > now)))
+    parked = (
+        (c["parked_at"] > then)
+        & (c["parked_at"] <= now)
+        & (c["closed_at"].isna() | (c["closed_at"] <= then) | (c["closed_at"] > now))
+    )
     ended = [left & before for left in (closed, parked)]
     open_then = int((is_open & before).sum()) + sum(int(e.sum()) for e in ended)
     overdue_then = int((is_open & (deadline < then)).sum()) + sum(int((e & (deadline < then)).sum()) for e in ended)
@@ -109,17 +139,23 @@ def _backlog_at(c: pd.DataFrame, then, now) -> dict:
 def _satisfaction(c: pd.DataFrame, start, end) -> dict:
     s = c[_between(c["closed_at"], start, end) & c["satisfaction"].notna() & c["channel"].isin(PUBLIC_CHANNELS)]
     counts = {k: int(v) for k, v in s["satisfaction"].value_counts().items()}
-    answered = sum(counts.values())
-    rate = (counts.get("satisfied", 0) + 0.9 * counts.get("basic", 0)) / answered if answered else None
-    return {"counts": counts, "answered": answered, "rate": rate}
+    # the call-back answer counts (the 满意率 itself is analytics.indicators.satisfaction_rate, on both sides)
+    return {
+        "counts": counts,
+        "satisfied": counts.get("satisfied", 0),
+        "basic": counts.get("basic", 0),
+        "answered": sum(counts.values()),
+    }
 
 
 def _daily(c: pd.DataFrame, start, end) -> pd.DataFrame:
-    days = pd.DataFrame({"day": pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end), freq="D",
-                                              inclusive="left").date})
+    days = pd.DataFrame(
+        {"day": pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end), freq="D", inclusive="left").date}
+    )
     new = c.loc[_counted(c) & _between(c["reported_at"], start, end), "reported_at"].dt.date.value_counts()
-    closed = c.loc[_between(c["closed_at"], start, end) & c["status"].isin(CLOSED_STATUSES),
-                   "closed_at"].dt.date.value_counts()
+    closed = c.loc[
+        _between(c["closed_at"], start, end) & c["status"].isin(CLOSED_STATUSES), "closed_at"
+    ].dt.date.value_counts()
     days["new"] = days["day"].map(new).fillna(0).astype(int)
     days["closed"] = days["day"].map(closed).fillna(0).astype(int)
     return days
@@ -145,19 +181,26 @@ def _channel_mix(c, now):
 
 def _totals(c, now):
     by_grid = _backlog_by_grid(c, pd.Timestamp(now))
-    return {"open": int(by_grid["open"].sum()), "overdue": int(by_grid["overdue"].sum()),
-            "parked": int((c["status"] == "parked").sum())}
+    return {
+        "open": int(by_grid["open"].sum()),
+        "overdue": int(by_grid["overdue"].sum()),
+        "parked": int((c["status"] == "parked").sum()),
+    }
 
 
 # The wall's figures from the whole case frame, keyed like ``page_queries`` (page 'wall'): name → f(cases, now).
 FIGURES = {
     "backlog_totals": _totals,
     "backlog_at_24h": lambda c, now: _backlog_at(c, _window(now)[1], _window(now)[0]),
-    "count_reported_today": lambda c, now: int((_counted(c) & _between(
-        c["reported_at"], pd.Timestamp(now).normalize(), pd.Timestamp(now))).sum()),
+    "count_reported_today": lambda c, now: int(
+        (_counted(c) & _between(c["reported_at"], pd.Timestamp(now).normalize(), pd.Timestamp(now))).sum()
+    ),
     "disposal_counts_30d": lambda c, now: _disposal(c, _window(now)[2], _window(now)[0], None),
-    "count_closed_30d": lambda c, now: int((_between(c["closed_at"], _window(now)[2], _window(now)[0])
-                                            & c["status"].isin(("closed", "force_closed"))).sum()),
+    "count_closed_30d": lambda c, now: int(
+        (
+            _between(c["closed_at"], _window(now)[2], _window(now)[0]) & c["status"].isin(("closed", "force_closed"))
+        ).sum()
+    ),
     "satisfaction_30d": lambda c, now: _satisfaction(c, _window(now)[2], _window(now)[0]),
     "open_backlog_by_grid": lambda c, now: _backlog_by_grid(c, pd.Timestamp(now)),
     "recent_points_24h": _recent,
@@ -221,10 +264,11 @@ def _rss(pid: int) -> int:
 def run_guarded(cmd: list[str], mem_limit_bytes: int, timeout_s: float, log_path: Path) -> dict:
     """Run ``cmd``; stop it when its RSS exceeds the limit or it runs too long. Returns status ('ok' or
     'failed'), error, seconds, peak RSS seen."""
-    hard = mem_limit_bytes + 4 * 2 ** 30      # backstop: address space (RSS polling is the real guard)
+    hard = mem_limit_bytes + 4 * 2**30  # backstop: address space (RSS polling is the real guard)
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
     start, peak = time.monotonic(), 0
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit)
@@ -234,14 +278,15 @@ def run_guarded(cmd: list[str], mem_limit_bytes: int, timeout_s: float, log_path
                 rss = _rss(proc.pid)
                 peak = max(peak, rss)
                 if rss > mem_limit_bytes:
-                    error = (f"RSS above the {mem_limit_bytes / 2 ** 30:.3g} GiB limit after "
-                             f"{time.monotonic() - start:.0f} s")
+                    error = (
+                        f"RSS above the {mem_limit_bytes / 2**30:.3g} GiB limit after {time.monotonic() - start:.0f} s"
+                    )
                 elif time.monotonic() - start > timeout_s:
                     error = f"still running after the {timeout_s:.0f} s limit"
                 if error:
                     break
                 time.sleep(0.1)
-        finally:                                    # stopped, or this process interrupted: never leave it behind
+        finally:  # stopped, or this process interrupted: never leave it behind
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -260,7 +305,8 @@ def child(url: str, now: str, repeat: int, out: str) -> None:
     from sqlalchemy import create_engine
 
     from data_access.engine import resolve_url
-    logging.getLogger("streamlit").setLevel(logging.ERROR)     # "no runtime": st.cache_data works in memory
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime": st.cache_data works in memory
 
     @st.cache_data(show_spinner=False)
     def load(db_url: str) -> pd.DataFrame:
@@ -293,14 +339,19 @@ def child(url: str, now: str, repeat: int, out: str) -> None:
             per_query[name].append(seconds)
         del frame
     frame = load(url)
-    result = {"rows": len(frame), "frame_bytes": int(frame.memory_usage(deep=True).sum()),
-              "read_s": round(read_s, 3), "aggregate_cold_s": round(aggregate_cold_s, 3),
-              "cold_s": round(read_s + aggregate_cold_s, 3),
-              "cache_hit_s": round(statistics.median(hits), 3), "aggregate_warm_s": round(statistics.median(aggs), 3),
-              "warm_s": round(statistics.median([h + a for h, a in zip(hits, aggs)]), 3),
-              "per_query_warm_s": {k: round(statistics.median(v), 4) for k, v in per_query.items()},
-              "digests": {k: digest(v) for k, v in figures.items()},
-              "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    result = {
+        "rows": len(frame),
+        "frame_bytes": int(frame.memory_usage(deep=True).sum()),
+        "read_s": round(read_s, 3),
+        "aggregate_cold_s": round(aggregate_cold_s, 3),
+        "cold_s": round(read_s + aggregate_cold_s, 3),
+        "cache_hit_s": round(statistics.median(hits), 3),
+        "aggregate_warm_s": round(statistics.median(aggs), 3),
+        "warm_s": round(statistics.median([h + a for h, a in zip(hits, aggs)]), 3),
+        "per_query_warm_s": {k: round(statistics.median(v), 4) for k, v in per_query.items()},
+        "digests": {k: digest(v) for k, v in figures.items()},
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
     Path(out).write_text(json.dumps(result), encoding="utf-8")
 
 
@@ -308,6 +359,7 @@ def child(url: str, now: str, repeat: int, out: str) -> None:
 def gridscope_side(url: str, now: datetime, repeat: int) -> dict:
     from bench.page_queries import page_queries
     from data_access.engine import make_engine
+
     engine = make_engine(url, timeout_s=600)
     rows, digests = [], {}
     try:
@@ -323,8 +375,12 @@ def gridscope_side(url: str, now: datetime, repeat: int) -> dict:
             rows.append({"query": name, "cold_s": round(times[0], 4), "warm_s": round(statistics.median(times[1:]), 4)})
     finally:
         engine.dispose()
-    return {"cold_s": round(sum(r["cold_s"] for r in rows), 3), "warm_s": round(sum(r["warm_s"] for r in rows), 3),
-            "queries": rows, "digests": digests}
+    return {
+        "cold_s": round(sum(r["cold_s"] for r in rows), 3),
+        "warm_s": round(sum(r["warm_s"] for r in rows), 3),
+        "queries": rows,
+        "digests": digests,
+    }
 
 
 def speedups(gridscope: dict, baseline: dict) -> dict:
@@ -334,18 +390,27 @@ def speedups(gridscope: dict, baseline: dict) -> dict:
     if baseline.get("status") != "ok":
         return {"cold": None, "warm": None, "refresh": None}
     ratio = lambda a, b: round(a / b, 1) if b else None  # noqa: E731
-    return {"cold": ratio(baseline["cold_s"], gridscope["cold_s"]),
-            "warm": ratio(baseline["warm_s"], gridscope["warm_s"]),
-            "refresh": ratio(baseline["cold_s"], gridscope["warm_s"])}
+    return {
+        "cold": ratio(baseline["cold_s"], gridscope["cold_s"]),
+        "warm": ratio(baseline["warm_s"], gridscope["warm_s"]),
+        "refresh": ratio(baseline["cold_s"], gridscope["warm_s"]),
+    }
 
 
 def run(url: str, repeat: int = 3, mem_limit_gb: float = 8.0, timeout_s: float = 900) -> dict:
     from bench.render import db_facts, machine_info
+
     facts = db_facts(url)
     now = datetime.fromisoformat(facts["last_report"])
-    report = {**facts, **machine_info(), "now": str(now), "load_start": os.getloadavg(),
-              "started_at": datetime.now().isoformat(timespec="seconds"), "mem_limit_gb": mem_limit_gb,
-              "timeout_s": timeout_s}
+    report = {
+        **facts,
+        **machine_info(),
+        "now": str(now),
+        "load_start": os.getloadavg(),
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "mem_limit_gb": mem_limit_gb,
+        "timeout_s": timeout_s,
+    }
     print(f"Gridscope data layer ({facts['dialect']}, {facts['cases']:,} cases) …", flush=True)
     report["gridscope"] = gridscope_side(url, now, repeat)
     print(f"  cold {report['gridscope']['cold_s']:.2f} s, warm {report['gridscope']['warm_s']:.2f} s", flush=True)
@@ -353,8 +418,12 @@ def run(url: str, repeat: int = 3, mem_limit_gb: float = 8.0, timeout_s: float =
     with tempfile.TemporaryDirectory(prefix="gridscope-baseline-") as tmp:
         out = Path(tmp) / "result.json"
         log_path = Path(tmp) / "child.log"
-        guard = run_guarded([sys.executable, "-m", "bench.baseline", url, str(now), str(repeat), str(out)],
-                            int(mem_limit_gb * 2 ** 30), timeout_s, log_path)
+        guard = run_guarded(
+            [sys.executable, "-m", "bench.baseline", url, str(now), str(repeat), str(out)],
+            int(mem_limit_gb * 2**30),
+            timeout_s,
+            log_path,
+        )
         stages = [line for line in log_path.read_text(errors="replace").splitlines() if line.startswith("stage:")]
         baseline = {**guard, "last_stage": stages[-1][7:] if stages else None}
         if guard["status"] == "ok":
@@ -369,26 +438,36 @@ def run(url: str, repeat: int = 3, mem_limit_gb: float = 8.0, timeout_s: float =
 
 def format_report(r: dict) -> str:
     g, b = r["gridscope"], r["baseline"]
-    lines = [f"{r['dialect']} · {r['cases']:,} cases · {r['db_bytes'] / 1e9:.2f} GB · load {r['load_start'][0]:.2f}"
-             f" → {r['load_end'][0]:.2f} · {r['cpu_count']} CPUs",
-             f"Gridscope (wall queries): cold {g['cold_s']:.2f} s, warm {g['warm_s']:.3f} s"]
+    lines = [
+        f"{r['dialect']} · {r['cases']:,} cases · {r['db_bytes'] / 1e9:.2f} GB · load {r['load_start'][0]:.2f}"
+        f" → {r['load_end'][0]:.2f} · {r['cpu_count']} CPUs",
+        f"Gridscope (wall queries): cold {g['cold_s']:.2f} s, warm {g['warm_s']:.3f} s",
+    ]
     if b["status"] == "ok":
-        lines += [f"baseline: read {b['read_s']:.2f} s ({b['rows']:,} rows, frame {b['frame_bytes'] / 2 ** 20:.0f} MiB,"
-                  f" peak RSS {b['peak_rss_bytes'] / 2 ** 30:.2f} GiB); cold {b['cold_s']:.2f} s; "
-                  f"warm {b['warm_s']:.2f} s (cache hit {b['cache_hit_s']:.2f} + aggregates "
-                  f"{b['aggregate_warm_s']:.2f})",
-                  f"speed-up (baseline / Gridscope): cold ×{r['speedup']['cold']}, warm ×{r['speedup']['warm']}, "
-                  f"live refresh (baseline re-read / Gridscope warm) ×{r['speedup']['refresh']}",
-                  "same numbers: " + ("all" if all(r["same_numbers"].values()) else
-                                      "DIFFERENT: " + ", ".join(k for k, v in r["same_numbers"].items() if not v))]
+        lines += [
+            f"baseline: read {b['read_s']:.2f} s ({b['rows']:,} rows, frame {b['frame_bytes'] / 2**20:.0f} MiB,"
+            f" peak RSS {b['peak_rss_bytes'] / 2**30:.2f} GiB); cold {b['cold_s']:.2f} s; "
+            f"warm {b['warm_s']:.2f} s (cache hit {b['cache_hit_s']:.2f} + aggregates "
+            f"{b['aggregate_warm_s']:.2f})",
+            f"speed-up (baseline / Gridscope): cold ×{r['speedup']['cold']}, warm ×{r['speedup']['warm']}, "
+            f"live refresh (baseline re-read / Gridscope warm) ×{r['speedup']['refresh']}",
+            "same numbers: "
+            + (
+                "all"
+                if all(r["same_numbers"].values())
+                else "DIFFERENT: " + ", ".join(k for k, v in r["same_numbers"].items() if not v)
+            ),
+        ]
     else:
-        lines.append(f"baseline failed: {b['error']} (stage: {b['last_stage']}; peak RSS seen "
-                     f"{b['peak_rss_seen'] / 2 ** 30:.2f} GiB)")
+        lines.append(
+            f"baseline failed: {b['error']} (stage: {b['last_stage']}; peak RSS seen "
+            f"{b['peak_rss_seen'] / 2**30:.2f} GiB)"
+        )
     return "\n".join(lines)
 
 
 def main(args) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))    # a killed run stops its child too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run stops its child too
     report = run(args.db, args.repeat, args.mem_limit_gb, args.timeout)
     print(format_report(report))
     name = report["dbname"] or Path(report["db"].removeprefix("sqlite:///")).stem
@@ -398,5 +477,5 @@ def main(args) -> None:
     print(f"written {path}")
 
 
-if __name__ == "__main__":      # the guarded child: python -m bench.baseline URL NOW REPEAT OUT
+if __name__ == "__main__":  # the guarded child: python -m bench.baseline URL NOW REPEAT OUT
     child(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])

@@ -5,6 +5,7 @@
 For each page, each loader's queries run ``repeat`` times; the first run is "cold" (database caches as they are),
 the rest "warm". Times are wall-clock seconds on this machine; compare ratios measured in one run.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,18 +46,27 @@ def page_queries(engine, now):
         ("map", "grid_measures_30d", lambda: backlog_queries.grid_measures(engine, now, month, now, all_)),
         ("map", "case_points_7d", lambda: backlog_queries.case_points(engine, week, now, all_)),
         ("map", "count_cases_7d", lambda: backlog_queries.count_cases(engine, week, now, all_)),
-        ("backlog", "streets_with_week_change", lambda: backlog_queries.backlog_by_unit(
-            engine, now, "street", week_ago=week)),
-        ("backlog", "grids_of_a_community", lambda: backlog_queries.backlog_by_unit(engine, now, "grid", 1,
-                                                                                     week_ago=week)),
+        (
+            "backlog",
+            "streets_with_week_change",
+            lambda: backlog_queries.backlog_by_unit(engine, now, "street", week_ago=week),
+        ),
+        (
+            "backlog",
+            "grids_of_a_community",
+            lambda: backlog_queries.backlog_by_unit(engine, now, "grid", 1, week_ago=week),
+        ),
         ("backlog", "open_cases_of_a_grid", lambda: backlog_queries.open_cases(engine, now, grid_id=1)),
         ("departments", "department_scorecard_30d", lambda: departments.scorecard(engine, month, now, now=now)),
         ("departments", "street_scorecard_30d", lambda: departments.street_scorecard(engine, month, now, now=now)),
         ("weekly", "weekly_headline", lambda: wq.weekly_headline(engine, monday, now=now)),
         ("weekly", "department_week", lambda: wq.department_week(engine, monday, now=now)),
         ("weekly", "overdue_cases", lambda: wq.overdue_cases(engine, monday, now=now, limit=2000)),
-        ("weekly", "event_cases", lambda: wq.event_cases(engine, monday, ("return", "check_fail", "escalate"),
-                                                         limit=2000)),
+        (
+            "weekly",
+            "event_cases",
+            lambda: wq.event_cases(engine, monday, ("return", "check_fail", "escalate"), limit=2000),
+        ),
         ("weekly", "repeat_problems", lambda: wq.repeat_problems(engine, monday)),
         ("weekly", "top_places", lambda: wq.top_places(engine, monday)),
         ("weekly", "weekday_hour_counts", lambda: wq.weekday_hour_counts(engine, monday)),
@@ -83,11 +93,23 @@ def run(url: str, repeat: int = 3, pages: set[str] | None = None) -> dict:
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
-        rows.append({"page": page, "query": name, "cold_s": times[0],
-                     "warm_s": statistics.median(times[1:]) if len(times) > 1 else times[0]})
-    return {"db": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name,
-            "cases": n_cases, "now": str(now), "machine": f"{platform.node()} {platform.machine()}",
-            "python": platform.python_version(), "results": rows}
+        rows.append(
+            {
+                "page": page,
+                "query": name,
+                "cold_s": times[0],
+                "warm_s": statistics.median(times[1:]) if len(times) > 1 else times[0],
+            }
+        )
+    return {
+        "db": engine.url.render_as_string(hide_password=True),
+        "dialect": engine.dialect.name,
+        "cases": n_cases,
+        "now": str(now),
+        "machine": f"{platform.node()} {platform.machine()}",
+        "python": platform.python_version(),
+        "results": rows,
+    }
 
 
 def print_table(report: dict) -> None:

@@ -41,6 +41,7 @@ load average at start and end, versions) and every load.
 By default the app's clock starts at the data's last ``reported_at`` (``--clock data``), so a seeded database with
 a fixed end shows "today" and "the last 24 hours" as a live wall would; ``--clock real`` uses the wall clock.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,18 +62,33 @@ from deploy.local import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-OUT = ROOT / "bench" / "out"              # git-ignored: server logs, screenshots
+OUT = ROOT / "bench" / "out"  # git-ignored: server logs, screenshots
 CHROMIUM = os.environ.get("GRIDSCOPE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-gl=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 VIEWPORT = {"width": 1920, "height": 1080}
 
-PAGES = {"wall": "/?embed=true&refresh=600", "map": "/map", "backlog": "/backlog", "departments": "/departments",
-         "reporting": "/reporting", "weekly": "/weekly", "data_quality": "/data-quality"}
+PAGES = {
+    "wall": "/?embed=true&refresh=600",
+    "map": "/map",
+    "backlog": "/backlog",
+    "departments": "/departments",
+    "reporting": "/reporting",
+    "weekly": "/weekly",
+    "data_quality": "/data-quality",
+}
 DECK = "[data-testid='stDeckGlJsonChart'] canvas"
 PLOTLY = "[data-testid='stPlotlyChart'] svg.main-svg"
 FRAME = "[data-testid='stDataFrame'] canvas"
-IMAGE = "[data-testid='stImage'] img"       # the wall's map, drawn on the server (ui/map_image.py)
+IMAGE = "[data-testid='stImage'] img"  # the wall's map, drawn on the server (ui/map_image.py)
 # The main visual of each page: (CSS selector, fewest matches) that must be in the page when it is finished.
 REQUIRED = {
     "wall": [(IMAGE, 1), ("[data-testid='wall-chart']", 3), ("[data-testid='kpi']", 7)],
@@ -160,7 +176,7 @@ def _stat(pid: int) -> tuple[int, float] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()
+    fields = raw[raw.rindex(")") + 2 :].split()
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
 
 
@@ -233,10 +249,15 @@ class CpuMeter:
         ours = _descendants(procs, os.getpid()) - server
         browser = {p for p in ours if "chrom" in _comm(p)}
         kinds = {p: self._kind(p) for p in browser}
-        groups = {"server": server, "db": _db_backends(self.dbname), "browser": browser, "driver": ours - browser,
-                  # the browser's share by process: JavaScript, layout and paint vs (software) GL and raster
-                  "browser_renderer": {p for p, k in kinds.items() if k == "renderer"},
-                  "browser_gpu": {p for p, k in kinds.items() if k == "gpu-process"}}
+        groups = {
+            "server": server,
+            "db": _db_backends(self.dbname),
+            "browser": browser,
+            "driver": ours - browser,
+            # the browser's share by process: JavaScript, layout and paint vs (software) GL and raster
+            "browser_renderer": {p for p, k in kinds.items() if k == "renderer"},
+            "browser_gpu": {p for p, k in kinds.items() if k == "gpu-process"},
+        }
         return {k: {p: procs[p][1] for p in pids if p in procs} for k, pids in groups.items()}
 
     @staticmethod
@@ -255,14 +276,33 @@ class Server:
         self.log_path = log_dir / f"render-server-{self.port}.log"
         self.marker = Path(tempfile.mkstemp(prefix="gridscope-bench-clear-")[1])
         self.runs_file = Path(tempfile.mkstemp(prefix="gridscope-bench-runs-")[1])
-        env = {**os.environ, "GRIDSCOPE_DB_URL": db_url, "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
-               "GRIDSCOPE_BENCH_CLEARED_FILE": str(self.marker), "GRIDSCOPE_BENCH_RUNS_FILE": str(self.runs_file)}
+        env = {
+            **os.environ,
+            "GRIDSCOPE_DB_URL": db_url,
+            "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
+            "GRIDSCOPE_BENCH_CLEARED_FILE": str(self.marker),
+            "GRIDSCOPE_BENCH_RUNS_FILE": str(self.runs_file),
+        }
         if clock_start is not None:
             env["GRIDSCOPE_BENCH_CLOCK_START"] = clock_start.isoformat()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench._render_server", str(app), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=self.log_path.open("w"), stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "bench._render_server",
+                str(app),
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 90
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -339,6 +379,7 @@ def busy_seconds(spans: list[tuple[float, float]]) -> float:
 # --- one page load -------------------------------------------------------------------------------------------------
 def _frame_types(frames: list[bytes]) -> list[str]:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
     out = []
     for raw in frames:
         try:
@@ -354,8 +395,18 @@ def new_context(browser, page_key: str):
     return context
 
 
-def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle_ms: int = 1500,
-              timeout_s: float = 900, shot: Path | None = None, context=None, path: str | None = None) -> dict:
+def load_page(
+    browser,
+    server: Server,
+    meter: CpuMeter,
+    page_key: str,
+    *,
+    settle_ms: int = 1500,
+    timeout_s: float = 900,
+    shot: Path | None = None,
+    context=None,
+    path: str | None = None,
+) -> dict:
     """Open one page (a new session) and measure until it has finished rendering (module docstring); in a new
     browser context, or in ``context`` (left open: a returning viewer with the browser's HTTP cache)."""
     own = context is None
@@ -364,10 +415,18 @@ def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle
         page = context.new_page()
         outside, frames, http = [], [], {"bytes": 0}
         host = urlparse(server.url).hostname
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("data:", "blob:", "about:"))
-                and urlparse(r.url).hostname != host else None)
-        page.on("websocket", lambda ws: ws.on(
-            "framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode())))
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if not r.url.startswith(("data:", "blob:", "about:")) and urlparse(r.url).hostname != host
+                else None
+            ),
+        )
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode())),
+        )
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.on("Network.loadingFinished", lambda e: http.__setitem__("bytes", http["bytes"] + e["encodedDataLength"]))
@@ -377,8 +436,10 @@ def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle
         page.goto(server.url + (path or PAGES[page_key]), wait_until="commit")
         status = "loading"
         while True:
-            s = page.evaluate("() => { const g = window.__gs; return g ? [g.status, g.stableSince, performance.now(),"
-                              " g.lastWs] : null }")
+            s = page.evaluate(
+                "() => { const g = window.__gs; return g ? [g.status, g.stableSince, performance.now(),"
+                " g.lastWs] : null }"
+            )
             if s:
                 status, since, now, last_ws = s
                 if status == "done" and now - since >= settle_ms and now - last_ws >= settle_ms:
@@ -389,24 +450,30 @@ def load_page(browser, server: Server, meter: CpuMeter, page_key: str, *, settle
         cpu = CpuMeter.used(cpu_before, meter.snapshot())
         gs = page.evaluate("() => window.__gs")
         counts = page.evaluate(COUNT_JS)
-        origin = page.evaluate("() => performance.timeOrigin") / 1000      # navigation start, epoch seconds
+        origin = page.evaluate("() => performance.timeOrigin") / 1000  # navigation start, epoch seconds
         runs = server.script_runs(epoch)
         types = _frame_types(frames)
         done_ms = max(gs["stableSince"], gs["lastWs"])
         finished = [i for i, t in enumerate(types) if t == "script_finished"]
         started_runs = sum(t == "new_session" for t in types)
         server_done = None
-        if finished and len(types) == len(gs["msgs"]):       # the page's and Playwright's frame lists line up
+        if finished and len(types) == len(gs["msgs"]):  # the page's and Playwright's frame lists line up
             server_done = gs["msgs"][finished[-1]][0]
         result = {
-            "page": page_key, "done_s": round(done_ms / 1000, 3),
+            "page": page_key,
+            "done_s": round(done_ms / 1000, 3),
             "ws_open_s": round(gs["wsOpen"] / 1000, 3) if gs["wsOpen"] else None,
             "server_done_s": round(server_done / 1000, 3) if server_done is not None else None,
             "script_s": round(busy_seconds(runs), 3),
             "script_spans": [(round(t0 - origin, 3), round(t1 - origin, 3)) for t0, t1 in runs],
-            "runs": started_runs, "runs_finished": len(finished), "ws_messages": len(gs["msgs"]),
+            "runs": started_runs,
+            "runs_finished": len(finished),
+            "ws_messages": len(gs["msgs"]),
             "ws_bytes_in": gs["wsIn"],
-            "ws_bytes_out": gs["wsOut"], "http_bytes": http["bytes"], "cpu_s": cpu, "elements": counts,
+            "ws_bytes_out": gs["wsOut"],
+            "http_bytes": http["bytes"],
+            "cpu_s": cpu,
+            "elements": counts,
             "outside_requests": outside,
         }
         if shot is not None:
@@ -423,6 +490,7 @@ def _check_visual(page, page_key: str, shot: Path) -> bool | None:
     from io import BytesIO
 
     from PIL import Image, ImageStat
+
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot))
     selector = VISUAL.get(page_key)
@@ -438,11 +506,13 @@ def db_facts(url: str) -> dict:
 
     from data_access.engine import make_engine
     from data_access.schema import Case
+
     engine = make_engine(url, read_only=True, timeout_s=600)
     try:
         with engine.connect() as conn:
-            n, first, last = conn.execute(select(func.count(), func.min(Case.reported_at),
-                                                 func.max(Case.reported_at))).one()
+            n, first, last = conn.execute(
+                select(func.count(), func.min(Case.reported_at), func.max(Case.reported_at))
+            ).one()
             if engine.dialect.name == "postgresql":
                 size = conn.execute(text("select pg_database_size(current_database())")).scalar()
                 version = conn.execute(text("show server_version")).scalar()
@@ -452,9 +522,16 @@ def db_facts(url: str) -> dict:
                 size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
                 version = conn.execute(text("select sqlite_version()")).scalar()
                 dbname = None
-        return {"db": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name,
-                "dbname": dbname, "cases": int(n), "first_report": str(first), "last_report": str(last),
-                "db_bytes": int(size), "db_version": str(version)}
+        return {
+            "db": engine.url.render_as_string(hide_password=True),
+            "dialect": engine.dialect.name,
+            "dbname": dbname,
+            "cases": int(n),
+            "first_report": str(first),
+            "last_report": str(last),
+            "db_bytes": int(size),
+            "db_version": str(version),
+        }
     finally:
         engine.dispose()
 
@@ -464,18 +541,33 @@ def machine_info() -> dict:
     import playwright
     import sqlalchemy
     import streamlit
-    mem = next((int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal:")), None)
-    return {"node": platform.node(), "machine": platform.machine(), "cpu_count": os.cpu_count(), "mem_bytes": mem,
-            "python": platform.python_version(), "streamlit": streamlit.__version__,
-            "playwright": getattr(playwright, "__version__", "?"), "sqlalchemy": sqlalchemy.__version__,
-            "pandas": pandas.__version__}
+
+    mem = next(
+        (
+            int(line.split()[1]) * 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        None,
+    )
+    return {
+        "node": platform.node(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "mem_bytes": mem,
+        "python": platform.python_version(),
+        "streamlit": streamlit.__version__,
+        "playwright": getattr(playwright, "__version__", "?"),
+        "sqlalchemy": sqlalchemy.__version__,
+        "pandas": pandas.__version__,
+    }
 
 
 # --- summary (pure) ------------------------------------------------------------------------------------------------
 def summarize(loads: list[dict]) -> dict:
     """Per page: cold (the first load), warm and returning (medians), with their breakdown. Failed loads (with an
     ``error``) count in ``errors`` only."""
+
     def med(key, rows):
         vals = [r[key] for r in rows if r.get(key) is not None]
         return round(statistics.median(vals), 3) if vals else None
@@ -488,15 +580,20 @@ def summarize(loads: list[dict]) -> dict:
         warm = [r for r in ok if r["phase"] == "warm"]
         returning = [r for r in ok if r["phase"] == "returning"]
         out[page] = {
-            "cold_s": cold["done_s"] if cold else None, "warm_s": med("done_s", warm),
+            "cold_s": cold["done_s"] if cold else None,
+            "warm_s": med("done_s", warm),
             "returning_s": med("done_s", returning),
             "warm_min_s": min((r["done_s"] for r in warm), default=None),
             "warm_max_s": max((r["done_s"] for r in warm), default=None),
             "cold_server_done_s": cold.get("server_done_s") if cold else None,
-            "warm_server_done_s": med("server_done_s", warm), "warm_ws_open_s": med("ws_open_s", warm),
-            "cold_script_s": cold.get("script_s") if cold else None, "warm_script_s": med("script_s", warm),
-            "cold_ws_bytes": cold["ws_bytes_in"] if cold else None, "warm_ws_bytes": med("ws_bytes_in", warm),
-            "warm_http_bytes": med("http_bytes", warm), "returning_http_bytes": med("http_bytes", returning),
+            "warm_server_done_s": med("server_done_s", warm),
+            "warm_ws_open_s": med("ws_open_s", warm),
+            "cold_script_s": cold.get("script_s") if cold else None,
+            "warm_script_s": med("script_s", warm),
+            "cold_ws_bytes": cold["ws_bytes_in"] if cold else None,
+            "warm_ws_bytes": med("ws_bytes_in", warm),
+            "warm_http_bytes": med("http_bytes", warm),
+            "returning_http_bytes": med("http_bytes", returning),
             "runs": cold["runs"] if cold else None,
             "cold_cpu_s": cold["cpu_s"] if cold else None,
             "warm_cpu_s": ({k: med(k, [r["cpu_s"] for r in warm]) for k in warm[0]["cpu_s"]} if warm else None),
@@ -531,11 +628,13 @@ def _mb(n) -> str:
 
 
 def format_table(report: dict) -> str:
-    lines = [f"{report['dialect']} · {report['cases']:,} cases · {report['db_bytes'] / 1e9:.2f} GB · "
-             f"load {report['load_start'][0]:.2f} → {report['load_end'][0]:.2f} · {report['cpu_count']} CPUs",
-             f"first load (wall, right after the server started): {report['first_load'].get('done_s', 'failed')} s",
-             f"{'page':13s} {'cold s':>7s} {'warm s':>7s} {'ret. s':>7s} {'script':>7s} {'srv done':>8s} "
-             f"{'ws MB':>6s} {'runs':>4s} {'cpu srv/db/brw (warm)':>22s} {'bg s':>5s}  notes"]
+    lines = [
+        f"{report['dialect']} · {report['cases']:,} cases · {report['db_bytes'] / 1e9:.2f} GB · "
+        f"load {report['load_start'][0]:.2f} → {report['load_end'][0]:.2f} · {report['cpu_count']} CPUs",
+        f"first load (wall, right after the server started): {report['first_load'].get('done_s', 'failed')} s",
+        f"{'page':13s} {'cold s':>7s} {'warm s':>7s} {'ret. s':>7s} {'script':>7s} {'srv done':>8s} "
+        f"{'ws MB':>6s} {'runs':>4s} {'cpu srv/db/brw (warm)':>22s} {'bg s':>5s}  notes",
+    ]
     for page, s in report["pages"].items():
         cpu = s["warm_cpu_s"] or {}
         notes = []
@@ -550,36 +649,61 @@ def format_table(report: dict) -> str:
         if s.get("errors"):
             notes.append(f"{len(s['errors'])} failed: {s['errors'][0]}")
         fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
-        lines.append(f"{page:13s} {fmt(s['cold_s']):>7s} {fmt(s['warm_s']):>7s} {fmt(s.get('returning_s')):>7s} "
-                     f"{fmt(s.get('warm_script_s')):>7s} {fmt(s['warm_server_done_s']):>8s} "
-                     f"{_mb(s['warm_ws_bytes']):>6s} {s['runs'] or 0:>4d} "
-                     f"{fmt(cpu.get('server')) + '/' + fmt(cpu.get('db')) + '/' + fmt(cpu.get('browser')):>22s} "
-                     f"{fmt(s['background_after_cold_s']):>5s}  {', '.join(notes)}")
+        lines.append(
+            f"{page:13s} {fmt(s['cold_s']):>7s} {fmt(s['warm_s']):>7s} {fmt(s.get('returning_s')):>7s} "
+            f"{fmt(s.get('warm_script_s')):>7s} {fmt(s['warm_server_done_s']):>8s} "
+            f"{_mb(s['warm_ws_bytes']):>6s} {s['runs'] or 0:>4d} "
+            f"{fmt(cpu.get('server')) + '/' + fmt(cpu.get('db')) + '/' + fmt(cpu.get('browser')):>22s} "
+            f"{fmt(s['background_after_cold_s']):>5s}  {', '.join(notes)}"
+        )
     return "\n".join(lines)
 
 
 def format_ratios(ratios: dict, small: dict, big: dict, target: float = 1.3) -> str:
     """The ratio table; ✗ marks an end-to-end ratio over the target."""
     fmt = lambda v: "     —" if v is None else f"{v:6.2f}"  # noqa: E731
-    lines = [f"history independence: {big['cases']:,} / {small['cases']:,} cases ({big['dialect']}), "
-             f"target ≤ {target} (end to end); server script time alongside",
-             f"{'page':13s} {'cold':>6s} {'warm':>6s}   {'script cold':>11s} {'script warm':>11s}"]
+    lines = [
+        f"history independence: {big['cases']:,} / {small['cases']:,} cases ({big['dialect']}), "
+        f"target ≤ {target} (end to end); server script time alongside",
+        f"{'page':13s} {'cold':>6s} {'warm':>6s}   {'script cold':>11s} {'script warm':>11s}",
+    ]
     for page, r in ratios.items():
         flag = " ✗" if any(r.get(k) is not None and r[k] > target for k in ("cold", "warm")) else ""
-        lines.append(f"{page:13s} {fmt(r['cold'])} {fmt(r['warm'])}   {fmt(r.get('cold_script')):>11s} "
-                     f"{fmt(r.get('warm_script')):>11s}{flag}")
+        lines.append(
+            f"{page:13s} {fmt(r['cold'])} {fmt(r['warm'])}   {fmt(r.get('cold_script')):>11s} "
+            f"{fmt(r.get('warm_script')):>11s}{flag}"
+        )
     return "\n".join(lines)
 
 
 # --- the run -------------------------------------------------------------------------------------------------------
-def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle_ms: int = 1500,
-        clock: str = "data", timeout_s: float = 900, log=print) -> dict:
+def run(
+    url: str,
+    pages: list[str],
+    *,
+    warm: int = 3,
+    returning: int = 2,
+    settle_ms: int = 1500,
+    clock: str = "data",
+    timeout_s: float = 900,
+    log=print,
+) -> dict:
     from playwright.sync_api import sync_playwright
+
     facts = db_facts(url)
     clock_start = datetime.fromisoformat(facts["last_report"]) if clock == "data" and facts["cases"] else None
-    report = {**facts, **machine_info(), "started_at": datetime.now().isoformat(timespec="seconds"),
-              "load_start": os.getloadavg(), "clock": clock, "clock_start": str(clock_start),
-              "warm_repeat": warm, "returning_repeat": returning, "settle_ms": settle_ms, "viewport": VIEWPORT}
+    report = {
+        **facts,
+        **machine_info(),
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "load_start": os.getloadavg(),
+        "clock": clock,
+        "clock_start": str(clock_start),
+        "warm_repeat": warm,
+        "returning_repeat": returning,
+        "settle_ms": settle_ms,
+        "viewport": VIEWPORT,
+    }
     shots = OUT / "render" / (facts["dbname"] or Path(facts["db"]).stem)
     server = Server(url, clock_start, OUT)
     loads = []
@@ -594,18 +718,27 @@ def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle
                 first = {"page": "wall", "error": str(err).splitlines()[0][:300]}
             first["background_s"] = wait_idle(meter)
             report["first_load"] = first
-            log(f"first load (wall): {first.get('done_s', 'failed')} s; then {first['background_s']} s of "
-                f"background work")
+            log(
+                f"first load (wall): {first.get('done_s', 'failed')} s; then {first['background_s']} s of "
+                f"background work"
+            )
             for page in pages:
                 server.clear()
                 times = {"cold": [], "warm": [], "returning": []}
-                shared = new_context(browser, page)      # the last warm load's context, kept for returning loads
+                shared = new_context(browser, page)  # the last warm load's context, kept for returning loads
                 for i in range(1 + warm + returning):
                     phase = "cold" if i == 0 else "warm" if i <= warm else "returning"
                     try:
-                        r = load_page(browser, server, meter, page, settle_ms=settle_ms, timeout_s=timeout_s,
-                                      shot=shots / f"{page}-cold.png" if i == 0 else None,
-                                      context=shared if i >= warm else None)
+                        r = load_page(
+                            browser,
+                            server,
+                            meter,
+                            page,
+                            settle_ms=settle_ms,
+                            timeout_s=timeout_s,
+                            shot=shots / f"{page}-cold.png" if i == 0 else None,
+                            context=shared if i >= warm else None,
+                        )
                     except Exception as err:  # one page failing is a result, the run goes on
                         r = {"page": page, "error": str(err).splitlines()[0][:300]}
                     r["background_s"] = wait_idle(meter)
@@ -613,13 +746,20 @@ def run(url: str, pages: list[str], *, warm: int = 3, returning: int = 2, settle
                     times[phase].append(f"{r['done_s']:.2f}" if "done_s" in r else "failed")
                 shared.close()
                 background = loads[-1 - warm - returning]["background_s"]
-                log(f"{page:13s} cold {' '.join(times['cold'])} s  warm {' '.join(times['warm'])} s  returning "
-                    f"{' '.join(times['returning'])} s  (background after cold {background} s)")
+                log(
+                    f"{page:13s} cold {' '.join(times['cold'])} s  warm {' '.join(times['warm'])} s  returning "
+                    f"{' '.join(times['returning'])} s  (background after cold {background} s)"
+                )
             browser.close()
     finally:
         server.stop()
-    report.update(load_end=os.getloadavg(), finished_at=datetime.now().isoformat(timespec="seconds"),
-                  pages=summarize(loads), loads=loads, server_log=str(server.log_path))
+    report.update(
+        load_end=os.getloadavg(),
+        finished_at=datetime.now().isoformat(timespec="seconds"),
+        pages=summarize(loads),
+        loads=loads,
+        server_log=str(server.log_path),
+    )
     return report
 
 
@@ -627,24 +767,33 @@ def floor(loads: int = 7, settle_ms: int = 1500, log=print) -> dict:
     """The floor for the warm figures: the smallest Streamlit page (``bench/floor_app.py``) loaded like a page here,
     each load a new browser context; what no page can beat on this machine (Streamlit's own JavaScript)."""
     from playwright.sync_api import sync_playwright
+
     server = Server("sqlite://", None, OUT, app=ROOT / "bench" / "floor_app.py")
     rows = []
     try:
         meter = CpuMeter(server.process.pid, None)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            for _ in range(loads + 1):        # the first load warms the server; not counted
+            for _ in range(loads + 1):  # the first load warms the server; not counted
                 rows.append(load_page(browser, server, meter, "floor", settle_ms=settle_ms, path="/"))
                 wait_idle(meter)
             browser.close()
     finally:
         server.stop()
     rows = rows[1:]
+
     def med(key):
         values = [r[key] for r in rows if r.get(key) is not None]
         return round(statistics.median(values), 3) if values else None
-    report = {**machine_info(), "started_at": datetime.now().isoformat(timespec="seconds"), "loads": rows,
-              "floor_s": med("done_s"), "ws_open_s": med("ws_open_s"), "http_bytes": med("http_bytes")}
+
+    report = {
+        **machine_info(),
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "loads": rows,
+        "floor_s": med("done_s"),
+        "ws_open_s": med("ws_open_s"),
+        "http_bytes": med("http_bytes"),
+    }
     log(f"floor: {report['floor_s']} s median of {len(rows)} loads (websocket open at {report['ws_open_s']} s)")
     return report
 
@@ -663,13 +812,20 @@ def default_json(report: dict) -> Path:
 
 
 def main(args) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))    # stop the server and the browser on kill as well
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server and the browser on kill as well
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     unknown = [p for p in pages if p not in PAGES]
     if unknown:
         raise SystemExit(f"unknown page(s) {unknown}; choose from {', '.join(PAGES)}")
-    report = run(args.db, pages, warm=max(1, args.warm), returning=args.returning, settle_ms=args.settle,
-                 clock=args.clock, timeout_s=args.timeout)
+    report = run(
+        args.db,
+        pages,
+        warm=max(1, args.warm),
+        returning=args.returning,
+        settle_ms=args.settle,
+        clock=args.clock,
+        timeout_s=args.timeout,
+    )
     print(format_table(report))
     path = Path(args.json) if args.json else default_json(report)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,18 @@
 """Write bench/RESULTS.md from the JSON files in bench/results/ (``python -m bench report``)."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNS = {"demo SQLite": "q_demo_sqlite", "district SQLite": "q_district_sqlite", "district PostgreSQL": "q_district_pg",
-        "city PostgreSQL": "q_city_pg", "metro PostgreSQL (old run)": "q_metro_pg"}
+RUNS = {
+    "demo SQLite": "q_demo_sqlite",
+    "district SQLite": "q_district_sqlite",
+    "district PostgreSQL": "q_district_pg",
+    "city PostgreSQL": "q_city_pg",
+    "metro PostgreSQL (old run)": "q_metro_pg",
+}
 
 INTRO = """# Benchmark results
 
@@ -95,25 +101,42 @@ totals grow 3–4× with the 4× larger daily volume inside the windows.
 
 
 def main() -> None:
-    data = {label: json.loads((HERE / "results" / f"{name}.json").read_text()) for label, name in RUNS.items()
-            if (HERE / "results" / f"{name}.json").exists()}
+    data = {
+        label: json.loads((HERE / "results" / f"{name}.json").read_text())
+        for label, name in RUNS.items()
+        if (HERE / "results" / f"{name}.json").exists()
+    }
     labels = list(data)
     by = {k: {(r["page"], r["query"]): r for r in v["results"]} for k, v in data.items()}
-    lines = [INTRO, "## Every page query (warm seconds)", "",
-             "| page | query | " + " | ".join(labels) + " |", "|---|---|" + "---:|" * len(labels)]
-    keys = list(dict.fromkeys(key for k in labels for key in by[k]))    # every query any run measured
+    lines = [
+        INTRO,
+        "## Every page query (warm seconds)",
+        "",
+        "| page | query | " + " | ".join(labels) + " |",
+        "|---|---|" + "---:|" * len(labels),
+    ]
+    keys = list(dict.fromkeys(key for k in labels for key in by[k]))  # every query any run measured
     for key in keys:
-        lines.append(f"| {key[0]} | `{key[1]}` | " + " | ".join(
-            f"{by[k][key]['warm_s']:.3f}" if key in by[k] else "—" for k in labels) + " |")
+        lines.append(
+            f"| {key[0]} | `{key[1]}` | "
+            + " | ".join(f"{by[k][key]['warm_s']:.3f}" if key in by[k] else "—" for k in labels)
+            + " |"
+        )
     totals = {k: {} for k in labels}
     for k in labels:
         for (page, _), r in by[k].items():
             totals[k][page] = totals[k].get(page, 0) + r["warm_s"]
-    lines += ["", "## Per page (all its queries, warm)", "", "| page | " + " | ".join(labels) + " |",
-              "|---|" + "---:|" * len(labels)]
+    lines += [
+        "",
+        "## Per page (all its queries, warm)",
+        "",
+        "| page | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
     for page in dict.fromkeys(page for page, _ in keys):
-        lines.append(f"| {page} | " + " | ".join(
-            f"{totals[k][page]:.2f} s" if page in totals[k] else "—" for k in labels) + " |")
+        lines.append(
+            f"| {page} | " + " | ".join(f"{totals[k][page]:.2f} s" if page in totals[k] else "—" for k in labels) + " |"
+        )
     lines.append(NOTES)
     lines += end_to_end_sections()
     lines += viewers_section()
@@ -123,16 +146,28 @@ def main() -> None:
 
 # --- end to end in Chromium, history independence, the pandas baseline (python -m bench render / ratio / baseline) --
 # Result files (bench/results/NAME.json) shown, in this order; a missing file is left out.
-RENDER_RUNS = {"demo SQLite": "render_demo_sqlite", "demo PostgreSQL": "render_demo_pg",
-               "district SQLite": "render_district_sqlite", "city SQLite": "render_city_sqlite",
-               "district PostgreSQL": "render_district_pg", "city PostgreSQL": "render_city_pg"}
+RENDER_RUNS = {
+    "demo SQLite": "render_demo_sqlite",
+    "demo PostgreSQL": "render_demo_pg",
+    "district SQLite": "render_district_sqlite",
+    "city SQLite": "render_city_sqlite",
+    "district PostgreSQL": "render_district_pg",
+    "city PostgreSQL": "render_city_pg",
+}
 # History independence (same daily volume, district = 1 year / ~600 k cases, city = 16 years / ~10 M):
 # (label, smaller history, larger history) → ratio per page.
-HISTORY_PAIRS = [("PostgreSQL", "render_district_pg", "render_city_pg"),
-                 ("SQLite", "render_district_sqlite", "render_city_sqlite")]
-BASELINE_RUNS = {"demo SQLite": "baseline_demo_sqlite", "demo PostgreSQL": "baseline_demo_pg",
-                 "district SQLite": "baseline_district_sqlite", "district PostgreSQL": "baseline_district_pg",
-                 "city SQLite": "baseline_city_sqlite", "city PostgreSQL": "baseline_city_pg"}
+HISTORY_PAIRS = [
+    ("PostgreSQL", "render_district_pg", "render_city_pg"),
+    ("SQLite", "render_district_sqlite", "render_city_sqlite"),
+]
+BASELINE_RUNS = {
+    "demo SQLite": "baseline_demo_sqlite",
+    "demo PostgreSQL": "baseline_demo_pg",
+    "district SQLite": "baseline_district_sqlite",
+    "district PostgreSQL": "baseline_district_pg",
+    "city SQLite": "baseline_city_sqlite",
+    "city PostgreSQL": "baseline_city_pg",
+}
 HISTORY_TARGET = 1.3
 
 RENDER_INTRO = """
@@ -161,9 +196,11 @@ def floor_sentence(floor: dict | None) -> str:
     """What the floor measured (bench/results/floor.json), or that it was not measured."""
     if not floor:
         return "Not measured yet."
-    return (f"Median of {len(floor['loads'])} loads: **{floor['floor_s']:.2f} s**, of which {floor['ws_open_s']:.2f} s "
-            f"pass before the websocket opens (fetching and compiling Streamlit's own JavaScript, "
-            f"{floor['http_bytes'] / 1e6:.1f} MB); measured {floor['started_at']}.")
+    return (
+        f"Median of {len(floor['loads'])} loads: **{floor['floor_s']:.2f} s**, of which {floor['ws_open_s']:.2f} s "
+        f"pass before the websocket opens (fetching and compiling Streamlit's own JavaScript, "
+        f"{floor['http_bytes'] / 1e6:.1f} MB); measured {floor['started_at']}."
+    )
 
 
 def render_section(runs: dict[str, dict]) -> list[str]:
@@ -172,28 +209,44 @@ def render_section(runs: dict[str, dict]) -> list[str]:
         return []
     labels = list(runs)
     pages = list(dict.fromkeys(p for r in runs.values() for p in r["pages"]))
-    lines = [RENDER_INTRO.format(floor=floor_sentence(_load("floor"))), "Seconds, cold / warm / returning:", "",
-             "| page | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    lines = [
+        RENDER_INTRO.format(floor=floor_sentence(_load("floor"))),
+        "Seconds, cold / warm / returning:",
+        "",
+        "| page | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
     for page in pages:
         cells = []
         for k in labels:
             s = runs[k]["pages"].get(page)
-            cells.append("—" if s is None else
-                         f"{_fmt(s['cold_s'])} / {_fmt(s['warm_s'])} / {_fmt(s.get('returning_s'))}")
+            cells.append(
+                "—" if s is None else f"{_fmt(s['cold_s'])} / {_fmt(s['warm_s'])} / {_fmt(s.get('returning_s'))}"
+            )
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    lines.append("| *first load after start (wall)* | " + " | ".join(
-        _fmt((runs[k].get("first_load") or {}).get("done_s")) for k in labels) + " |")
+    lines.append(
+        "| *first load after start (wall)* | "
+        + " | ".join(_fmt((runs[k].get("first_load") or {}).get("done_s")) for k in labels)
+        + " |"
+    )
     lines += ["", "| run | cases | database | load avg start → end | measured |", "|---|---:|---:|---|---|"]
     for k in labels:
         r = runs[k]
-        lines.append(f"| {k} | {r['cases']:,} | {r['db_bytes'] / 1e9:.2f} GB | {r['load_start'][0]:.1f} → "
-                     f"{r['load_end'][0]:.1f} | {r.get('started_at', '?')} |")
+        lines.append(
+            f"| {k} | {r['cases']:,} | {r['db_bytes'] / 1e9:.2f} GB | {r['load_start'][0]:.1f} → "
+            f"{r['load_end'][0]:.1f} | {r.get('started_at', '?')} |"
+        )
     for k in labels:
-        lines += ["", f"**{k}, where the time goes (warm medians):** script = seconds the server's script thread "
-                      "ran (all runs of the load); server done = arrival of the last `script_finished` in the "
-                      "browser, after which only the browser works; CPU seconds used during the load.", "",
-                  "| page | done s | script s | server done s | websocket MB | runs | CPU server / db / browser "
-                  "(GPU process) s | background after cold s | notes |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        lines += [
+            "",
+            f"**{k}, where the time goes (warm medians):** script = seconds the server's script thread "
+            "ran (all runs of the load); server done = arrival of the last `script_finished` in the "
+            "browser, after which only the browser works; CPU seconds used during the load.",
+            "",
+            "| page | done s | script s | server done s | websocket MB | runs | CPU server / db / browser "
+            "(GPU process) s | background after cold s | notes |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
         for page, s in runs[k]["pages"].items():
             cpu = s.get("warm_cpu_s") or {}
             notes = []
@@ -207,33 +260,47 @@ def render_section(runs: dict[str, dict]) -> list[str]:
                 notes.append("main visual blank")
             if s.get("errors"):
                 notes.append(f"failed: {'; '.join(s['errors'])}")
-            lines.append(f"| {page} | {_fmt(s['warm_s'])} | {_fmt(s.get('warm_script_s'))} | "
-                         f"{_fmt(s.get('warm_server_done_s'))} | "
-                         f"{_fmt(s['warm_ws_bytes'] / 1e6 if s.get('warm_ws_bytes') else None)} | "
-                         f"{s.get('runs') or '—'} | {_fmt(cpu.get('server'))} / {_fmt(cpu.get('db'))} / "
-                         f"{_fmt(cpu.get('browser'))} ({_fmt(cpu.get('browser_gpu'))}) | "
-                         f"{_fmt(s.get('background_after_cold_s'), '.1f')} | "
-                         f"{', '.join(notes)} |")
+            lines.append(
+                f"| {page} | {_fmt(s['warm_s'])} | {_fmt(s.get('warm_script_s'))} | "
+                f"{_fmt(s.get('warm_server_done_s'))} | "
+                f"{_fmt(s['warm_ws_bytes'] / 1e6 if s.get('warm_ws_bytes') else None)} | "
+                f"{s.get('runs') or '—'} | {_fmt(cpu.get('server'))} / {_fmt(cpu.get('db'))} / "
+                f"{_fmt(cpu.get('browser'))} ({_fmt(cpu.get('browser_gpu'))}) | "
+                f"{_fmt(s.get('background_after_cold_s'), '.1f')} | "
+                f"{', '.join(notes)} |"
+            )
     return lines
 
 
 def history_section(pairs: list[tuple[str, dict, dict]], target: float = HISTORY_TARGET) -> list[str]:
     """Markdown for ``[(label, smaller run, larger run)]``: render time ratio larger / smaller per page."""
     from bench.render import history_ratios
+
     if not pairs:
         return []
-    lines = ["", "## History independence: render time at the larger history over the smaller", "",
-             f"Same daily volume, longer history; target ≤ {target} for every page (cold and warm, end to end). "
-             "*Script* = the same ratio for the server's script time alone (less disturbed by the browser and by "
-             "other work on the shared machine)."]
+    lines = [
+        "",
+        "## History independence: render time at the larger history over the smaller",
+        "",
+        f"Same daily volume, longer history; target ≤ {target} for every page (cold and warm, end to end). "
+        "*Script* = the same ratio for the server's script time alone (less disturbed by the browser and by "
+        "other work on the shared machine).",
+    ]
     for label, small, big in pairs:
         ratios = history_ratios(small, big)
-        lines += ["", f"**{label}: {big['cases']:,} / {small['cases']:,} cases**", "",
-                  "| page | cold | warm | within target | script cold | script warm |", "|---|---:|---:|---|---:|---:|"]
+        lines += [
+            "",
+            f"**{label}: {big['cases']:,} / {small['cases']:,} cases**",
+            "",
+            "| page | cold | warm | within target | script cold | script warm |",
+            "|---|---:|---:|---|---:|---:|",
+        ]
         for page, r in ratios.items():
             ok = all(r[k] is not None and r[k] <= target for k in ("cold", "warm"))
-            lines.append(f"| {page} | {_fmt(r['cold'])} | {_fmt(r['warm'])} | {'yes' if ok else '**no**'} | "
-                         f"{_fmt(r.get('cold_script'))} | {_fmt(r.get('warm_script'))} |")
+            lines.append(
+                f"| {page} | {_fmt(r['cold'])} | {_fmt(r['warm'])} | {'yes' if ok else '**no**'} | "
+                f"{_fmt(r.get('cold_script'))} | {_fmt(r.get('warm_script'))} |"
+            )
     return lines
 
 
@@ -241,27 +308,37 @@ def baseline_section(runs: dict[str, dict]) -> list[str]:
     """Markdown for ``{label: baseline report}``."""
     if not runs:
         return []
-    lines = ["", "## Baseline: the whole case table in pandas (cached), same wall figures", "",
-             "`python -m bench baseline --db URL --json bench/results/NAME.json` (`bench/baseline.py`): `pd.read_sql` "
-             "of every case inside `st.cache_data`, then pandas group-bys, in a child process stopped above 8 GiB "
-             "RSS or 15 min; against Gridscope's wall queries in the same run (same numbers checked by digest). "
-             "Speed-up = baseline / Gridscope; *refresh* = baseline cold / Gridscope warm, the cost of each cache "
-             "expiry when the wall must stay live (the cached table must be read again; Gridscope re-runs its "
-             "window queries).", "",
-             "| run | cases | Gridscope cold / warm s | baseline read s | baseline cold / warm s | peak RSS GiB | "
-             "speed-up cold / warm / refresh | same numbers |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "",
+        "## Baseline: the whole case table in pandas (cached), same wall figures",
+        "",
+        "`python -m bench baseline --db URL --json bench/results/NAME.json` (`bench/baseline.py`): `pd.read_sql` "
+        "of every case inside `st.cache_data`, then pandas group-bys, in a child process stopped above 8 GiB "
+        "RSS or 15 min; against Gridscope's wall queries in the same run (same numbers checked by digest). "
+        "Speed-up = baseline / Gridscope; *refresh* = baseline cold / Gridscope warm, the cost of each cache "
+        "expiry when the wall must stay live (the cached table must be read again; Gridscope re-runs its "
+        "window queries).",
+        "",
+        "| run | cases | Gridscope cold / warm s | baseline read s | baseline cold / warm s | peak RSS GiB | "
+        "speed-up cold / warm / refresh | same numbers |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for label, r in runs.items():
         g, b, x = r["gridscope"], r["baseline"], r.get("speedup") or {}
         head = f"| {label} | {r['cases']:,} | {g['cold_s']:.2f} / {g['warm_s']:.2f} | "
         if b["status"] != "ok":
-            lines.append(head + f"failed: {b['error']} (during {b.get('last_stage') or '?'}) | — | "
-                                f"{b['peak_rss_seen'] / 2 ** 30:.1f} (seen) | — | — |")
+            lines.append(
+                head + f"failed: {b['error']} (during {b.get('last_stage') or '?'}) | — | "
+                f"{b['peak_rss_seen'] / 2**30:.1f} (seen) | — | — |"
+            )
             continue
         same = r.get("same_numbers") or {}
         differ = ", ".join(k for k, v in same.items() if not v)
-        lines.append(head + f"{b['read_s']:.2f} | {b['cold_s']:.2f} / {b['warm_s']:.2f} | "
-                            f"{b['peak_rss_bytes'] / 2 ** 30:.2f} | ×{x.get('cold')} / ×{x.get('warm')} / "
-                            f"×{x.get('refresh')} | {'yes' if same and not differ else 'no: ' + (differ or '?')} |")
+        lines.append(
+            head + f"{b['read_s']:.2f} | {b['cold_s']:.2f} / {b['warm_s']:.2f} | "
+            f"{b['peak_rss_bytes'] / 2**30:.2f} | ×{x.get('cold')} / ×{x.get('warm')} / "
+            f"×{x.get('refresh')} | {'yes' if same and not differ else 'no: ' + (differ or '?')} |"
+        )
     return lines
 
 
@@ -278,9 +355,11 @@ def end_to_end_sections() -> list[str]:
 
 
 # --- many viewers: 2 processes behind nginx on a read replica (python -m bench viewers) ------------------------------
-VIEWERS_RUNS = {"demo PostgreSQL": "viewers_demo_pg", "10 M PostgreSQL": "viewers_10m_pg",
-                "demo PostgreSQL, allocator not tuned (A/B of ui/memory.py; `app.py` without its call)":
-                    "viewers_demo_pg_untuned"}
+VIEWERS_RUNS = {
+    "demo PostgreSQL": "viewers_demo_pg",
+    "10 M PostgreSQL": "viewers_10m_pg",
+    "demo PostgreSQL, allocator not tuned (A/B of ui/memory.py; `app.py` without its call)": "viewers_demo_pg_untuned",
+}
 
 VIEWERS_INTRO = """
 ## Many viewers: the wall on 2 Streamlit processes behind nginx, reading a streaming replica
@@ -298,10 +377,14 @@ CPU per viewer refresh, RSS growth ≤ 10 % from refresh cycle 10 to 500 (a cycl
 
 def marginal_cpu_ms(base: dict | None, run: dict) -> float | None:
     """Server CPU per refresh added between ``base`` (fewer viewers) and ``run``, in ms (None for the base row)."""
-    if base is None or run is base or run["refreshes_observed"] <= base["refreshes_observed"] or \
-            None in (base["cpu_ms_per_viewer_refresh"], run["cpu_ms_per_viewer_refresh"]):
+    if (
+        base is None
+        or run is base
+        or run["refreshes_observed"] <= base["refreshes_observed"]
+        or None in (base["cpu_ms_per_viewer_refresh"], run["cpu_ms_per_viewer_refresh"])
+    ):
         return None
-    spent = lambda x: x["cpu_ms_per_viewer_refresh"] * x["refreshes_observed"]   # noqa: E731
+    spent = lambda x: x["cpu_ms_per_viewer_refresh"] * x["refreshes_observed"]  # noqa: E731
     return (spent(run) - spent(base)) / (run["refreshes_observed"] - base["refreshes_observed"])
 
 
@@ -312,16 +395,20 @@ def viewers_section() -> list[str]:
     lines = [VIEWERS_INTRO]
     for label, r in runs.items():
         db, st = r.get("database", {}), r["settings"]
-        lines += ["", f"**{label}**: {db.get('cases', 0):,} cases ({db.get('size_mb', '?')} MB, "
-                      f"{db.get('first_case', '?')[:10]} … {db.get('last_case', '?')[:16]}), "
-                      f"{st['processes']} processes, {'replica' if st['replica'] else 'primary'}, refresh "
-                      f"{st['refresh_s']} s, cache TTL {st['cache_ttl_s']:g} s, {st['duration_s']:g} s per row, "
-                      f"load average {r['machine']['load_avg_at_start'][0]} at start, measured {r['when']}.", "",
-                  "| viewers | per process | refreshes seen / expected | server CPU ms per viewer refresh | "
-                  "marginal ms per added refresh | "
-                  "statements per refresh interval | statements per process per TTL | bursts per process per TTL | "
-                  "KB sent per viewer refresh | RSS MB (each process) | load avg |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        lines += [
+            "",
+            f"**{label}**: {db.get('cases', 0):,} cases ({db.get('size_mb', '?')} MB, "
+            f"{db.get('first_case', '?')[:10]} … {db.get('last_case', '?')[:16]}), "
+            f"{st['processes']} processes, {'replica' if st['replica'] else 'primary'}, refresh "
+            f"{st['refresh_s']} s, cache TTL {st['cache_ttl_s']:g} s, {st['duration_s']:g} s per row, "
+            f"load average {r['machine']['load_avg_at_start'][0]} at start, measured {r['when']}.",
+            "",
+            "| viewers | per process | refreshes seen / expected | server CPU ms per viewer refresh | "
+            "marginal ms per added refresh | "
+            "statements per refresh interval | statements per process per TTL | bursts per process per TTL | "
+            "KB sent per viewer refresh | RSS MB (each process) | load avg |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
         first = r["runs"][0] if r["runs"] else None
         for x in r["runs"]:
             lines.append(
@@ -332,22 +419,29 @@ def viewers_section() -> list[str]:
                 f"{x['query_bursts_per_process_per_ttl']:.2f} | "
                 f"{_fmt((x['bytes_per_viewer_refresh'] or 0) / 1024, '.0f')} | "
                 f"{' / '.join(f'{v:.0f}' for v in x['rss_mb'])} | "
-                f"{x['load_avg_1m'][0]:.1f} → {x['load_avg_1m'][1]:.1f} |")
+                f"{x['load_avg_1m'][0]:.1f} → {x['load_avg_1m'][1]:.1f} |"
+            )
         idle = r.get("idle") or {}
         if idle.get("cpu_s_per_s") is not None:
-            lines += ["", f"With no viewer the {st['processes']} processes use {idle['cpu_s_per_s'] * 1000:.1f} ms of CPU "
-                          f"per second ({idle['cpu_s_per_s'] * st['refresh_s'] * 1000:.0f} ms per refresh interval), "
-                          "which a single viewer's refreshes carry alone, as they carry every cache refresh and map "
-                          "drawing (once per TTL per process). *Marginal* = the CPU added per refresh added, against "
-                          "the 1-viewer row of the same run: what one more screen costs."]
+            lines += [
+                "",
+                f"With no viewer the {st['processes']} processes use {idle['cpu_s_per_s'] * 1000:.1f} ms of CPU "
+                f"per second ({idle['cpu_s_per_s'] * st['refresh_s'] * 1000:.0f} ms per refresh interval), "
+                "which a single viewer's refreshes carry alone, as they carry every cache refresh and map "
+                "drawing (once per TTL per process). *Marginal* = the CPU added per refresh added, against "
+                "the 1-viewer row of the same run: what one more screen costs.",
+            ]
         m = r.get("memory")
         if m:
-            lines += ["", f"Memory, {m['viewers']} viewers refreshing every {m['refresh_s']} s: RSS at cycle 10 "
-                          f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_cycle_10'])} MB, at cycle "
-                          f"{m['cycles_reached'] or 'not reached'} "
-                          f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_last_cycle'])} MB: "
-                          f"**{' / '.join(f'{g:+.1f}' for g in m['growth_pct'])} %** "
-                          f"({m['series'][-1]['elapsed_s'] / 60:.0f} min)."]
+            lines += [
+                "",
+                f"Memory, {m['viewers']} viewers refreshing every {m['refresh_s']} s: RSS at cycle 10 "
+                f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_cycle_10'])} MB, at cycle "
+                f"{m['cycles_reached'] or 'not reached'} "
+                f"{' / '.join(f'{v:.0f}' for v in m['rss_mb_at_last_cycle'])} MB: "
+                f"**{' / '.join(f'{g:+.1f}' for g in m['growth_pct'])} %** "
+                f"({m['series'][-1]['elapsed_s'] / 60:.0f} min).",
+            ]
         if r.get("notes"):
             lines += ["", r["notes"]]
     return lines

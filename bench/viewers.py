@@ -31,6 +31,7 @@ Memory: one longer run (``--memory-viewers`` viewers, refresh ``--memory-refresh
 every viewer: cycle k is reached when the viewers together have completed k × viewers refreshes after their first
 render. The processes' RSS is read at cycle 10 and at cycle ``--memory-cycles`` (and every 25 cycles between).
 """
+
 from __future__ import annotations
 
 import json
@@ -80,11 +81,18 @@ PAGE_COUNTERS = """
                         attributeFilter: ['data-test-script-state']});
 })();
 """
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run",
-               # 50 pages in one headless browser: never slow down the timers of pages it thinks are hidden
-               "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-               "--disable-backgrounding-occluded-windows"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # 50 pages in one headless browser: never slow down the timers of pages it thinks are hidden
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 # Drawing is the browsers' work, not the server's: the map needs WebGL (software-rendered here) and the three plotly
 # charts redraw on every refresh. 50 pages drawing them take the 2 cores the servers are measured on and starve the
 # pages until their websockets drop. So by default the browsers draw neither (no WebGL; plotly's chunk is not
@@ -114,26 +122,32 @@ def log_records(path: Path, start: int) -> tuple[list[dict], int]:
         fh.seek(start)
         data = fh.read()
     end = start + data.rfind(b"\n") + 1 if b"\n" in data else start
-    return [json.loads(line) for line in data[:end - start].splitlines() if line.strip()], end
+    return [json.loads(line) for line in data[: end - start].splitlines() if line.strip()], end
 
 
 # --- viewers --------------------------------------------------------------------------------------------------------
 class Viewer:
-    draw = False                   # set from --draw
+    draw = False  # set from --draw
 
     def __init__(self, browser, deployment, url: str, viewport: tuple[int, int], pinned_to: str | None = None):
         self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         if not self.draw:
             self.context.route(PLOTLY_CHUNK, lambda route: route.abort())
         if pinned_to:
-            self.context.add_cookies([{"name": "gridscope_node", "value": deployment.sticky_key_for(pinned_to),
-                                       "url": deployment.url}])
+            self.context.add_cookies(
+                [{"name": "gridscope_node", "value": deployment.sticky_key_for(pinned_to), "url": deployment.url}]
+            )
         self.context.add_init_script(PAGE_COUNTERS)
         self.page = self.context.new_page()
         self.outside: list[str] = []
-        self.page.on("request", lambda r: self.outside.append(r.url)
-                     if r.url.startswith(("http:", "https:", "ws:", "wss:")) and "//127.0.0.1:" not in r.url
-                     else None)
+        self.page.on(
+            "request",
+            lambda r: (
+                self.outside.append(r.url)
+                if r.url.startswith(("http:", "https:", "ws:", "wss:")) and "//127.0.0.1:" not in r.url
+                else None
+            ),
+        )
         response = self.page.goto(url, wait_until="commit", timeout=180_000)
         self.backend = response.headers.get("x-gridscope-backend", "?").split(",")[-1].strip()
 
@@ -148,8 +162,16 @@ class Viewer:
         self.context.close()
 
 
-def open_viewers(browser, deployment, n: int, refresh: int, viewport, timeout_s: float = 900,
-                 shots: Path | None = None, batch: int = 10) -> tuple[list, int]:
+def open_viewers(
+    browser,
+    deployment,
+    n: int,
+    refresh: int,
+    viewport,
+    timeout_s: float = 900,
+    shots: Path | None = None,
+    batch: int = 10,
+) -> tuple[list, int]:
     """``n`` viewers on the kiosk wall, opened ``batch`` at a time (each batch loads at once; 50 browsers
     compiling Streamlit's JavaScript together on 2 cores starve the servers). Returns the ones that rendered within
     ``timeout_s`` and how many did not (closed, with a screenshot in ``shots``; never in the figures)."""
@@ -184,10 +206,15 @@ def _open_batch(browser, deployment, url, viewport, n, deadline, shots, first) -
 
 def _snapshot(viewers, pids) -> dict:
     counters = [v.counters() for v in viewers]
-    return {"t": time.monotonic(), "runs": [c["runs"] for c in counters], "bytes": [c["bytes"] for c in counters],
-            "sockets": sum(c["sockets"] for c in counters),
-            "cpu": {p: cpu_seconds(p) for p in pids}, "rss": {p: rss_mb(p) for p in pids},
-            "load": os.getloadavg()[0]}
+    return {
+        "t": time.monotonic(),
+        "runs": [c["runs"] for c in counters],
+        "bytes": [c["bytes"] for c in counters],
+        "sockets": sum(c["sockets"] for c in counters),
+        "cpu": {p: cpu_seconds(p) for p in pids},
+        "rss": {p: rss_mb(p) for p in pids},
+        "load": os.getloadavg()[0],
+    }
 
 
 def bursts(records: list[dict], gap_s: float = 2.0) -> int:
@@ -206,7 +233,7 @@ def measure(viewers, deployment, log_path: Path, duration: float, refresh: int, 
     pids = deployment.server_pids()
     by_address = {b.address: b.process.pid for b in deployment.backends}
     serving = sorted({by_address[v.backend] for v in viewers if v.backend in by_address})
-    offset = log_path.stat().st_size if log_path.exists() else 0     # lines are written whole (one write each)
+    offset = log_path.stat().st_size if log_path.exists() else 0  # lines are written whole (one write each)
     before = _snapshot(viewers, pids)
     t0 = time.time()
     time.sleep(duration)
@@ -221,9 +248,13 @@ def measure(viewers, deployment, log_path: Path, duration: float, refresh: int, 
     ttl_windows = elapsed / ttl
     per_serving = max(len(serving), 1) * ttl_windows
     return {
-        "viewers": len(viewers), "duration_s": round(elapsed, 1), "refresh_s": refresh, "cache_ttl_s": ttl,
+        "viewers": len(viewers),
+        "duration_s": round(elapsed, 1),
+        "refresh_s": refresh,
+        "cache_ttl_s": ttl,
         "viewers_per_process": dict(Counter(v.backend for v in viewers)),
-        "refreshes_observed": refreshes, "refreshes_expected": round(len(viewers) * elapsed / refresh),
+        "refreshes_observed": refreshes,
+        "refreshes_expected": round(len(viewers) * elapsed / refresh),
         "refreshes_per_viewer_min": min(a - b for a, b in zip(after["runs"], before["runs"])),
         # a page whose websocket dropped gets a new session and a full run: counted, and shown here
         "websocket_reconnects": after["sockets"] - before["sockets"],
@@ -250,8 +281,10 @@ def idle_cpu(deployment, duration: float) -> dict:
     before, t0 = {p: cpu_seconds(p) for p in pids}, time.monotonic()
     time.sleep(duration)
     elapsed = time.monotonic() - t0
-    return {"duration_s": round(elapsed, 1),
-            "cpu_s_per_s": round(sum(cpu_seconds(p) - before[p] for p in pids) / elapsed, 4)}
+    return {
+        "duration_s": round(elapsed, 1),
+        "cpu_s_per_s": round(sum(cpu_seconds(p) - before[p] for p in pids) / elapsed, 4),
+    }
 
 
 def memory_run(browser, deployment, n: int, refresh: int, cycles: int, viewport, every: int = 25) -> dict:
@@ -265,26 +298,39 @@ def memory_run(browser, deployment, n: int, refresh: int, cycles: int, viewport,
         series, marks = [], [10] + list(range(every, cycles + 1, every))
         if cycles not in marks:
             marks.append(cycles)
-        deadline = t0 + cycles * refresh * 4 + 600            # a run that stopped refreshing ends, reported as such
+        deadline = t0 + cycles * refresh * 4 + 600  # a run that stopped refreshing ends, reported as such
         for mark in marks:
             while True:
                 done = sum(v.counters()["runs"] for v in viewers) - start_runs
                 if done >= mark * n or time.monotonic() > deadline:
                     break
                 time.sleep(min(refresh, 5))
-            series.append({"cycle": mark, "reached": done >= mark * n, "elapsed_s": round(time.monotonic() - t0, 1),
-                           "rss_mb": [round(rss_mb(p), 1) for p in pids],
-                           "cpu_s": round(sum(cpu_seconds(p) - start_cpu[p] for p in pids), 1),
-                           "load_avg_1m": round(os.getloadavg()[0], 2)})
+            series.append(
+                {
+                    "cycle": mark,
+                    "reached": done >= mark * n,
+                    "elapsed_s": round(time.monotonic() - t0, 1),
+                    "rss_mb": [round(rss_mb(p), 1) for p in pids],
+                    "cpu_s": round(sum(cpu_seconds(p) - start_cpu[p] for p in pids), 1),
+                    "load_avg_1m": round(os.getloadavg()[0], 2),
+                }
+            )
             print(f"  cycle {mark:>4}: RSS {series[-1]['rss_mb']} MB, {series[-1]['elapsed_s']:.0f} s", flush=True)
             if not series[-1]["reached"]:
                 break
         first, last = series[0], series[-1]
         growth = [(b - a) / a * 100 for a, b in zip(first["rss_mb"], last["rss_mb"])]
-        return {"viewers": n, "viewers_not_rendered": failed, "refresh_s": refresh, "cycles_target": cycles, "cycles_reached": last["cycle"]
-                if last["reached"] else None, "rss_mb_at_cycle_10": first["rss_mb"],
-                "rss_mb_at_last_cycle": last["rss_mb"], "growth_pct": [round(g, 1) for g in growth],
-                "series": series}
+        return {
+            "viewers": n,
+            "viewers_not_rendered": failed,
+            "refresh_s": refresh,
+            "cycles_target": cycles,
+            "cycles_reached": last["cycle"] if last["reached"] else None,
+            "rss_mb_at_cycle_10": first["rss_mb"],
+            "rss_mb_at_last_cycle": last["rss_mb"],
+            "growth_pct": [round(g, 1) for g in growth],
+            "series": series,
+        }
     finally:
         for v in viewers:
             v.close()
@@ -294,18 +340,25 @@ def memory_run(browser, deployment, n: int, refresh: int, cycles: int, viewport,
 def seeded_primary(workdir: Path, preset: str, end: str | None) -> tuple[local.PgCluster, str, dict]:
     """A throwaway primary with ``preset`` seeded into database ``gridscope`` (stopped again if seeding fails)."""
     import psycopg
+
     primary = local.throwaway_primary(workdir)
     try:
-        with psycopg.connect(host="127.0.0.1", port=primary.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=primary.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute("CREATE DATABASE gridscope")
         url = primary.url("gridscope")
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "data_access.migrate", "--db", url], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "data_access.migrate", "--db", url], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
         # without --end the seed ends now in the district's time zone, like the dashboard's clock
-        subprocess.run([sys.executable, "-m", "seed", "--db", url, "--preset", preset, "--quiet"]
-                       + (["--end", end] if end else []), cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "seed", "--db", url, "--preset", preset, "--quiet"]
+            + (["--end", end] if end else []),
+            cwd=ROOT,
+            check=True,
+        )
     except BaseException:
         primary.stop()
         raise
@@ -317,17 +370,26 @@ def database_facts(url: str) -> dict:
 
     from data_access.engine import make_engine
     from data_access.schema import Case
+
     engine = make_engine(url, timeout_s=600)
     try:
         with engine.connect() as conn:
-            cases, first, last = conn.execute(select(func.count(), func.min(Case.reported_at),
-                                                     func.max(Case.reported_at))).one()
-            size = conn.exec_driver_sql("select pg_database_size(current_database())").scalar() \
-                if engine.dialect.name == "postgresql" else None
+            cases, first, last = conn.execute(
+                select(func.count(), func.min(Case.reported_at), func.max(Case.reported_at))
+            ).one()
+            size = (
+                conn.exec_driver_sql("select pg_database_size(current_database())").scalar()
+                if engine.dialect.name == "postgresql"
+                else None
+            )
     finally:
         engine.dispose()
-    return {"cases": cases, "first_case": str(first), "last_case": str(last),
-            "size_mb": round(size / 2**20) if size else None}
+    return {
+        "cases": cases,
+        "first_case": str(first),
+        "last_case": str(last),
+        "size_mb": round(size / 2**20) if size else None,
+    }
 
 
 def wait_for_flags(viewers, timeout_s: float) -> float:
@@ -342,12 +404,18 @@ def wait_for_flags(viewers, timeout_s: float) -> float:
 
 
 def print_table(result: dict) -> None:
-    cols = [("viewers", "viewers"), ("per process", "viewers_per_process"),
-            ("refreshes obs/exp", None), ("CPU ms/refresh", "cpu_ms_per_viewer_refresh"),
-            ("stmts/interval", "statements_per_refresh_interval"),
-            ("stmts/proc/TTL", "statements_per_process_per_ttl"),
-            ("bursts/proc/TTL", "query_bursts_per_process_per_ttl"),
-            ("KB/refresh", None), ("RSS MB", "rss_mb"), ("load", "load_avg_1m")]
+    cols = [
+        ("viewers", "viewers"),
+        ("per process", "viewers_per_process"),
+        ("refreshes obs/exp", None),
+        ("CPU ms/refresh", "cpu_ms_per_viewer_refresh"),
+        ("stmts/interval", "statements_per_refresh_interval"),
+        ("stmts/proc/TTL", "statements_per_process_per_ttl"),
+        ("bursts/proc/TTL", "query_bursts_per_process_per_ttl"),
+        ("KB/refresh", None),
+        ("RSS MB", "rss_mb"),
+        ("load", "load_avg_1m"),
+    ]
     print("\n" + " | ".join(c for c, _ in cols))
     for r in result["runs"]:
         row = []
@@ -363,8 +431,10 @@ def print_table(result: dict) -> None:
         print(" | ".join(row))
     m = result.get("memory")
     if m:
-        print(f"\nmemory, {m['viewers']} viewers every {m['refresh_s']} s: RSS at cycle 10 {m['rss_mb_at_cycle_10']} MB"
-              f" → cycle {m['cycles_reached']} {m['rss_mb_at_last_cycle']} MB ({m['growth_pct']} %)")
+        print(
+            f"\nmemory, {m['viewers']} viewers every {m['refresh_s']} s: RSS at cycle 10 {m['rss_mb_at_cycle_10']} MB"
+            f" → cycle {m['cycles_reached']} {m['rss_mb_at_last_cycle']} MB ({m['growth_pct']} %)"
+        )
 
 
 def main(args) -> None:
@@ -372,8 +442,9 @@ def main(args) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    def _terminate(_sig, _frame):      # `kill PID` stops nginx, Streamlit and PostgreSQL too (the finally blocks)
+    def _terminate(_sig, _frame):  # `kill PID` stops nginx, Streamlit and PostgreSQL too (the finally blocks)
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, _terminate)
 
     viewer_counts = [int(x) for x in args.viewers.split(",") if x]
@@ -382,15 +453,26 @@ def main(args) -> None:
     log_path = workdir / "queries.jsonl"
     ttl = float(args.ttl or settings.get("cache_ttl_seconds"))
     primary = None
-    result = {"benchmark": "viewers", "when": datetime.now().isoformat(timespec="seconds"),
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
-              "settings": {"processes": args.processes, "replica": not args.no_replica, "refresh_s": args.refresh,
-                           "cache_ttl_s": ttl, "duration_s": args.duration, "viewport": args.viewport,
-                           "browsers_draw": args.draw,
-                           "streamlit_post_script_gc": os.environ.get("STREAMLIT_RUNNER_POST_SCRIPT_GC",
-                                                                      "config.toml")},
-              "runs": []}
+    result = {
+        "benchmark": "viewers",
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "settings": {
+            "processes": args.processes,
+            "replica": not args.no_replica,
+            "refresh_s": args.refresh,
+            "cache_ttl_s": ttl,
+            "duration_s": args.duration,
+            "viewport": args.viewport,
+            "browsers_draw": args.draw,
+            "streamlit_post_script_gc": os.environ.get("STREAMLIT_RUNNER_POST_SCRIPT_GC", "config.toml"),
+        },
+        "runs": [],
+    }
     try:
         if args.db:
             primary_url, result["database"] = args.db, {"url": args.db.split("@")[-1]}
@@ -399,19 +481,42 @@ def main(args) -> None:
             primary, primary_url, result["database"] = seeded_primary(workdir, args.preset, args.end)
         result["database"].update(database_facts(primary_url))
         print(f"database: {result['database']}", flush=True)
-        env = {"GRIDSCOPE_QUERY_LOG": str(log_path), "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
-               "GRIDSCOPE_CACHE_TTL_SECONDS": str(int(ttl))}
-        with local.Deployment(primary_url, processes=args.processes, replica=not args.no_replica,
-                              workdir=workdir / "site", extra_env=env, debug_headers=True) as deployment, \
-                sync_playwright() as pw:
-            print(f"deployment up: {deployment.url} → {[b.port for b in deployment.backends]} → "
-                  f"{'replica' if deployment.replica_cluster else 'primary'}", flush=True)
+        env = {
+            "GRIDSCOPE_QUERY_LOG": str(log_path),
+            "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
+            "GRIDSCOPE_CACHE_TTL_SECONDS": str(int(ttl)),
+        }
+        with (
+            local.Deployment(
+                primary_url,
+                processes=args.processes,
+                replica=not args.no_replica,
+                workdir=workdir / "site",
+                extra_env=env,
+                debug_headers=True,
+            ) as deployment,
+            sync_playwright() as pw,
+        ):
+            print(
+                f"deployment up: {deployment.url} → {[b.port for b in deployment.backends]} → "
+                f"{'replica' if deployment.replica_cluster else 'primary'}",
+                flush=True,
+            )
             Viewer.draw = args.draw
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=LAUNCH_ARGS + (WEBGL_ARGS if args.draw else NO_WEBGL_ARGS))
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS + (WEBGL_ARGS if args.draw else NO_WEBGL_ARGS)
+            )
             # Warm-up: one viewer on each process renders the wall (imports, first queries, the flag job).
-            warm = [Viewer(browser, deployment, f"{deployment.url}/?embed=true&refresh={args.refresh}", viewport,
-                           pinned_to=b.address) for b in deployment.backends]
+            warm = [
+                Viewer(
+                    browser,
+                    deployment,
+                    f"{deployment.url}/?embed=true&refresh={args.refresh}",
+                    viewport,
+                    pinned_to=b.address,
+                )
+                for b in deployment.backends
+            ]
             for v in warm:
                 v.wait_rendered()
             result["flags_wait_s"] = round(wait_for_flags(warm, args.flags_wait), 1)
@@ -423,10 +528,14 @@ def main(args) -> None:
             # The memory run comes first: Python seldom returns freed memory to the system, so after 50 viewers
             # (and their sessions, kept 2 min after they leave) the RSS would already sit at that high-water mark.
             if args.memory_cycles:
-                print(f"memory: {args.memory_viewers} viewers, refresh {args.memory_refresh} s, "
-                      f"{args.memory_cycles} cycles…", flush=True)
-                result["memory"] = memory_run(browser, deployment, args.memory_viewers, args.memory_refresh,
-                                              args.memory_cycles, viewport)
+                print(
+                    f"memory: {args.memory_viewers} viewers, refresh {args.memory_refresh} s, "
+                    f"{args.memory_cycles} cycles…",
+                    flush=True,
+                )
+                result["memory"] = memory_run(
+                    browser, deployment, args.memory_viewers, args.memory_refresh, args.memory_cycles, viewport
+                )
                 save(result, args.json)
             for n in viewer_counts:
                 print(f"{n} viewers: opening…", flush=True)
@@ -437,22 +546,25 @@ def main(args) -> None:
                 try:
                     if not viewers:
                         continue
-                    time.sleep(args.refresh)               # let the first refresh after the render pass
+                    time.sleep(args.refresh)  # let the first refresh after the render pass
                     run = measure(viewers, deployment, log_path, args.duration, args.refresh, ttl)
                     run.update(viewers_opened=n, viewers_not_rendered=failed, seconds_to_render_all=render_s)
                 finally:
                     for v in viewers:
                         v.close()
                 result["runs"].append(run)
-                save(result, args.json)             # a run stopped later keeps what it measured
-                print(f"  {json.dumps({k: run[k] for k in ('refreshes_observed', 'refreshes_expected', 'cpu_ms_per_viewer_refresh', 'statements_per_process_per_ttl', 'query_bursts_per_process_per_ttl', 'rss_mb')})}",
-                      flush=True)
+                save(result, args.json)  # a run stopped later keeps what it measured
+                print(
+                    f"  {json.dumps({k: run[k] for k in ('refreshes_observed', 'refreshes_expected', 'cpu_ms_per_viewer_refresh', 'statements_per_process_per_ttl', 'query_bursts_per_process_per_ttl', 'rss_mb')})}",
+                    flush=True,
+                )
             browser.close()
     finally:
         if primary is not None:
             primary.stop()
         if not args.keep:
             import shutil
+
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
@@ -472,8 +584,11 @@ def save(result: dict, path: str | None) -> None:
 def add_arguments(p) -> None:
     p.add_argument("--db", help="the primary's URL (default: a throwaway primary seeded with --preset)")
     p.add_argument("--preset", default="demo", help="seed preset for the throwaway primary")
-    p.add_argument("--end", help="world end for the seed, 'YYYY-MM-DD HH:MM' (default: now in the district's time "
-                                 "zone, so the wall's 'today' and 'last 24 h' are full)")
+    p.add_argument(
+        "--end",
+        help="world end for the seed, 'YYYY-MM-DD HH:MM' (default: now in the district's time "
+        "zone, so the wall's 'today' and 'last 24 h' are full)",
+    )
     p.add_argument("--no-replica", action="store_true", help="read the primary itself")
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--viewers", default="1,10,50")
@@ -485,8 +600,9 @@ def add_arguments(p) -> None:
     p.add_argument("--memory-cycles", type=int, default=500, help="0: no memory run")
     p.add_argument("--flags-wait", type=float, default=900, help="most seconds to wait for the first flag job")
     p.add_argument("--viewport", default="1920x1080")
-    p.add_argument("--draw", action="store_true",
-                   help="let the browsers draw the map (software WebGL here) and the plotly charts")
+    p.add_argument(
+        "--draw", action="store_true", help="let the browsers draw the map (software WebGL here) and the plotly charts"
+    )
     p.add_argument("--idle", type=float, default=60, help="seconds measured with no viewer (0: none)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, query log)")
     p.add_argument("--json")

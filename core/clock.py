@@ -1,4 +1,5 @@
 """The one clock: the district's local time, naive (as case timestamps are stored)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -5,6 +5,7 @@ each language has its own ``msgstr``. Babel reads the files (the format translat
 only looks strings up — which language a viewer wants is the UI's business (``ui.i18n``). ``tests/test_i18n.py``
 checks every key has a Chinese and an English text with the same placeholders.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-LANGUAGES = ("zh", "en")          # each shown in its own language: key ``language_name`` of ``common``
+LANGUAGES = ("zh", "en")  # each shown in its own language: key ``language_name`` of ``common``
 DEFAULT_LANGUAGE = "zh"
 
 

@@ -4,6 +4,7 @@ Only ASCII digits make a number (``str.isdigit`` also accepts '²', '١' and ful
 accepts some of them); anything else — junk, huge numbers, out-of-range values — is "not a value", and the caller
 falls back to its default and tells the viewer the parameter was ignored.
 """
+
 from __future__ import annotations
 
 import re

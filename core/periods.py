@@ -2,6 +2,7 @@
 
 Every period is a half-open interval ``[start, end)`` of naive local datetimes (as case timestamps are stored).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -58,8 +59,12 @@ def period_bounds(kind: str, start: date, end: date | None = None) -> tuple[date
 def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The period just before ``[start, end)``: the previous calendar month when it is a whole month, else the same
     length immediately before (a week → the week before)."""
-    if start.day == 1 and end.day == 1 and start.time() == end.time() == datetime.min.time() \
-            and (end.year * 12 + end.month) - (start.year * 12 + start.month) == 1:
+    if (
+        start.day == 1
+        and end.day == 1
+        and start.time() == end.time() == datetime.min.time()
+        and (end.year * 12 + end.month) - (start.year * 12 + start.month) == 1
+    ):
         return midnight(month_start(start, 1)), start
     return start - (end - start), start
 

@@ -9,6 +9,7 @@ All arithmetic goes through one idea: a monotone clock of *working seconds* sinc
 working hours is a subtraction and a deadline is the inverse map of ``work_seconds(start) + limit``. Both are
 vectorised with numpy, so the seed can compute deadlines for a million cases at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,6 @@ import chinese_calendar
 import numpy as np
 
 log = logging.getLogger(__name__)
-
 
 
 def parse_work_hours(spec: str) -> list[tuple[int, int]]:
@@ -58,10 +58,16 @@ def calendar_rows(first_year: int, last_year: int) -> list[dict]:
                 _WARNED_YEARS.add(day.year)
             is_work, holiday, source = day.weekday() < 5, None, "weekday_fallback"
         seq += int(is_work)
-        rows.append({
-            "day": day, "is_workday": is_work, "holiday_name": holiday if (holiday and not is_work) else None,
-            "is_makeup_workday": bool(is_work and day.weekday() >= 5), "workday_seq": seq, "source": source,
-        })
+        rows.append(
+            {
+                "day": day,
+                "is_workday": is_work,
+                "holiday_name": holiday if (holiday and not is_work) else None,
+                "is_makeup_workday": bool(is_work and day.weekday() >= 5),
+                "workday_seq": seq,
+                "source": source,
+            }
+        )
         day += timedelta(days=1)
     return rows
 
@@ -69,15 +75,16 @@ def calendar_rows(first_year: int, last_year: int) -> list[dict]:
 @dataclass
 class WorkCalendar:
     """Working-time arithmetic over a span of days. Build with ``from_rows`` or ``from_library``."""
+
     first_day: date
-    workday: np.ndarray            # bool per day
+    workday: np.ndarray  # bool per day
     periods: list[tuple[int, int]]  # working periods, minutes after midnight
 
     def __post_init__(self):
         self._period_s = np.array(self.periods, dtype=np.int64) * 60
         self.day_seconds = int((self._period_s[:, 1] - self._period_s[:, 0]).sum())
         per_day = self.workday.astype(np.int64) * self.day_seconds
-        self._cum = np.concatenate([[0], np.cumsum(per_day)])   # working seconds before day i
+        self._cum = np.concatenate([[0], np.cumsum(per_day)])  # working seconds before day i
         self._origin = np.datetime64(self.first_day, "s")
 
     @classmethod
@@ -102,7 +109,8 @@ class WorkCalendar:
         if idx.size and (idx.min() < 0 or idx.max() >= len(self.workday)):
             raise ValueError(
                 f"time outside the working calendar ({self.first_day} … "
-                f"{self.first_day + timedelta(days=len(self.workday) - 1)}); widen calendar_first_year/last_year")
+                f"{self.first_day + timedelta(days=len(self.workday) - 1)}); widen calendar_first_year/last_year"
+            )
         return idx
 
     def work_seconds(self, ts) -> np.ndarray:

@@ -13,6 +13,7 @@ Carry-over is a query, not a copy: an item belongs to every week from its ``crea
 closed (``items_for_week``). ``record_carry`` notes, once per item and week, that a later week's meeting showed it
 still open (history action ``carry``); the worker runs it (``reports.weekly.carry_over_action_items``), never a page.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,14 @@ MAX_TEXT = 500
 MAX_NOTE = 500
 MAX_WHO = 64
 MAX_LINKED = 20
-MAX_DUE_DAYS = 366          # a commitment further than a year ahead is not a meeting follow-up
-FLAG_REF = re.compile(r"^[a-z_]{1,16}:[A-Za-z0-9_.\-]{1,40}:[A-D]$")   # unit_type:unit_id:family, e.g. street:3:A
+MAX_DUE_DAYS = 366  # a commitment further than a year ahead is not a meeting follow-up
+FLAG_REF = re.compile(r"^[a-z_]{1,16}:[A-Za-z0-9_.\-]{1,40}:[A-D]$")  # unit_type:unit_id:family, e.g. street:3:A
 CASE_NO = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 # Case numbers may be separated by commas, semicolons, white space, and the full-width ，、； of Chinese typing.
 _SEPARATORS = re.compile("[\\s,;" + "".join(map(chr, (0xFF0C, 0x3001, 0xFF1B))) + "]+")
-WHO_MEETING = "@meeting"    # recorder when none was given: the meeting itself (周例会)
-WHO_SYSTEM = "@system"      # the carry-over job
-CARRY_NOTE = "carried"      # note of a ``carry`` row: still open when a later week's meeting came
+WHO_MEETING = "@meeting"  # recorder when none was given: the meeting itself (周例会)
+WHO_SYSTEM = "@system"  # the carry-over job
+CARRY_NOTE = "carried"  # note of a ``carry`` row: still open when a later week's meeting came
 # Fields an error can name (``weekly.po`` ``field_<name>``).
 FIELDS = ("text", "who", "note", "due_date", "department", "case_numbers", "flag_ref", "item")
 
@@ -100,8 +101,7 @@ def resolve_cases(engine: Engine, case_numbers: list[str]) -> list[int]:
     """The ``cases.id`` of each case number, in order; raises ``ActionItemError`` naming the unknown ones."""
     if not case_numbers:
         return []
-    frame = fetch_frame(engine, select(Case.id, Case.case_no).where(Case.case_no.in_(case_numbers)),
-                        row_cap=MAX_LINKED)
+    frame = fetch_frame(engine, select(Case.id, Case.case_no).where(Case.case_no.in_(case_numbers)), row_cap=MAX_LINKED)
     found = dict(zip(frame["case_no"], frame["id"].astype(int)))
     missing = [n for n in case_numbers if n not in found]
     if missing:
@@ -114,9 +114,18 @@ def _department_exists(engine: Engine, department_id: int) -> bool:
     return not frame.empty
 
 
-def create_item(writer: Engine, *, department_id: int, text: str, due_date: date, week: date,
-                created_by: str | None = None, case_numbers: str | list[str] | None = None,
-                flag_ref: str | None = None, now: datetime) -> int:
+def create_item(
+    writer: Engine,
+    *,
+    department_id: int,
+    text: str,
+    due_date: date,
+    week: date,
+    created_by: str | None = None,
+    case_numbers: str | list[str] | None = None,
+    flag_ref: str | None = None,
+    now: datetime,
+) -> int:
     """Validate and store a new open item of meeting week ``week`` (any day of it; stored as its Monday) plus its
     ``create`` history row, in one transaction; returns the new item's id.
 
@@ -137,39 +146,69 @@ def create_item(writer: Engine, *, department_id: int, text: str, due_date: date
         raise ActionItemError("no_department", "department") from err
     if not _department_exists(writer, dept):
         raise ActionItemError("unknown_department", "department", value=dept)
-    numbers = parse_case_numbers(case_numbers) if isinstance(case_numbers, (str, type(None))) \
+    numbers = (
+        parse_case_numbers(case_numbers)
+        if isinstance(case_numbers, (str, type(None)))
         else parse_case_numbers(" ".join(case_numbers))
+    )
     case_ids = resolve_cases(writer, numbers)
     flag = _clean(flag_ref, 64, "flag_ref", required=False)
     if flag and not FLAG_REF.match(flag):
         raise ActionItemError("bad_flag_ref", "flag_ref", value=flag[:64])
     with _writing(writer) as conn:
-        item_id = conn.execute(insert(ActionItem).values(
-            department_id=dept, text=body, due_date=due_date, created_week=monday, status="open", done_note=None,
-            created_by=who, created_at=now, closed_at=None, linked_case_ids=json.dumps(case_ids),
-            flag_ref=flag).returning(ActionItem.id)).scalar_one()
-        conn.execute(insert(ActionItemHistory).values(item_id=item_id, at=now, week=monday, action="create",
-                                                      note=body, who=who))
+        item_id = conn.execute(
+            insert(ActionItem)
+            .values(
+                department_id=dept,
+                text=body,
+                due_date=due_date,
+                created_week=monday,
+                status="open",
+                done_note=None,
+                created_by=who,
+                created_at=now,
+                closed_at=None,
+                linked_case_ids=json.dumps(case_ids),
+                flag_ref=flag,
+            )
+            .returning(ActionItem.id)
+        ).scalar_one()
+        conn.execute(
+            insert(ActionItemHistory).values(item_id=item_id, at=now, week=monday, action="create", note=body, who=who)
+        )
     return int(item_id)
 
 
-def mark_done(writer: Engine, item_id: int, *, note: str, week: date, who: str | None = None,
-              now: datetime) -> None:
+def mark_done(writer: Engine, item_id: int, *, note: str, week: date, who: str | None = None, now: datetime) -> None:
     """Close an open item with a note (required, ≤ 500 characters) and add a ``done`` history row; raises
     ``ActionItemError`` when the item does not exist or is already done."""
     body = _clean(note, MAX_NOTE, "note", required=True)
     actor = _clean(who, MAX_WHO, "who", required=False) or WHO_MEETING
     with _writing(writer) as conn:
-        done = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
-                            .values(status="done", done_note=body, closed_at=now)).rowcount
+        done = conn.execute(
+            update(ActionItem)
+            .where(ActionItem.id == int(item_id), ActionItem.status == "open")
+            .values(status="done", done_note=body, closed_at=now)
+        ).rowcount
         if done != 1:
             raise ActionItemError("missing_or_done", "item", value=int(item_id))
-        conn.execute(insert(ActionItemHistory).values(item_id=int(item_id), at=now, week=monday_of(week),
-                                                      action="done", note=body, who=actor))
+        conn.execute(
+            insert(ActionItemHistory).values(
+                item_id=int(item_id), at=now, week=monday_of(week), action="done", note=body, who=actor
+            )
+        )
 
 
-def edit_item(writer: Engine, item_id: int, *, text: str | None = None, due_date: date | None = None,
-              week: date, who: str | None = None, now: datetime) -> None:
+def edit_item(
+    writer: Engine,
+    item_id: int,
+    *,
+    text: str | None = None,
+    due_date: date | None = None,
+    week: date,
+    who: str | None = None,
+    now: datetime,
+) -> None:
     """Change the text and/or due date of an open item and add an ``edit`` history row whose note is JSON of what
     changed (``{"text": …, "due_date": "YYYY-MM-DD"}``)."""
     actor = _clean(who, MAX_WHO, "who", required=False) or WHO_MEETING
@@ -184,20 +223,27 @@ def edit_item(writer: Engine, item_id: int, *, text: str | None = None, due_date
     if not values:
         return
     with _writing(writer) as conn:
-        n = conn.execute(update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open")
-                         .values(**values)).rowcount
+        n = conn.execute(
+            update(ActionItem).where(ActionItem.id == int(item_id), ActionItem.status == "open").values(**values)
+        ).rowcount
         if n != 1:
             raise ActionItemError("missing_or_done", "item", value=int(item_id))
-        conn.execute(insert(ActionItemHistory).values(item_id=int(item_id), at=now, week=monday_of(week),
-                                                      action="edit", note=json.dumps(changes, ensure_ascii=False),
-                                                      who=actor))
+        conn.execute(
+            insert(ActionItemHistory).values(
+                item_id=int(item_id),
+                at=now,
+                week=monday_of(week),
+                action="edit",
+                note=json.dumps(changes, ensure_ascii=False),
+                who=actor,
+            )
+        )
 
 
 def _visible_in(week: date):
     """Items that belong to meeting week ``week``: created in or before it, and not closed before it started."""
     start, _ = week_bounds(week)
-    return and_(ActionItem.created_week <= week,
-                or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start))
+    return and_(ActionItem.created_week <= week, or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start))
 
 
 def items_for_week(engine: Engine, week: date) -> pd.DataFrame:
@@ -208,10 +254,24 @@ def items_for_week(engine: Engine, week: date) -> pd.DataFrame:
     included), ``overdue`` (still open in the week after its due date), ``done_note``, ``created_by``,
     ``created_at``, ``closed_at``, ``linked_case_ids`` (list), ``flag_ref``. Open items first, oldest first."""
     _, end = week_bounds(week)
-    stmt = select(ActionItem.id, ActionItem.department_id, ActionItem.text, ActionItem.due_date,
-                  ActionItem.created_week, ActionItem.status, ActionItem.done_note, ActionItem.created_by,
-                  ActionItem.created_at, ActionItem.closed_at, ActionItem.linked_case_ids, ActionItem.flag_ref) \
-        .where(_visible_in(week)).order_by(ActionItem.created_week, ActionItem.id)
+    stmt = (
+        select(
+            ActionItem.id,
+            ActionItem.department_id,
+            ActionItem.text,
+            ActionItem.due_date,
+            ActionItem.created_week,
+            ActionItem.status,
+            ActionItem.done_note,
+            ActionItem.created_by,
+            ActionItem.created_at,
+            ActionItem.closed_at,
+            ActionItem.linked_case_ids,
+            ActionItem.flag_ref,
+        )
+        .where(_visible_in(week))
+        .order_by(ActionItem.created_week, ActionItem.id)
+    )
     frame = fetch_frame(engine, stmt, row_cap=5000)
     if frame.empty:
         return frame.assign(status_in_week=[], carried=[], weeks_open=[], overdue=[])
@@ -225,8 +285,7 @@ def items_for_week(engine: Engine, week: date) -> pd.DataFrame:
     frame["overdue"] = (frame["status_in_week"] == "open") & (frame["due_date"] < last_day)
     frame["linked_case_ids"] = frame["linked_case_ids"].map(lambda s: [int(i) for i in json.loads(s or "[]")])
     order = frame["status_in_week"].map({"open": 0, "done": 1})
-    return frame.assign(_o=order).sort_values(["_o", "created_week", "id"]).drop(columns="_o") \
-        .reset_index(drop=True)
+    return frame.assign(_o=order).sort_values(["_o", "created_week", "id"]).drop(columns="_o").reset_index(drop=True)
 
 
 def record_carry(writer: Engine, week: date, *, now: datetime, who: str = WHO_SYSTEM) -> int:
@@ -235,25 +294,40 @@ def record_carry(writer: Engine, week: date, *, now: datetime, who: str = WHO_SY
     added."""
     monday = monday_of(week)
     start, _ = week_bounds(monday)
-    already = exists().where(ActionItemHistory.item_id == ActionItem.id, ActionItemHistory.week == monday,
-                             ActionItemHistory.action == "carry")
-    source = select(ActionItem.id, literal(now), literal(monday), literal("carry"),
-                    literal(CARRY_NOTE), literal(who)) \
-        .where(ActionItem.created_week < monday,
-               or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start),
-               ActionItem.status == "open", ~already)
+    already = exists().where(
+        ActionItemHistory.item_id == ActionItem.id,
+        ActionItemHistory.week == monday,
+        ActionItemHistory.action == "carry",
+    )
+    source = select(
+        ActionItem.id, literal(now), literal(monday), literal("carry"), literal(CARRY_NOTE), literal(who)
+    ).where(
+        ActionItem.created_week < monday,
+        or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= start),
+        ActionItem.status == "open",
+        ~already,
+    )
     with _writing(writer) as conn:
         # RETURNING counts the rows on both dialects (rowcount of INSERT … SELECT is -1 under psycopg).
-        added = conn.execute(insert(ActionItemHistory).from_select(
-            ["item_id", "at", "week", "action", "note", "who"], source).returning(ActionItemHistory.id)).all()
+        added = conn.execute(
+            insert(ActionItemHistory)
+            .from_select(["item_id", "at", "week", "action", "note", "who"], source)
+            .returning(ActionItemHistory.id)
+        ).all()
     return len(added)
 
 
 def history(engine: Engine, item_ids: list[int] | None = None, *, limit: int = 2000) -> pd.DataFrame:
     """History rows (``item_id``, ``at``, ``week``, ``action``, ``note``, ``who``) of the given items (all when
     None), oldest first."""
-    stmt = select(ActionItemHistory.item_id, ActionItemHistory.at, ActionItemHistory.week, ActionItemHistory.action,
-                  ActionItemHistory.note, ActionItemHistory.who).order_by(ActionItemHistory.at, ActionItemHistory.id)
+    stmt = select(
+        ActionItemHistory.item_id,
+        ActionItemHistory.at,
+        ActionItemHistory.week,
+        ActionItemHistory.action,
+        ActionItemHistory.note,
+        ActionItemHistory.who,
+    ).order_by(ActionItemHistory.at, ActionItemHistory.id)
     if item_ids is not None:
         if not item_ids:
             return pd.DataFrame(columns=["item_id", "at", "week", "action", "note", "who"])

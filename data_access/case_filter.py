@@ -3,6 +3,7 @@
 Values come from URL parameters and widgets; they are only ever bound as parameters (never formatted into SQL),
 and keys are checked against the domain vocabularies so a hostile value simply matches nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from data_access.schema import Case, Category
 @dataclass(frozen=True)
 class CaseFilter:
     """Optional restrictions; empty tuples/None mean 'all'. Hashable, so it can key a cache entry."""
+
     street_id: int | None = None
     channels: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()

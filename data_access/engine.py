@@ -15,6 +15,7 @@
 The engine is injected everywhere (like sqlmodel): tests pass a SQLite or PostgreSQL engine, pages get theirs from
 ``ui`` through ``st.cache_resource``.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,8 @@ def resolve_url(url: str | None = None) -> URL:
     except exc.ArgumentError as err:
         raise DatabaseConfigError(
             f"Cannot read the database URL {raw!r}. Expected e.g. 'sqlite:///data/gridscope.db' or "
-            f"'postgresql+psycopg://user@host:5432/gridscope' (set GRIDSCOPE_DB_URL).") from err
+            f"'postgresql+psycopg://user@host:5432/gridscope' (set GRIDSCOPE_DB_URL)."
+        ) from err
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         db = parsed.database
@@ -93,8 +95,10 @@ def postgres_session_settings() -> list[str]:
     pairs = str(settings.get("postgres_session_settings") or "").split()
     bad = [p for p in pairs if not _SESSION_SETTING.match(p)]
     if bad:
-        raise ValueError(f"postgres_session_settings: {bad} are not name=value pairs such as jit=off "
-                         f"(set GRIDSCOPE_POSTGRES_SESSION_SETTINGS)")
+        raise ValueError(
+            f"postgres_session_settings: {bad} are not name=value pairs such as jit=off "
+            f"(set GRIDSCOPE_POSTGRES_SESSION_SETTINGS)"
+        )
     return pairs
 
 
@@ -104,10 +108,14 @@ def postgres_socket_args(limit_s: float) -> dict:
     kernel once probes or data go unacknowledged for ``postgres_tcp_timeout_s`` (statement_timeout cannot help
     there: the server never sees the query, or its answer never arrives)."""
     tcp_s = max(1.0, float(settings.get("postgres_tcp_timeout_s")))
-    return {"connect_timeout": max(2, min(5, math.ceil(limit_s))),
-            "keepalives": 1, "keepalives_idle": max(1, min(4, int(tcp_s / 2))),
-            "keepalives_interval": max(1, min(2, int(tcp_s / 4))), "keepalives_count": 3,
-            "tcp_user_timeout": int(tcp_s * 1000)}
+    return {
+        "connect_timeout": max(2, min(5, math.ceil(limit_s))),
+        "keepalives": 1,
+        "keepalives_idle": max(1, min(4, int(tcp_s / 2))),
+        "keepalives_interval": max(1, min(2, int(tcp_s / 4))),
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(tcp_s * 1000),
+    }
 
 
 def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout_s: float | None = None) -> Engine:
@@ -125,19 +133,29 @@ def make_engine(url: str | URL | None = None, *, read_only: bool = True, timeout
         if read_only:
             # mode=ro never creates a missing file, and no pool: a file that disappears or becomes unreadable
             # is noticed on the next query (stale banner) and picked up again when it returns.
-            engine = create_engine(target, poolclass=NullPool, creator=lambda: sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, timeout=busy, check_same_thread=False))
+            engine = create_engine(
+                target,
+                poolclass=NullPool,
+                creator=lambda: sqlite3.connect(
+                    f"file:{path}?mode=ro", uri=True, timeout=busy, check_same_thread=False
+                ),
+            )
         else:
             engine = create_engine(target, connect_args={"timeout": busy, "check_same_thread": False})
         _install_sqlite_guards(engine, read_only=read_only, timeout_s=limit)
     else:
         options = f"-c statement_timeout={int(limit * 1000)}" + "".join(
-            f" -c {pair}" for pair in postgres_session_settings())
+            f" -c {pair}" for pair in postgres_session_settings()
+        )
         if read_only:
             options += " -c default_transaction_read_only=on"
-        engine = create_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                               connect_args={"options": options, "application_name": "gridscope",
-                                             **postgres_socket_args(limit)})
+        engine = create_engine(
+            target,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"options": options, "application_name": "gridscope", **postgres_socket_args(limit)},
+        )
     engine.info = {"read_only": read_only, "timeout_s": limit}
     log_path = settings.get("query_log")
     if log_path:
@@ -172,9 +190,14 @@ def _install_query_log(engine: Engine, fd: int, *, read_only: bool) -> None:
     # events); a connection is used by one thread at a time, so no lock is needed until the single write.
     def write(statement: str, started: float | None, error: str | None = None) -> None:
         now = time.time()
-        record = {"t": datetime.fromtimestamp(now).isoformat(timespec="milliseconds"), "ts": round(now, 3),
-                  "pid": os.getpid(), "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                  "ro": read_only, "sql": " ".join(statement.split())[:QUERY_LOG_SQL_CHARS]}
+        record = {
+            "t": datetime.fromtimestamp(now).isoformat(timespec="milliseconds"),
+            "ts": round(now, 3),
+            "pid": os.getpid(),
+            "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "ro": read_only,
+            "sql": " ".join(statement.split())[:QUERY_LOG_SQL_CHARS],
+        }
         if error:
             record["error"] = error
         # Parameter values are never logged: they can hold names, phone numbers or free text of case files.
@@ -194,7 +217,7 @@ def _install_query_log(engine: Engine, fd: int, *, read_only: bool) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _log_error(ctx):
-        if ctx.statement is None or ctx.is_pre_ping:     # connection failures are not statements
+        if ctx.statement is None or ctx.is_pre_ping:  # connection failures are not statements
             return
         conn = ctx.connection
         stack = conn.info.get("gridscope_log_t0") if conn is not None else None
@@ -232,15 +255,20 @@ def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
     text = str(getattr(err, "orig", err)).lower()
     limit = engine.info.get("timeout_s")
     if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
-        return QueryTimeout(f"The query took longer than the {limit:g} s limit and was stopped "
-                            f"(setting query_timeout_s). Narrow the time window or filters.")
+        return QueryTimeout(
+            f"The query took longer than the {limit:g} s limit and was stopped "
+            f"(setting query_timeout_s). Narrow the time window or filters."
+        )
     if "read-only transaction" in text or "readonly database" in text:
         # PostgreSQL says this for a read-only session and for every write on a hot-standby replica.
-        return ReadOnlyDatabase("The database refused the write: it is read-only (a read replica?). Flag reviews and "
-                                "action items must go to the primary: set db_write_url (GRIDSCOPE_DB_WRITE_URL).")
+        return ReadOnlyDatabase(
+            "The database refused the write: it is read-only (a read replica?). Flag reviews and "
+            "action items must go to the primary: set db_write_url (GRIDSCOPE_DB_WRITE_URL)."
+        )
     if "no such column" in text or ("column" in text and "does not exist" in text):
-        return GridscopeDBError("The database schema is older than this version of Gridscope: run "
-                                "`python -m data_access.migrate`.")
+        return GridscopeDBError(
+            "The database schema is older than this version of Gridscope: run `python -m data_access.migrate`."
+        )
     if isinstance(err, exc.OperationalError) or isinstance(err, exc.InterfaceError):
         return DatabaseUnavailable(f"The case database cannot be reached: {str(getattr(err, 'orig', err)).strip()}")
     return GridscopeDBError(str(err))
@@ -257,6 +285,7 @@ def fetch_frame(engine: Engine, stmt, params: dict | None = None, *, row_cap: in
     except exc.DBAPIError as err:
         raise translate_error(err, engine) from err
     if len(rows) > cap:
-        raise RowCapExceeded(f"The query returned more than {cap:,} rows (setting row_cap); "
-                             f"narrow the filters or aggregate.")
+        raise RowCapExceeded(
+            f"The query returned more than {cap:,} rows (setting row_cap); narrow the filters or aggregate."
+        )
     return pd.DataFrame.from_records(rows, columns=columns)

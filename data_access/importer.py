@@ -14,6 +14,7 @@ Guarantees:
 - atomic: one file is one transaction; any failure mid-file rolls everything back;
 - SQL only with bound parameters: source values never become SQL text.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,11 +41,11 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from core import domain, settings
+from core.clock import local_now
 from core.i18n import LANGUAGES, domain_label, translate
+from core.workcal import WorkCalendar
 from data_access.engine import GridscopeDBError, make_engine, translate_error
 from data_access.schema import Case, CaseEvent, Category, Department, Grid, ImportQuarantine, ImportRun, Workday
-from core.clock import local_now
-from core.workcal import WorkCalendar
 
 PROFILE_DIR = Path(__file__).resolve().parent / "import_profiles"
 
@@ -68,21 +69,59 @@ WARNINGS: dict[str, str] = {
     "closed_without_time": "closed status without a closing time: the latest known time is used",
     "no_deadline": "no due date and no time to compute one from",
 }
-FIELDS = ("case_no", "channel", "category_kind", "category_major", "category_minor", "reported_at", "registered_at",
-          "dispatched_at", "disposed_at", "closed_at", "deadline_at", "status", "address", "description", "x", "y",
-          "grid_code", "inspector_id", "reporter_id", "department", "street_name", "community_name")
+FIELDS = (
+    "case_no",
+    "channel",
+    "category_kind",
+    "category_major",
+    "category_minor",
+    "reported_at",
+    "registered_at",
+    "dispatched_at",
+    "disposed_at",
+    "closed_at",
+    "deadline_at",
+    "status",
+    "address",
+    "description",
+    "x",
+    "y",
+    "grid_code",
+    "inspector_id",
+    "reporter_id",
+    "department",
+    "street_name",
+    "community_name",
+)
 DATE_FIELDS = ("reported_at", "registered_at", "dispatched_at", "disposed_at", "closed_at", "deadline_at")
-STAGES = ("registered_at", "dispatched_at", "disposed_at", "closed_at")     # must not precede reported_at
+STAGES = ("registered_at", "dispatched_at", "disposed_at", "closed_at")  # must not precede reported_at
 # "none" written in Chinese (无) also means an empty cell; the word lives in the catalog like every CJK text.
-DEFAULT_NULLS = ("", "null", "none", "nan", "n/a", "na", "-", "--", translate("import_reasons", "null_word", "zh"),
-                 "#N/A")
-DEFAULT_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-                        "%Y%m%d%H%M%S", "%Y-%m-%d", "%Y/%m/%d")
+DEFAULT_NULLS = (
+    "",
+    "null",
+    "none",
+    "nan",
+    "n/a",
+    "na",
+    "-",
+    "--",
+    translate("import_reasons", "null_word", "zh"),
+    "#N/A",
+)
+DEFAULT_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+)
 # Text columns of ``cases`` and their lengths (values are cut to fit, with a "truncated" warning).
 TEXT_LIMITS = {"address": 128, "reporter_id": 32, "inspector_id": 32}
-ENCODINGS_AUTO = ("utf-8-sig", "gb18030")     # UTF-8 (BOM or not), then GB18030 (a superset of GBK/GB2312)
-DERIVED_NOTE = "import"                      # case_events.note of events the importer derived (diffed on re-import)
-CSV_FIELD_LIMIT = 16 * 1024 * 1024            # bytes per CSV cell
+ENCODINGS_AUTO = ("utf-8-sig", "gb18030")  # UTF-8 (BOM or not), then GB18030 (a superset of GBK/GB2312)
+DERIVED_NOTE = "import"  # case_events.note of events the importer derived (diffed on re-import)
+CSV_FIELD_LIMIT = 16 * 1024 * 1024  # bytes per CSV cell
 _ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
 MAX_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -92,7 +131,7 @@ class ImportFailed(GridscopeDBError):
 
 
 # --- coordinates ----------------------------------------------------------------------------------------------------
-_A, _EE = 6378245.0, 0.00669342162296594323     # Krasovsky ellipsoid parameters used by GCJ-02
+_A, _EE = 6378245.0, 0.00669342162296594323  # Krasovsky ellipsoid parameters used by GCJ-02
 
 
 def _out_of_china(lon, lat):
@@ -101,14 +140,28 @@ def _out_of_china(lon, lat):
 
 def _gcj_delta(lon, lat):
     x, y = lon - 105.0, lat - 35.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-            + (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * np.pi
     magic = 1 - _EE * np.sin(rad) ** 2
     dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * np.sqrt(magic)) * np.pi)
@@ -138,20 +191,24 @@ def gcj02_to_wgs84(lon, lat, *, tol: float = 1e-9, max_iter: int = 30):
     return (float(wlon), float(wlat)) if wlon.ndim == 0 else (wlon, wlat)
 
 
-def projected_to_wgs84(x, y, *, origin_lon: float, origin_lat: float, false_easting: float = 0.0,
-                       false_northing: float = 0.0):
+def projected_to_wgs84(
+    x, y, *, origin_lon: float, origin_lat: float, false_easting: float = 0.0, false_northing: float = 0.0
+):
     """Local plane metres (east x, north y around an origin) → WGS84 (lon, lat), by an equirectangular
     approximation (within ~1 m over 30 km). Not a substitute for a city grid's published transform parameters."""
     m_per_deg_lat = 111_132.954 - 559.822 * math.cos(2 * math.radians(origin_lat))
     m_per_deg_lon = 111_412.84 * math.cos(math.radians(origin_lat))
-    return (origin_lon + (np.asarray(x, dtype=float) - false_easting) / m_per_deg_lon,
-            origin_lat + (np.asarray(y, dtype=float) - false_northing) / m_per_deg_lat)
+    return (
+        origin_lon + (np.asarray(x, dtype=float) - false_easting) / m_per_deg_lon,
+        origin_lat + (np.asarray(y, dtype=float) - false_northing) / m_per_deg_lat,
+    )
 
 
 # --- profiles -------------------------------------------------------------------------------------------------------
 @dataclass
 class Profile:
     """A parsed mapping profile (see docs/importing.md)."""
+
     name: str
     source: str
     timezone: str = "Asia/Shanghai"
@@ -171,8 +228,23 @@ class Profile:
     @classmethod
     def from_dict(cls, name: str, raw: dict) -> "Profile":
         """Validate a profile's TOML content; raises ``ImportFailed`` naming the bad key."""
-        known = {"name", "source", "description", "timezone", "encoding", "sheet", "case_no_prefix", "date_formats",
-                 "null_values", "required", "coordinates", "columns", "values", "defaults", "derive_status"}
+        known = {
+            "name",
+            "source",
+            "description",
+            "timezone",
+            "encoding",
+            "sheet",
+            "case_no_prefix",
+            "date_formats",
+            "null_values",
+            "required",
+            "coordinates",
+            "columns",
+            "values",
+            "defaults",
+            "derive_status",
+        }
         unknown = set(raw) - known
         if unknown:
             raise ImportFailed(f"profile {name}: unknown keys {sorted(unknown)}")
@@ -202,15 +274,26 @@ class Profile:
             bad = {v for v in values.get(kind, {}).values() if v not in allowed}
             bad |= {raw.get("defaults", {}).get(kind)} - {None} - set(allowed)
             if bad:
-                raise ImportFailed(f"profile {name}: {kind} values {sorted(bad)} are not Gridscope keys "
-                                   f"({', '.join(allowed)})")
-        return cls(name=name, source=source, timezone=tz, encoding=str(raw.get("encoding", "auto")),
-                   sheet=str(raw.get("sheet", "")), case_no_prefix=str(raw.get("case_no_prefix", "")),
-                   date_formats=tuple(raw.get("date_formats") or DEFAULT_DATE_FORMATS),
-                   null_values=tuple(str(v).lower() for v in raw.get("null_values", DEFAULT_NULLS)),
-                   required=tuple(raw.get("required") or ("case_no", "reported_at", "category", "location")),
-                   coordinates=coords, columns=columns, values=values, defaults=dict(raw.get("defaults") or {}),
-                   derive_status=bool(raw.get("derive_status", True)), description=str(raw.get("description", "")))
+                raise ImportFailed(
+                    f"profile {name}: {kind} values {sorted(bad)} are not Gridscope keys ({', '.join(allowed)})"
+                )
+        return cls(
+            name=name,
+            source=source,
+            timezone=tz,
+            encoding=str(raw.get("encoding", "auto")),
+            sheet=str(raw.get("sheet", "")),
+            case_no_prefix=str(raw.get("case_no_prefix", "")),
+            date_formats=tuple(raw.get("date_formats") or DEFAULT_DATE_FORMATS),
+            null_values=tuple(str(v).lower() for v in raw.get("null_values", DEFAULT_NULLS)),
+            required=tuple(raw.get("required") or ("case_no", "reported_at", "category", "location")),
+            coordinates=coords,
+            columns=columns,
+            values=values,
+            defaults=dict(raw.get("defaults") or {}),
+            derive_status=bool(raw.get("derive_status", True)),
+            description=str(raw.get("description", "")),
+        )
 
 
 def list_profiles() -> list[str]:
@@ -226,8 +309,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
     elif MAX_PROFILE_NAME.fullmatch(text):
         path = PROFILE_DIR / f"{text}.toml"
     else:
-        raise ImportFailed(f"profile name {text[:80]!r}: use a shipped name ({', '.join(list_profiles())}) "
-                           f"or a path to a .toml file")
+        raise ImportFailed(
+            f"profile name {text[:80]!r}: use a shipped name ({', '.join(list_profiles())}) or a path to a .toml file"
+        )
     if not path.is_file():
         raise ImportFailed(f"profile {text[:200]!r} not found (shipped: {', '.join(list_profiles())})")
     try:
@@ -240,17 +324,22 @@ def load_profile(name_or_path: str | Path) -> Profile:
 # --- reading files --------------------------------------------------------------------------------------------------
 @dataclass
 class RawRow:
-    number: int                      # header = row 1, as a spreadsheet shows it
-    values: dict[str, Any]           # header → cell
-    extra: list[Any] = field(default_factory=list)   # cells beyond the header (malformed)
+    number: int  # header = row 1, as a spreadsheet shows it
+    values: dict[str, Any]  # header → cell
+    extra: list[Any] = field(default_factory=list)  # cells beyond the header (malformed)
 
 
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     """Bytes → (text, encoding used). ``auto`` tries UTF-8 (with or without BOM), then GB18030 (covers GBK)."""
-    for enc in (ENCODINGS_AUTO if encoding == "auto" else (encoding,)):
+    for enc in ENCODINGS_AUTO if encoding == "auto" else (encoding,):
         try:
-            return data.decode(enc), ("utf-8-bom" if enc == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf")
-                                      else "utf-8" if enc == "utf-8-sig" else enc)
+            return data.decode(enc), (
+                "utf-8-bom"
+                if enc == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf")
+                else "utf-8"
+                if enc == "utf-8-sig"
+                else enc
+            )
         except (UnicodeDecodeError, LookupError):
             continue
     raise ImportFailed(f"cannot decode the file as {encoding}; set `encoding` in the profile (e.g. gb18030)")
@@ -274,7 +363,7 @@ def read_table(path: Path, profile: Profile, data: bytes | None = None) -> tuple
     if not header:
         raise ImportFailed(f"{path.name}: the file is empty (no header row)")
     header = [str(h if h is not None else "").replace("\x00", "").strip().lstrip("\ufeff") for h in header]
-    while header and not header[-1]:        # XLSX pads the header to the widest row
+    while header and not header[-1]:  # XLSX pads the header to the widest row
         header.pop()
     out, blank = [], 0
     for number, cells in enumerate(it, start=2):
@@ -303,9 +392,10 @@ def _blank(cell) -> bool:
 
 def _xlsx_rows(data: bytes, sheet: str) -> Iterator[tuple]:
     import openpyxl
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable workbook is one plain error
+    except Exception as err:
         raise ImportFailed(f"cannot open the workbook: {err}") from err
     ws = book[sheet] if sheet else book.worksheets[0]
     yield from ws.iter_rows(values_only=True)
@@ -316,17 +406,37 @@ class Reference:
     """Grids (with an STRtree), categories, departments and the working calendar, loaded once per import."""
 
     def __init__(self, conn: Connection):
-        grids = conn.execute(select(Grid.id, Grid.code, Grid.community_id, Grid.street_id, Grid.polygon_geojson,
-                                    Grid.centroid_lat, Grid.centroid_lon).order_by(Grid.id)).all()
+        grids = conn.execute(
+            select(
+                Grid.id,
+                Grid.code,
+                Grid.community_id,
+                Grid.street_id,
+                Grid.polygon_geojson,
+                Grid.centroid_lat,
+                Grid.centroid_lon,
+            ).order_by(Grid.id)
+        ).all()
         if not grids:
-            raise ImportFailed("the database has no grids: load the reference tables (district, grids, categories) "
-                               "before importing cases")
+            raise ImportFailed(
+                "the database has no grids: load the reference tables (district, grids, categories) "
+                "before importing cases"
+            )
         self.grid_rows = grids
         self.grid_by_code = {str(g.code): i for i, g in enumerate(grids)}
         self.tree = STRtree([shapely.from_geojson(g.polygon_geojson) for g in grids])
-        cats = conn.execute(select(Category.id, Category.code, Category.kind, Category.major_name,
-                                   Category.minor_name, Category.major_name_en, Category.minor_name_en,
-                                   Category.time_limit_work_hours)).all()
+        cats = conn.execute(
+            select(
+                Category.id,
+                Category.code,
+                Category.kind,
+                Category.major_name,
+                Category.minor_name,
+                Category.major_name_en,
+                Category.minor_name_en,
+                Category.time_limit_work_hours,
+            )
+        ).all()
         self.category_limit = {c.id: c.time_limit_work_hours for c in cats}
         self.cat_by_code = {c.code: c.id for c in cats}
         self.cat_by_kind_names, self.cat_by_names, minor = {}, {}, {}
@@ -349,11 +459,14 @@ class Reference:
                 if key:
                     self.dept.setdefault(_norm(key), d.id)
         days = conn.execute(select(Workday.day, Workday.is_workday).order_by(Workday.day)).all()
-        self.calendar = WorkCalendar.from_rows([{"day": d, "is_workday": w} for d, w in days],
-                                               settings.get("work_hours")) if days else None
+        self.calendar = (
+            WorkCalendar.from_rows([{"day": d, "is_workday": w} for d, w in days], settings.get("work_hours"))
+            if days
+            else None
+        )
         self.first_day = days[0][0] if days else date(1900, 1, 1)
         self.last_day = days[-1][0] if days else date(2999, 12, 31)
-        if isinstance(self.first_day, str):        # SQLite may hand back ISO strings for DATE
+        if isinstance(self.first_day, str):  # SQLite may hand back ISO strings for DATE
             self.first_day, self.last_day = date.fromisoformat(self.first_day), date.fromisoformat(self.last_day)
 
     def locate(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
@@ -363,7 +476,7 @@ class Reference:
             return result
         pts = shapely.points(lons, lats)
         src, tgt = self.tree.query(pts, predicate="intersects")
-        order = np.lexsort((tgt, src))                  # per point, the smallest grid index first
+        order = np.lexsort((tgt, src))  # per point, the smallest grid index first
         src, tgt = src[order], tgt[order]
         first = np.unique(src, return_index=True)[1]
         result[src[first]] = tgt[first]
@@ -376,8 +489,11 @@ def _norm(value) -> str:
 
 def _code_aliases(kind: str, codes) -> dict[str, str]:
     """Normalised code and catalog labels (every language) → code."""
-    return {_norm(alias): code for code in codes
-            for alias in (code, *(domain_label(kind, code, lang) for lang in LANGUAGES))}
+    return {
+        _norm(alias): code
+        for code in codes
+        for alias in (code, *(domain_label(kind, code, lang) for lang in LANGUAGES))
+    }
 
 
 # --- row transformation ----------------------------------------------------------------------------------------------
@@ -390,6 +506,7 @@ class Reject(Exception):
 @dataclass
 class Staged:
     """A row that passed the checks that need no geometry; ``case`` is completed after grid placement."""
+
     row: RawRow
     case: dict
     lon: float | None
@@ -405,8 +522,9 @@ class RowMapper:
         self.p, self.ref = profile, ref
         lookup = {_norm(h): h for h in header if h}
         # Field → the first candidate column present in the file (case-insensitive), or None.
-        self.col = {f: next((lookup[_norm(c)] for c in profile.columns.get(f, []) if _norm(c) in lookup), None)
-                    for f in FIELDS}
+        self.col = {
+            f: next((lookup[_norm(c)] for c in profile.columns.get(f, []) if _norm(c) in lookup), None) for f in FIELDS
+        }
         self.src_tz, self.dst_tz = ZoneInfo(profile.timezone), ZoneInfo(settings.get("timezone"))
         self.nulls = set(profile.null_values)
         self.maps = {k: {_norm(a): b for a, b in v.items()} for k, v in profile.values.items()}
@@ -439,17 +557,17 @@ class RowMapper:
             parsed = value
         elif isinstance(value, date):
             parsed = datetime(value.year, value.month, value.day)
-        elif isinstance(value, (int, float)) and 20000 < float(value) < 80000:     # an Excel serial day number
+        elif isinstance(value, (int, float)) and 20000 < float(value) < 80000:  # an Excel serial day number
             parsed = datetime(1899, 12, 30) + timedelta(days=float(value))
         else:
             text = str(value).strip()
             parsed = None
-            if _ISO_LOCAL.fullmatch(text):     # the common case, ~20x faster than strptime
+            if _ISO_LOCAL.fullmatch(text):  # the common case, ~20x faster than strptime
                 try:
                     parsed = datetime.fromisoformat(text)
                 except ValueError:
                     parsed = None
-            for fmt in (() if parsed else self.p.date_formats):
+            for fmt in () if parsed else self.p.date_formats:
                 try:
                     parsed = datetime.strptime(text, fmt)
                     break
@@ -464,8 +582,11 @@ class RowMapper:
             parsed = parsed.replace(tzinfo=self.src_tz)
         local = parsed.astimezone(self.dst_tz).replace(tzinfo=None, microsecond=0)
         if not self.ref.first_day <= local.date() <= self.ref.last_day:
-            raise Reject("bad_date", f"{name}: {local:%Y-%m-%d} is outside the calendar years "
-                                     f"({self.ref.first_day.year}–{self.ref.last_day.year})")
+            raise Reject(
+                "bad_date",
+                f"{name}: {local:%Y-%m-%d} is outside the calendar years "
+                f"({self.ref.first_day.year}–{self.ref.last_day.year})",
+            )
         return local
 
     def map_value(self, kind: str, raw, auto: dict[str, str]) -> str | None:
@@ -487,16 +608,20 @@ class RowMapper:
         keys = [k for k in (f"{major_n}/{minor_n}" if major_n and minor_n else None, minor_n, major_n) if k]
         targets = next((self.maps["category"][k] for k in keys if k in self.maps.get("category", {})), None)
         if targets is not None:
-            for target in ([targets] if isinstance(targets, str) else targets):
+            for target in [targets] if isinstance(targets, str) else targets:
                 found = self._category_by_name(None, *(_split_target(target)))
                 if found is not None:
                     return found
-            raise Reject("unknown_category", f"category: profile maps {keys[0]!r} to {targets!r}, "
-                                             f"which is not in the categories table")
+            raise Reject(
+                "unknown_category",
+                f"category: profile maps {keys[0]!r} to {targets!r}, which is not in the categories table",
+            )
         found = self._category_by_name(_norm(kind) if kind is not None else None, major_n, minor_n)
         if found is None:
-            raise Reject("unknown_category", f"category: {'/'.join(str(x) for x in (major, minor) if x)[:80]!r} "
-                                             f"matches no Gridscope category")
+            raise Reject(
+                "unknown_category",
+                f"category: {'/'.join(str(x) for x in (major, minor) if x)[:80]!r} matches no Gridscope category",
+            )
         return found
 
     def _category_by_name(self, kind, major, minor) -> int | None:
@@ -518,7 +643,7 @@ class RowMapper:
         if raw is None:
             return None
         target = self.maps.get("department", {}).get(_norm(raw), raw)
-        for t in ([target] if isinstance(target, str) else target):
+        for t in [target] if isinstance(target, str) else target:
             if _norm(t) in self.ref.dept:
                 return self.ref.dept[_norm(t)]
         warnings.append("unknown_department")
@@ -536,8 +661,19 @@ class RowMapper:
 
     def stage(self, row: RawRow) -> Staged:
         """Checks and conversions of one row (everything but grid placement). Raises ``Reject``."""
-        for f in ("case_no", "reported_at", "x", "y", "grid_code", "category_minor", "category_major", "status",
-                  "channel", "address", "department"):
+        for f in (
+            "case_no",
+            "reported_at",
+            "x",
+            "y",
+            "grid_code",
+            "category_minor",
+            "category_major",
+            "status",
+            "channel",
+            "address",
+            "department",
+        ):
             if self.col.get(f) and self.get(row, f) is None:
                 self.missing[f] += 1
         if row.extra:
@@ -559,8 +695,10 @@ class RowMapper:
         times = {f: self.parse_time(self.get(row, f), f) for f in DATE_FIELDS}
         for f in STAGES:
             if times[f] is not None and times[f] < times["reported_at"]:
-                raise Reject("bad_date", f"{f} {times[f]:%Y-%m-%d %H:%M} is earlier than reported_at "
-                                         f"{times['reported_at']:%Y-%m-%d %H:%M}")
+                raise Reject(
+                    "bad_date",
+                    f"{f} {times[f]:%Y-%m-%d %H:%M} is earlier than reported_at {times['reported_at']:%Y-%m-%d %H:%M}",
+                )
         channel = self.map_value("channel", self.get(row, "channel"), self.auto_channel)
         if channel is None:
             raise Reject("missing_field", "channel: empty and the profile has no default")
@@ -577,27 +715,34 @@ class RowMapper:
                     raise ValueError
             except (TypeError, ValueError):
                 if grid_code is None:
-                    raise Reject("bad_value", f"coordinates: cannot read ({str(x)[:20]!r}, {str(y)[:20]!r})") \
-                        from None
+                    raise Reject("bad_value", f"coordinates: cannot read ({str(x)[:20]!r}, {str(y)[:20]!r})") from None
                 warnings.append("bad_point_used_grid")
                 lon = lat = None
-            if lon == 0 and lat == 0:       # exports write 0,0 for "no position"
+            if lon == 0 and lat == 0:  # exports write 0,0 for "no position"
                 lon = lat = None
         if status in domain.CLOSED_STATUSES + ("cancelled",) and times["closed_at"] is None:
             warnings.append("closed_without_time")
             times["closed_at"] = max(t for t in times.values() if t is not None)
         registered = times["registered_at"]
         if registered is None and status not in ("pending_verify", "pending_register", "cancelled"):
-            registered = times["reported_at"]      # 立案 time not exported: the platform registers on report
+            registered = times["reported_at"]  # 立案 time not exported: the platform registers on report
         case = dict(
-            case_no=case_no, channel=channel, category_id=category_id, status=status,
+            case_no=case_no,
+            channel=channel,
+            category_id=category_id,
+            status=status,
             address=self.text(row, "address", warnings, TEXT_LIMITS["address"]),
             description=self.text(row, "description", warnings),
             reporter_id=self.text(row, "reporter_id", warnings, TEXT_LIMITS["reporter_id"]),
             inspector_id=self.text(row, "inspector_id", warnings, TEXT_LIMITS["inspector_id"]),
-            reported_at=times["reported_at"], registered_at=registered, dispatched_at=times["dispatched_at"],
-            disposed_at=times["disposed_at"], closed_at=times["closed_at"], deadline_at=times["deadline_at"],
-            department_id=self.department(row, warnings), source=self.p.source,
+            reported_at=times["reported_at"],
+            registered_at=registered,
+            dispatched_at=times["dispatched_at"],
+            disposed_at=times["disposed_at"],
+            closed_at=times["closed_at"],
+            deadline_at=times["deadline_at"],
+            department_id=self.department(row, warnings),
+            source=self.p.source,
         )
         return Staged(row, case, lon, lat, grid_code, warnings)
 
@@ -605,8 +750,15 @@ class RowMapper:
         raw = self.get(row, "status")
         if raw is None and self.p.derive_status and "status" not in self.p.defaults:
             # No status exported: the furthest stage with a time.
-            return ("closed" if times["closed_at"] else "pending_check" if times["disposed_at"] else
-                    "in_disposal" if times["dispatched_at"] else "pending_dispatch")
+            return (
+                "closed"
+                if times["closed_at"]
+                else "pending_check"
+                if times["disposed_at"]
+                else "in_disposal"
+                if times["dispatched_at"]
+                else "pending_dispatch"
+            )
         status = self.map_value("status", raw, self.auto_status)
         if status is None:
             raise Reject("missing_field", "status: empty and the profile has no default")
@@ -619,9 +771,14 @@ class RowMapper:
             return gcj02_to_wgs84(x, y)
         if system == "projected":
             c = self.p.coordinates
-            return projected_to_wgs84(x, y, origin_lon=float(c["origin_lon"]), origin_lat=float(c["origin_lat"]),
-                                      false_easting=float(c.get("false_easting", 0)),
-                                      false_northing=float(c.get("false_northing", 0)))
+            return projected_to_wgs84(
+                x,
+                y,
+                origin_lon=float(c["origin_lon"]),
+                origin_lat=float(c["origin_lat"]),
+                false_easting=float(c.get("false_easting", 0)),
+                false_northing=float(c.get("false_northing", 0)),
+            )
         return x, y
 
 
@@ -641,40 +798,71 @@ def _plain_number(value) -> str:
 
 
 # --- events derived from a case's timestamps -------------------------------------------------------------------------
-_FINAL_ACTION = {"closed": "close", "force_closed": "force_close", "self_handled": "self_handle",
-                 "cancelled": "cancel"}
+_FINAL_ACTION = {"closed": "close", "force_closed": "force_close", "self_handled": "self_handle", "cancelled": "cancel"}
 
 
 def derive_events(case: dict) -> list[dict]:
     """The lifecycle events a case's timestamps imply (one per known stage), as ``case_events`` dicts without
     ``case_id``; marked with ``note = 'import'`` so a re-import can diff them."""
     chain, previous = [], None
-    steps = [("report", case["reported_at"], "pending_register"),
-             ("register", case["registered_at"], "pending_dispatch"),
-             ("dispatch", case["dispatched_at"], "in_disposal"),
-             ("dispose", case["disposed_at"], "pending_check")]
+    steps = [
+        ("report", case["reported_at"], "pending_register"),
+        ("register", case["registered_at"], "pending_dispatch"),
+        ("dispatch", case["dispatched_at"], "in_disposal"),
+        ("dispose", case["disposed_at"], "pending_check"),
+    ]
     if case["closed_at"] is not None and case["status"] in _FINAL_ACTION:
         steps.append((_FINAL_ACTION[case["status"]], case["closed_at"], case["status"]))
     for action, at, to_status in steps:
         if at is None:
             continue
-        chain.append(dict(at=at, action=action, from_status=previous, to_status=to_status,
-                          department_id=case["department_id"] if action in ("dispatch", "dispose") else None,
-                          actor_id=None, note=DERIVED_NOTE))
+        chain.append(
+            dict(
+                at=at,
+                action=action,
+                from_status=previous,
+                to_status=to_status,
+                department_id=case["department_id"] if action in ("dispatch", "dispose") else None,
+                actor_id=None,
+                note=DERIVED_NOTE,
+            )
+        )
         previous = to_status
     return chain
 
 
 # --- the import -----------------------------------------------------------------------------------------------------
-CASE_COLUMNS = ("case_no", "channel", "category_id", "grid_id", "community_id", "street_id", "lat", "lon", "address",
-                "description", "reporter_id", "inspector_id", "reported_at", "registered_at", "dispatched_at",
-                "disposed_at", "closed_at", "deadline_at", "disposal_work_hours", "status", "department_id",
-                "updated_at", "source")
+CASE_COLUMNS = (
+    "case_no",
+    "channel",
+    "category_id",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "lat",
+    "lon",
+    "address",
+    "description",
+    "reporter_id",
+    "inspector_id",
+    "reported_at",
+    "registered_at",
+    "dispatched_at",
+    "disposed_at",
+    "closed_at",
+    "deadline_at",
+    "disposal_work_hours",
+    "status",
+    "department_id",
+    "updated_at",
+    "source",
+)
 
 
 @dataclass
 class ImportSummary:
     """What one import did: every data row is counted once in inserted/updated/unchanged/quarantined."""
+
     profile: str
     source: str
     file: str
@@ -708,39 +896,64 @@ class ImportSummary:
         return self.rows_total == self.landed + self.quarantined
 
     def as_dict(self) -> dict:
-        return {"profile": self.profile, "source": self.source, "file": self.file, "encoding": self.encoding,
-                "dry_run": self.dry_run, "rows_total": self.rows_total, "inserted": self.inserted,
-                "updated": self.updated, "unchanged": self.unchanged, "quarantined": self.quarantined,
-                "blank": self.blank, "reasons": dict(self.reasons), "warnings": dict(self.warnings),
-                "min_reported_at": self.min_reported_at, "max_reported_at": self.max_reported_at,
-                "quarantine_csv": self.quarantine_csv, "accounted": self.accounted}
+        return {
+            "profile": self.profile,
+            "source": self.source,
+            "file": self.file,
+            "encoding": self.encoding,
+            "dry_run": self.dry_run,
+            "rows_total": self.rows_total,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "quarantined": self.quarantined,
+            "blank": self.blank,
+            "reasons": dict(self.reasons),
+            "warnings": dict(self.warnings),
+            "min_reported_at": self.min_reported_at,
+            "max_reported_at": self.max_reported_at,
+            "quarantine_csv": self.quarantine_csv,
+            "accounted": self.accounted,
+        }
 
     def text(self) -> str:
         """The human-readable summary printed by the CLI."""
+
         def fmt(counter):
             return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "none"
-        lines = [f"{'DRY RUN: nothing written. ' if self.dry_run else ''}Import {self.file} with profile "
-                 f"{self.profile} (source {self.source}, encoding {self.encoding})",
-                 f"  rows read      {self.rows_total:>8,}" + (f"   (+{self.blank} blank lines skipped)"
-                                                              if self.blank else ""),
-                 f"  inserted       {self.inserted:>8,}",
-                 f"  updated        {self.updated:>8,}",
-                 f"  unchanged      {self.unchanged:>8,}",
-                 f"  quarantined    {self.quarantined:>8,}   ({fmt(self.reasons)})",
-                 f"  warnings       {sum(self.warnings.values()):>8,}   ({fmt(self.warnings)})",
-                 f"  every row accounted for: {'yes' if self.accounted else 'NO'} "
-                 f"({self.rows_total} = {self.landed} landed + {self.quarantined} quarantined)"]
+
+        lines = [
+            f"{'DRY RUN: nothing written. ' if self.dry_run else ''}Import {self.file} with profile "
+            f"{self.profile} (source {self.source}, encoding {self.encoding})",
+            f"  rows read      {self.rows_total:>8,}"
+            + (f"   (+{self.blank} blank lines skipped)" if self.blank else ""),
+            f"  inserted       {self.inserted:>8,}",
+            f"  updated        {self.updated:>8,}",
+            f"  unchanged      {self.unchanged:>8,}",
+            f"  quarantined    {self.quarantined:>8,}   ({fmt(self.reasons)})",
+            f"  warnings       {sum(self.warnings.values()):>8,}   ({fmt(self.warnings)})",
+            f"  every row accounted for: {'yes' if self.accounted else 'NO'} "
+            f"({self.rows_total} = {self.landed} landed + {self.quarantined} quarantined)",
+        ]
         if self.min_reported_at:
-            lines.append(f"  reported_at    {self.min_reported_at:%Y-%m-%d %H:%M} … "
-                         f"{self.max_reported_at:%Y-%m-%d %H:%M}")
+            lines.append(
+                f"  reported_at    {self.min_reported_at:%Y-%m-%d %H:%M} … {self.max_reported_at:%Y-%m-%d %H:%M}"
+            )
         if self.quarantine_csv:
             lines.append(f"  quarantine CSV {self.quarantine_csv}")
         return "\n".join(lines)
 
 
-def import_file(engine: Engine, profile: Profile | str, path: str | Path, *, dry_run: bool = False,
-                quarantine_csv: str | Path | None = None, chunk_rows: int = 1000,
-                now: datetime | None = None) -> ImportSummary:
+def import_file(
+    engine: Engine,
+    profile: Profile | str,
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    quarantine_csv: str | Path | None = None,
+    chunk_rows: int = 1000,
+    now: datetime | None = None,
+) -> ImportSummary:
     """Import one CSV/XLSX file in one transaction. Returns the summary; raises ``ImportFailed`` (nothing written)
     when the profile, file or database cannot be used, and re-raises any failure mid-file after the rollback.
 
@@ -754,8 +967,9 @@ def import_file(engine: Engine, profile: Profile | str, path: str | Path, *, dry
     sha = hashlib.sha256(data).hexdigest()
     header, rows, blank, encoding = read_table(path, profile, data)
     started = now or local_now()
-    summary = ImportSummary(profile.name, profile.source, path.name, encoding, dry_run, rows_total=len(rows),
-                            blank=blank)
+    summary = ImportSummary(
+        profile.name, profile.source, path.name, encoding, dry_run, rows_total=len(rows), blank=blank
+    )
     missing_tables = {"cases", "import_runs", "import_quarantine", "grids"} - set(inspect(engine).get_table_names())
     if missing_tables:
         raise ImportFailed(f"the database lacks tables {sorted(missing_tables)}: run `python -m data_access.migrate`")
@@ -765,24 +979,38 @@ def import_file(engine: Engine, profile: Profile | str, path: str | Path, *, dry
             ref = Reference(conn)
             mapper = RowMapper(profile, header, ref)
             if mapper.col["case_no"] is None and "case_no" in profile.required:
-                raise ImportFailed(f"{path.name}: none of the case-number columns {profile.columns.get('case_no')} "
-                                   f"is in the file header")
+                raise ImportFailed(
+                    f"{path.name}: none of the case-number columns {profile.columns.get('case_no')} "
+                    f"is in the file header"
+                )
             cases = _transform(rows, mapper, ref, summary)
             summary.missing = mapper.missing
             _write_cases(conn, cases, summary, chunk_rows)
             if not dry_run:
                 _write_quarantine(conn, summary, profile, path.name, sha, started)
                 finished = local_now() if now is None else now
-                run = dict(source=profile.source, profile=profile.name, file_name=path.name[:255], file_sha256=sha,
-                           started_at=started, finished_at=finished, rows_total=summary.rows_total,
-                           rows_inserted=summary.inserted, rows_updated=summary.updated,
-                           rows_unchanged=summary.unchanged, rows_quarantined=summary.quarantined,
-                           rows_blank=summary.blank, reasons_json=json.dumps(dict(summary.reasons)),
-                           warnings_json=json.dumps(dict(summary.warnings)),
-                           missing_json=json.dumps(dict(summary.missing), ensure_ascii=False),
-                           min_reported_at=summary.min_reported_at, max_reported_at=summary.max_reported_at)
-                summary.run_id = conn.execute(ImportRun.__table__.insert().values(**run)
-                                              .returning(ImportRun.__table__.c.id)).scalar_one()
+                run = dict(
+                    source=profile.source,
+                    profile=profile.name,
+                    file_name=path.name[:255],
+                    file_sha256=sha,
+                    started_at=started,
+                    finished_at=finished,
+                    rows_total=summary.rows_total,
+                    rows_inserted=summary.inserted,
+                    rows_updated=summary.updated,
+                    rows_unchanged=summary.unchanged,
+                    rows_quarantined=summary.quarantined,
+                    rows_blank=summary.blank,
+                    reasons_json=json.dumps(dict(summary.reasons)),
+                    warnings_json=json.dumps(dict(summary.warnings)),
+                    missing_json=json.dumps(dict(summary.missing), ensure_ascii=False),
+                    min_reported_at=summary.min_reported_at,
+                    max_reported_at=summary.max_reported_at,
+                )
+                summary.run_id = conn.execute(
+                    ImportRun.__table__.insert().values(**run).returning(ImportRun.__table__.c.id)
+                ).scalar_one()
                 transaction.commit()
             else:
                 transaction.rollback()
@@ -812,8 +1040,10 @@ def _transform(rows: list[RawRow], mapper: RowMapper, ref: Reference, summary: I
             _quarantine(summary, row, rej)
     # Coordinate conversion and grid placement, vectorised: one STRtree query for every row with a point.
     with_point = [i for i, s in enumerate(staged) if s.lon is not None]
-    lons, lats = mapper.to_wgs84(np.array([staged[i].lon for i in with_point], dtype=float),
-                                 np.array([staged[i].lat for i in with_point], dtype=float))
+    lons, lats = mapper.to_wgs84(
+        np.array([staged[i].lon for i in with_point], dtype=float),
+        np.array([staged[i].lat for i in with_point], dtype=float),
+    )
     for i, lon, lat in zip(with_point, np.atleast_1d(lons).tolist(), np.atleast_1d(lats).tolist()):
         staged[i].lon, staged[i].lat = lon, lat
     found = ref.locate(np.array([staged[i].lon for i in with_point]), np.array([staged[i].lat for i in with_point]))
@@ -831,15 +1061,19 @@ def _transform(rows: list[RawRow], mapper: RowMapper, ref: Reference, summary: I
             s.warnings.append("bad_point_used_grid")
             s.lon = None
         if idx < 0:
-            where = (f"point ({s.lon:.6f}, {s.lat:.6f}) is in no grid" if s.lon is not None else "no point")
+            where = f"point ({s.lon:.6f}, {s.lat:.6f}) is in no grid" if s.lon is not None else "no point"
             code = f"; grid code {s.grid_code!r} unknown" if s.grid_code is not None else ""
             _quarantine(summary, s.row, Reject("outside_district", where + code))
             continue
         g = ref.grid_rows[idx]
         case = s.case
-        case.update(grid_id=g.id, community_id=g.community_id, street_id=g.street_id,
-                    lon=s.lon if s.lon is not None else g.centroid_lon,
-                    lat=s.lat if s.lat is not None else g.centroid_lat)
+        case.update(
+            grid_id=g.id,
+            community_id=g.community_id,
+            street_id=g.street_id,
+            lon=s.lon if s.lon is not None else g.centroid_lon,
+            lat=s.lat if s.lat is not None else g.centroid_lat,
+        )
         placed.append(s)
     _complete_times(placed, ref, summary)
     out = []
@@ -861,8 +1095,11 @@ def _complete_times(placed: list[Staged], ref: Reference, summary: ImportSummary
     for k, s in enumerate(placed):
         case = s.case
         case["disposal_work_hours"] = None
-        case["updated_at"] = max(case[f] for f in ("reported_at", "registered_at", "dispatched_at", "disposed_at",
-                                                   "closed_at") if case[f] is not None)
+        case["updated_at"] = max(
+            case[f]
+            for f in ("reported_at", "registered_at", "dispatched_at", "disposed_at", "closed_at")
+            if case[f] is not None
+        )
         if case["deadline_at"] is None and case["status"] not in ("self_handled", "cancelled"):
             limit = ref.category_limit.get(case["category_id"])
             if cal is not None and limit:
@@ -873,9 +1110,12 @@ def _complete_times(placed: list[Staged], ref: Reference, summary: ImportSummary
                 s.warnings.append("no_deadline")
     if need:
         try:
-            deadlines = cal.add_work_hours(np.array(bases, dtype="datetime64[s]"), np.array(hours)) \
-                .astype("datetime64[s]").tolist()
-        except ValueError:             # some deadline beyond the calendar: find which, one by one
+            deadlines = (
+                cal.add_work_hours(np.array(bases, dtype="datetime64[s]"), np.array(hours))
+                .astype("datetime64[s]")
+                .tolist()
+            )
+        except ValueError:  # some deadline beyond the calendar: find which, one by one
             deadlines = []
             for base, h in zip(bases, hours):
                 try:
@@ -889,8 +1129,10 @@ def _complete_times(placed: list[Staged], ref: Reference, summary: ImportSummary
                 placed[k].case["deadline_at"] = deadline.replace(microsecond=0)
     timed = [s.case for s in placed if s.case["dispatched_at"] and s.case["disposed_at"]]
     if cal is not None and timed:
-        spans = cal.work_hours_between(np.array([c["dispatched_at"] for c in timed], dtype="datetime64[s]"),
-                                       np.array([c["disposed_at"] for c in timed], dtype="datetime64[s]"))
+        spans = cal.work_hours_between(
+            np.array([c["dispatched_at"] for c in timed], dtype="datetime64[s]"),
+            np.array([c["disposed_at"] for c in timed], dtype="datetime64[s]"),
+        )
         for case, span in zip(timed, np.round(spans, 4).tolist()):
             case["disposal_work_hours"] = span
 
@@ -900,8 +1142,7 @@ def _quarantine(summary: ImportSummary, row: RawRow, rej: Reject) -> None:
     raw = {k: _jsonable(v) for k, v in row.values.items()}
     if row.extra:
         raw["_extra"] = [_jsonable(v) for v in row.extra]
-    summary.quarantine.append({"row_number": row.number, "reason_code": rej.code, "reason_text": rej.text,
-                               "raw": raw})
+    summary.quarantine.append({"row_number": row.number, "reason_code": rej.code, "reason_text": rej.text, "raw": raw})
 
 
 def _jsonable(value):
@@ -914,7 +1155,7 @@ def _write_cases(conn: Connection, cases: list[dict], summary: ImportSummary, ch
     """Upsert ``cases`` on case_no (only rows whose values changed are touched) and diff their derived events.
     Counts inserted/updated/unchanged into ``summary``."""
     for start in range(0, len(cases), chunk_rows):
-        _write_chunk(conn, cases[start:start + chunk_rows], summary)
+        _write_chunk(conn, cases[start : start + chunk_rows], summary)
     if cases:
         times = [c["reported_at"] for c in cases]
         summary.min_reported_at, summary.max_reported_at = min(times), max(times)
@@ -924,16 +1165,20 @@ def _upsert(conn: Connection):
     table = Case.__table__
     ins = (pg_dialect.insert if conn.dialect.name == "postgresql" else sqlite_dialect.insert)(table)
     changed = [table.c[c].is_distinct_from(ins.excluded[c]) for c in CASE_COLUMNS if c != "case_no"]
-    return ins.on_conflict_do_update(index_elements=[table.c.case_no],
-                                     set_={c: ins.excluded[c] for c in CASE_COLUMNS if c != "case_no"},
-                                     where=or_(*changed))
+    return ins.on_conflict_do_update(
+        index_elements=[table.c.case_no],
+        set_={c: ins.excluded[c] for c in CASE_COLUMNS if c != "case_no"},
+        where=or_(*changed),
+    )
 
 
 def _write_chunk(conn: Connection, chunk: list[dict], summary: ImportSummary) -> None:
     table = Case.__table__
     numbers = [c["case_no"] for c in chunk]
-    existing = {r.case_no: r for r in conn.execute(
-        select(*(table.c[c] for c in ("id",) + CASE_COLUMNS)).where(table.c.case_no.in_(numbers)))}
+    existing = {
+        r.case_no: r
+        for r in conn.execute(select(*(table.c[c] for c in ("id",) + CASE_COLUMNS)).where(table.c.case_no.in_(numbers)))
+    }
     for case in chunk:
         old = existing.get(case["case_no"])
         if old is None:
@@ -948,8 +1193,11 @@ def _write_chunk(conn: Connection, chunk: list[dict], summary: ImportSummary) ->
     ev = CaseEvent.__table__
     keycols = ("case_id", "at", "action", "from_status", "to_status", "department_id")
     have = {}
-    for r in conn.execute(select(ev.c.id, *(ev.c[k] for k in keycols))
-                          .where(ev.c.case_id.in_(list(ids.values())), ev.c.note == DERIVED_NOTE)):
+    for r in conn.execute(
+        select(ev.c.id, *(ev.c[k] for k in keycols)).where(
+            ev.c.case_id.in_(list(ids.values())), ev.c.note == DERIVED_NOTE
+        )
+    ):
         have[tuple(_key_value(getattr(r, k)) for k in keycols)] = r.id
     want = {}
     for case in chunk:
@@ -981,14 +1229,20 @@ def _same(a, b) -> bool:
     return _key_value(a) == _key_value(b)
 
 
-def _write_quarantine(conn: Connection, summary: ImportSummary, profile: Profile, file_name: str, sha: str,
-                      now: datetime) -> None:
+def _write_quarantine(
+    conn: Connection, summary: ImportSummary, profile: Profile, file_name: str, sha: str, now: datetime
+) -> None:
     """Make ``import_quarantine`` hold exactly this file's quarantined rows (insert new, update changed reasons,
     delete rows that now land)."""
     q = ImportQuarantine.__table__
-    have = {r.row_number: r for r in conn.execute(select(q.c.id, q.c.row_number, q.c.reason_code, q.c.reason_text,
-                                                         q.c.raw_json)
-                                                  .where(q.c.source == profile.source, q.c.file_sha256 == sha))}
+    have = {
+        r.row_number: r
+        for r in conn.execute(
+            select(q.c.id, q.c.row_number, q.c.reason_code, q.c.reason_text, q.c.raw_json).where(
+                q.c.source == profile.source, q.c.file_sha256 == sha
+            )
+        )
+    }
     want = {item["row_number"]: item for item in summary.quarantine}
     gone = [r.id for n, r in have.items() if n not in want]
     if gone:
@@ -998,13 +1252,24 @@ def _write_quarantine(conn: Connection, summary: ImportSummary, profile: Profile
         raw = json.dumps(item["raw"], ensure_ascii=False, default=str)
         old = have.get(n)
         if old is None:
-            new.append(dict(source=profile.source, file_name=file_name[:255], file_sha256=sha, row_number=n,
-                            reason_code=item["reason_code"], reason_text=item["reason_text"], raw_json=raw,
-                            imported_at=now))
+            new.append(
+                dict(
+                    source=profile.source,
+                    file_name=file_name[:255],
+                    file_sha256=sha,
+                    row_number=n,
+                    reason_code=item["reason_code"],
+                    reason_text=item["reason_text"],
+                    raw_json=raw,
+                    imported_at=now,
+                )
+            )
         elif (old.reason_code, old.reason_text, old.raw_json) != (item["reason_code"], item["reason_text"], raw):
-            conn.execute(update(q).where(q.c.id == old.id).values(reason_code=item["reason_code"],
-                                                                   reason_text=item["reason_text"], raw_json=raw,
-                                                                   imported_at=now))
+            conn.execute(
+                update(q)
+                .where(q.c.id == old.id)
+                .values(reason_code=item["reason_code"], reason_text=item["reason_text"], raw_json=raw, imported_at=now)
+            )
     if new:
         conn.execute(q.insert(), new)
 
@@ -1027,15 +1292,22 @@ def write_quarantine_csv(target: Path, header: list[str], items: list[dict]) -> 
         out.writerow(["row", "reason_code", "reason", *columns, "_extra"])
         for item in sorted(items, key=lambda x: x["row_number"]):
             raw = item["raw"]
-            out.writerow([item["row_number"], item["reason_code"], _csv_safe(item["reason_text"]),
-                          *(_csv_safe(raw.get(c)) for c in columns),
-                          _csv_safe(json.dumps(raw["_extra"], ensure_ascii=False)) if "_extra" in raw else ""])
+            out.writerow(
+                [
+                    item["row_number"],
+                    item["reason_code"],
+                    _csv_safe(item["reason_text"]),
+                    *(_csv_safe(raw.get(c)) for c in columns),
+                    _csv_safe(json.dumps(raw["_extra"], ensure_ascii=False)) if "_extra" in raw else "",
+                ]
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m data_access.importer", description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", required=True,
-                    help=f"shipped profile ({', '.join(list_profiles())}) or a path to a .toml profile")
+    ap.add_argument(
+        "--profile", required=True, help=f"shipped profile ({', '.join(list_profiles())}) or a path to a .toml profile"
+    )
     ap.add_argument("--file", required=True, help="the export to import (.csv or .xlsx)")
     ap.add_argument("--db", help="database URL (default: setting db_url)")
     ap.add_argument("--dry-run", action="store_true", help="check and count everything, write nothing to the database")
@@ -1045,8 +1317,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = None
     try:
         engine = make_engine(args.db, read_only=False)
-        summary = import_file(engine, args.profile, args.file, dry_run=args.dry_run,
-                              quarantine_csv=args.quarantine_csv)
+        summary = import_file(engine, args.profile, args.file, dry_run=args.dry_run, quarantine_csv=args.quarantine_csv)
     except (GridscopeDBError, exc.DBAPIError) as err:
         shown = translate_error(err, engine) if isinstance(err, exc.DBAPIError) else err
         print(f"import failed, nothing written: {shown}", file=sys.stderr)

@@ -4,6 +4,7 @@
 
 Safe to run on every start: an up-to-date database is left as it is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,9 @@ from alembic.config import Config
 from sqlalchemy import Engine, func, insert, select
 
 from core import settings
+from core.workcal import calendar_rows
 from data_access.engine import make_engine
 from data_access.schema import Workday
-from core.workcal import calendar_rows
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,8 +46,12 @@ def ensure_calendar(engine: Engine, first_year: int | None = None) -> int:
     last = settings.get("calendar_last_year")
     with engine.begin() as conn:
         lo, hi, n = conn.execute(select(func.min(Workday.day), func.max(Workday.day), func.count())).one()
-        if n and str(lo) <= f"{first}-01-01" and str(hi) >= f"{last}-12-31" \
-                and n == (date.fromisoformat(str(hi)[:10]) - date.fromisoformat(str(lo)[:10])).days + 1:
+        if (
+            n
+            and str(lo) <= f"{first}-01-01"
+            and str(hi) >= f"{last}-12-31"
+            and n == (date.fromisoformat(str(hi)[:10]) - date.fromisoformat(str(lo)[:10])).days + 1
+        ):
             return 0
         want = calendar_rows(first, last)
         conn.execute(Workday.__table__.delete())

@@ -5,6 +5,7 @@ Like ``data_access.queries``: engine injected, small aggregates, bound parameter
 Sources are the ``cases.source`` values (the import profiles' ``source``); cases without one are the seed's
 (shown as ``SEED_SOURCE``).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,20 @@ from data_access.schema import Case, ImportQuarantine, ImportRun
 SEED_SOURCE = "seed"
 # Case fields whose emptiness the page reports (field → column).
 COVERAGE_FIELDS = {
-    "address": Case.address, "description": Case.description, "department": Case.department_id,
-    "inspector": Case.inspector_id, "dispatched_at": Case.dispatched_at, "disposed_at": Case.disposed_at,
-    "closed_at": Case.closed_at, "deadline_at": Case.deadline_at,
+    "address": Case.address,
+    "description": Case.description,
+    "department": Case.department_id,
+    "inspector": Case.inspector_id,
+    "dispatched_at": Case.dispatched_at,
+    "disposed_at": Case.disposed_at,
+    "closed_at": Case.closed_at,
+    "deadline_at": Case.deadline_at,
 }
 
 
 class month_of(FunctionElement):
     """'YYYY-MM' of a timestamp on both dialects."""
+
     type = String()
     inherit_cache = True
 
@@ -66,10 +73,18 @@ def source_coverage(engine: Engine, since: datetime | None = None) -> pd.DataFra
     field empty) for each of ``COVERAGE_FIELDS``."""
     src = _source()
     missing = [(func.count() - func.count(col)).label(f"missing_{name}") for name, col in COVERAGE_FIELDS.items()]
-    stmt = select(src, func.count().label("cases"), func.min(Case.reported_at).label("first_reported"),
-                  func.max(Case.reported_at).label("last_reported"),
-                  func.count(func.distinct(month_of(Case.reported_at))).label("months"), *missing) \
-        .group_by(src).order_by(src)
+    stmt = (
+        select(
+            src,
+            func.count().label("cases"),
+            func.min(Case.reported_at).label("first_reported"),
+            func.max(Case.reported_at).label("last_reported"),
+            func.count(func.distinct(month_of(Case.reported_at))).label("months"),
+            *missing,
+        )
+        .group_by(src)
+        .order_by(src)
+    )
     frame = fetch_frame(engine, _since(stmt, since))
     for col in ["cases", "months", *(f"missing_{n}" for n in COVERAGE_FIELDS)]:
         frame[col] = frame[col].astype(int)
@@ -93,14 +108,31 @@ def latest_runs(engine: Engine) -> pd.DataFrame:
     ``rows_landed`` (inserted + updated + unchanged), ``rows_quarantined``, ``rows_blank``, ``reasons`` (dict),
     ``warnings`` (dict), ``missing`` (dict: empty input cells per field), ``min_reported_at``, ``max_reported_at``,
     ``runs`` (how often the file was imported). Re-imports of a file are not double-counted."""
-    latest = select(func.max(ImportRun.id).label("id"), func.count().label("runs")) \
-        .group_by(ImportRun.source, ImportRun.file_sha256).subquery()
-    stmt = select(ImportRun.source, ImportRun.profile, ImportRun.file_name, ImportRun.finished_at,
-                  ImportRun.rows_total,
-                  (ImportRun.rows_inserted + ImportRun.rows_updated + ImportRun.rows_unchanged).label("rows_landed"),
-                  ImportRun.rows_quarantined, ImportRun.rows_blank, ImportRun.reasons_json, ImportRun.warnings_json,
-                  ImportRun.missing_json, ImportRun.min_reported_at, ImportRun.max_reported_at, latest.c.runs) \
-        .join(latest, latest.c.id == ImportRun.id).order_by(ImportRun.finished_at.desc(), ImportRun.id.desc())
+    latest = (
+        select(func.max(ImportRun.id).label("id"), func.count().label("runs"))
+        .group_by(ImportRun.source, ImportRun.file_sha256)
+        .subquery()
+    )
+    stmt = (
+        select(
+            ImportRun.source,
+            ImportRun.profile,
+            ImportRun.file_name,
+            ImportRun.finished_at,
+            ImportRun.rows_total,
+            (ImportRun.rows_inserted + ImportRun.rows_updated + ImportRun.rows_unchanged).label("rows_landed"),
+            ImportRun.rows_quarantined,
+            ImportRun.rows_blank,
+            ImportRun.reasons_json,
+            ImportRun.warnings_json,
+            ImportRun.missing_json,
+            ImportRun.min_reported_at,
+            ImportRun.max_reported_at,
+            latest.c.runs,
+        )
+        .join(latest, latest.c.id == ImportRun.id)
+        .order_by(ImportRun.finished_at.desc(), ImportRun.id.desc())
+    )
     frame = fetch_frame(engine, stmt)
     for raw, name in (("reasons_json", "reasons"), ("warnings_json", "warnings"), ("missing_json", "missing")):
         frame[name] = frame[raw].map(lambda s: json.loads(s) if s else {})
@@ -112,18 +144,23 @@ def source_import_totals(engine: Engine) -> pd.DataFrame:
     ``rows_quarantined``, ``last_import``."""
     runs = latest_runs(engine)
     if runs.empty:
-        return pd.DataFrame(columns=["source", "files", "rows_total", "rows_landed", "rows_quarantined",
-                                     "last_import"])
+        return pd.DataFrame(columns=["source", "files", "rows_total", "rows_landed", "rows_quarantined", "last_import"])
     return runs.groupby("source", as_index=False).agg(
-        files=("file_name", "size"), rows_total=("rows_total", "sum"), rows_landed=("rows_landed", "sum"),
-        rows_quarantined=("rows_quarantined", "sum"), last_import=("finished_at", "max"))
+        files=("file_name", "size"),
+        rows_total=("rows_total", "sum"),
+        rows_landed=("rows_landed", "sum"),
+        rows_quarantined=("rows_quarantined", "sum"),
+        last_import=("finished_at", "max"),
+    )
 
 
 def quarantine_reasons(engine: Engine, source: str | None = None) -> pd.DataFrame:
     """Quarantined rows per ``source`` and ``reason_code`` (``n``), most frequent first."""
-    stmt = select(ImportQuarantine.source, ImportQuarantine.reason_code, func.count().label("n")) \
-        .group_by(ImportQuarantine.source, ImportQuarantine.reason_code) \
+    stmt = (
+        select(ImportQuarantine.source, ImportQuarantine.reason_code, func.count().label("n"))
+        .group_by(ImportQuarantine.source, ImportQuarantine.reason_code)
         .order_by(func.count().desc(), ImportQuarantine.reason_code)
+    )
     if source is not None:
         stmt = stmt.where(ImportQuarantine.source == source)
     return fetch_frame(engine, stmt)
@@ -133,11 +170,18 @@ def quarantine_sample(engine: Engine, source: str, reason_code: str | None = Non
     """Up to ``limit`` quarantined rows of a source (newest file first): ``file_name``, ``row_number``,
     ``reason_code``, ``reason_text``, ``raw_json``."""
     limit = max(1, min(int(limit), 1000))
-    stmt = select(ImportQuarantine.file_name, ImportQuarantine.row_number, ImportQuarantine.reason_code,
-                  ImportQuarantine.reason_text, ImportQuarantine.raw_json) \
-        .where(ImportQuarantine.source == source) \
-        .order_by(ImportQuarantine.imported_at.desc(), ImportQuarantine.file_name, ImportQuarantine.row_number) \
+    stmt = (
+        select(
+            ImportQuarantine.file_name,
+            ImportQuarantine.row_number,
+            ImportQuarantine.reason_code,
+            ImportQuarantine.reason_text,
+            ImportQuarantine.raw_json,
+        )
+        .where(ImportQuarantine.source == source)
+        .order_by(ImportQuarantine.imported_at.desc(), ImportQuarantine.file_name, ImportQuarantine.row_number)
         .limit(limit)
+    )
     if reason_code is not None:
         stmt = stmt.where(ImportQuarantine.reason_code == reason_code)
     return fetch_frame(engine, stmt, row_cap=limit)

@@ -7,6 +7,7 @@ Writes need a writer engine (``make_engine(url, read_only=False)``) used for thi
 dashboard's read-only engine. Every value is validated here and sent as a bound parameter (SQLAlchemy Core), so a
 note like ``'); DROP TABLE cases; --`` is stored as text.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -19,10 +20,10 @@ from core.clock import local_now
 from data_access.engine import fetch_frame, translate_error
 from data_access.schema import FLAG_REVIEW_STATUSES, FlagReview
 
-STATUSES = FLAG_REVIEW_STATUSES                 # reviewed 已查看 | confirmed 已证实 | dismissed 已排除
+STATUSES = FLAG_REVIEW_STATUSES  # reviewed 已查看 | confirmed 已证实 | dismissed 已排除
 UNIT_TYPES = ("street", "community", "verifier", "app_reporter")
 FAMILIES = ("A", "B", "C", "D")
-NOTE_MAX = 1000                                  # characters; a review is a note, not a report
+NOTE_MAX = 1000  # characters; a review is a note, not a report
 REVIEWER_MAX = 64
 UNIT_ID_MAX = 64
 CODE_MAX = 64
@@ -43,8 +44,18 @@ def _clean_text(value, name: str, max_len: int, *, required: bool) -> str:
     return text
 
 
-def validate_review(*, unit_type: str, unit_id, family: str, status: str, note: str | None, reviewer: str,
-                    period_end: datetime, indicator: str | None = None, reason: str | None = None) -> dict:
+def validate_review(
+    *,
+    unit_type: str,
+    unit_id,
+    family: str,
+    status: str,
+    note: str | None,
+    reviewer: str,
+    period_end: datetime,
+    indicator: str | None = None,
+    reason: str | None = None,
+) -> dict:
     """Return the row to insert, or raise ``ReviewError``."""
     if unit_type not in UNIT_TYPES:
         raise ReviewError(f"unknown unit type {unit_type!r}")
@@ -55,12 +66,17 @@ def validate_review(*, unit_type: str, unit_id, family: str, status: str, note: 
     if not isinstance(period_end, datetime):
         raise ReviewError("period_end must be a datetime")
     uid = _clean_text(unit_key(unit_id), "unit_id", UNIT_ID_MAX, required=True)
-    return dict(unit_type=unit_type, unit_id=uid, family=family,
-                indicator=_clean_text(indicator, "indicator", 8, required=False) or None,
-                reason=_clean_text(reason, "reason", CODE_MAX, required=False) or None,
-                period_end=period_end.replace(tzinfo=None), status=status,
-                note=_clean_text(note, "note", NOTE_MAX, required=False),
-                reviewer=_clean_text(reviewer, "reviewer", REVIEWER_MAX, required=True))
+    return dict(
+        unit_type=unit_type,
+        unit_id=uid,
+        family=family,
+        indicator=_clean_text(indicator, "indicator", 8, required=False) or None,
+        reason=_clean_text(reason, "reason", CODE_MAX, required=False) or None,
+        period_end=period_end.replace(tzinfo=None),
+        status=status,
+        note=_clean_text(note, "note", NOTE_MAX, required=False),
+        reviewer=_clean_text(reviewer, "reviewer", REVIEWER_MAX, required=True),
+    )
 
 
 def unit_key(unit_id) -> str:
@@ -87,26 +103,39 @@ def add_review(engine: Engine, *, now: datetime | None = None, **fields) -> int:
     try:
         with engine.begin() as conn:
             return int(conn.execute(insert(FlagReview).values(**row).returning(FlagReview.id)).scalar_one())
-    except Exception as err:  # noqa: BLE001 - driver errors become Gridscope's plain errors
+    except Exception as err:
         from sqlalchemy import exc
+
         if isinstance(err, exc.DBAPIError):
             raise translate_error(err, engine) from err
         raise
 
 
-_COLUMNS = (FlagReview.id, FlagReview.unit_type, FlagReview.unit_id, FlagReview.family, FlagReview.indicator,
-            FlagReview.reason, FlagReview.period_end, FlagReview.status, FlagReview.note, FlagReview.reviewer,
-            FlagReview.created_at)
+_COLUMNS = (
+    FlagReview.id,
+    FlagReview.unit_type,
+    FlagReview.unit_id,
+    FlagReview.family,
+    FlagReview.indicator,
+    FlagReview.reason,
+    FlagReview.period_end,
+    FlagReview.status,
+    FlagReview.note,
+    FlagReview.reviewer,
+    FlagReview.created_at,
+)
 
 
 def reviews_for_unit(engine: Engine, unit_type: str, unit_id, *, limit: int = 50) -> pd.DataFrame:
     """Reviews of one unit (all families), newest first, at most ``limit`` rows."""
     if unit_type not in UNIT_TYPES:
         raise ReviewError(f"unknown unit type {unit_type!r}")
-    stmt = (select(*_COLUMNS)
-            .where(FlagReview.unit_type == unit_type, FlagReview.unit_id == unit_key(unit_id))
-            .order_by(FlagReview.created_at.desc(), FlagReview.id.desc())
-            .limit(max(1, min(int(limit), 500))))
+    stmt = (
+        select(*_COLUMNS)
+        .where(FlagReview.unit_type == unit_type, FlagReview.unit_id == unit_key(unit_id))
+        .order_by(FlagReview.created_at.desc(), FlagReview.id.desc())
+        .limit(max(1, min(int(limit), 500)))
+    )
     return fetch_frame(engine, stmt)
 
 
@@ -115,11 +144,13 @@ def latest_reviews(engine: Engine, since: datetime | None = None) -> pd.DataFram
 
     Columns as ``reviews_for_unit``. Bounded by the number of reviewed flags, not by history.
     """
-    last = select(FlagReview.unit_type, FlagReview.unit_id, FlagReview.family,
-                  func.max(FlagReview.id).label("last_id"))
+    last = select(FlagReview.unit_type, FlagReview.unit_id, FlagReview.family, func.max(FlagReview.id).label("last_id"))
     if since is not None:
         last = last.where(FlagReview.created_at >= since)
     last = last.group_by(FlagReview.unit_type, FlagReview.unit_id, FlagReview.family).subquery()
-    stmt = (select(*_COLUMNS).join(last, and_(FlagReview.id == last.c.last_id))
-            .order_by(FlagReview.created_at.desc(), FlagReview.id.desc()))
+    stmt = (
+        select(*_COLUMNS)
+        .join(last, and_(FlagReview.id == last.c.last_id))
+        .order_by(FlagReview.created_at.desc(), FlagReview.id.desc())
+    )
     return fetch_frame(engine, stmt)

@@ -1,4 +1,5 @@
 """Dialect-neutral SQL functions (SQLite and PostgreSQL), compiled per dialect, used by every query module."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.compiler import compiles
@@ -8,6 +9,7 @@ from sqlalchemy.types import Date, Float, Integer
 
 class day_of(FunctionElement):
     """Calendar day of a timestamp, comparable with ``workdays.day`` on both dialects."""
+
     type = Date()
     inherit_cache = True
 
@@ -24,6 +26,7 @@ def _day_of_default(element, compiler, **kw):
 
 class hour_of(FunctionElement):
     """Hour of day (0–23) of a timestamp."""
+
     type = Integer()
     inherit_cache = True
 
@@ -40,6 +43,7 @@ def _hour_of_default(element, compiler, **kw):
 
 class epoch_seconds(FunctionElement):
     """Seconds since 1970-01-01 of a (naive) timestamp, as a float, on both dialects."""
+
     type = Float()
     inherit_cache = True
 
@@ -56,6 +60,7 @@ def _epoch_default(element, compiler, **kw):
 
 class shifted(FunctionElement):
     """``timestamp + seconds`` (seconds a literal integer), keeping the raw column comparable so indexes apply."""
+
     inherit_cache = False
 
     def __init__(self, expr, seconds: int):
@@ -68,7 +73,9 @@ class shifted(FunctionElement):
 def _shifted_sqlite(element, compiler, **kw):
     # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime keeps the same text format, so comparisons stay exact.
     return "strftime('%%Y-%%m-%%d %%H:%%M:%%f000', %s, '%+d seconds')" % (
-        compiler.process(element.clauses, **kw), element.seconds)
+        compiler.process(element.clauses, **kw),
+        element.seconds,
+    )
 
 
 @compiles(shifted)
@@ -78,6 +85,7 @@ def _shifted_default(element, compiler, **kw):
 
 class int_floor(FunctionElement):
     """Integer floor of a non-negative number (SQLite CAST truncates, PostgreSQL needs FLOOR)."""
+
     type = Integer()
     inherit_cache = True
 
@@ -94,6 +102,7 @@ def _int_floor_default(element, compiler, **kw):
 
 class weekday_of(FunctionElement):
     """Day of the week of a timestamp, 0 = Monday … 6 = Sunday, on both dialects."""
+
     type = Integer()
     inherit_cache = True
 

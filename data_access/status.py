@@ -3,6 +3,7 @@
 Prints one JSON line (case count, origin). ``--check empty`` exits 0 when there are no cases (else 1);
 ``--check demo`` exits 0 when the data was made by ``seed`` (else 1).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -15,6 +15,7 @@ a case that was closed (结案/自行处置/强制结案) at most ``repeat_days`
 dialects). The earlier case's department owns the repeat. The join is bounded: the later side is the week's reports
 (``ix_cases_reported_at``), the earlier side the closures in [week start − N days, week end) (``ix_cases_closed_at``).
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,11 @@ def week_bounds(week: date) -> tuple[datetime, datetime]:
 
 # --- headline -------------------------------------------------------------------------------------------------------
 def _daily(engine: Engine, column, start: datetime, end: datetime, *where, label: str) -> pd.DataFrame:
-    stmt = select(day_of(column).label("day"), func.count().label(label)) \
-        .where(column >= start, column < end, *where).group_by(day_of(column))
+    stmt = (
+        select(day_of(column).label("day"), func.count().label(label))
+        .where(column >= start, column < end, *where)
+        .group_by(day_of(column))
+    )
     frame = fetch_frame(engine, stmt)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     frame[label] = frame[label].astype(int)
@@ -76,10 +80,21 @@ def weekly_headline(engine: Engine, week: date, *, history: int = 4, now: dateti
     span_start, _ = week_bounds(first)
     _, span_end = week_bounds(week)
     new = _to_weeks(_daily(engine, Case.reported_at, span_start, span_end, is_counted(), label="n"), "n")
-    closed = _to_weeks(_daily(engine, Case.closed_at, span_start, span_end, Case.status.in_(CLOSED_STATUSES),
-                              Case.duplicate_of.is_(None), label="n"), "n")
-    escalated = _to_weeks(_daily(engine, CaseEvent.at, span_start, span_end, CaseEvent.action == "escalate",
-                                 label="n"), "n")
+    closed = _to_weeks(
+        _daily(
+            engine,
+            Case.closed_at,
+            span_start,
+            span_end,
+            Case.status.in_(CLOSED_STATUSES),
+            Case.duplicate_of.is_(None),
+            label="n",
+        ),
+        "n",
+    )
+    escalated = _to_weeks(
+        _daily(engine, CaseEvent.at, span_start, span_end, CaseEvent.action == "escalate", label="n"), "n"
+    )
     rows = []
     for i in range(history + 1):
         monday = first + timedelta(days=7 * i)
@@ -91,11 +106,23 @@ def weekly_headline(engine: Engine, week: date, *, history: int = 4, now: dateti
         n_disposed, n_ontime = int(disposed["disposed"].sum()), int(disposed["ontime"].sum())
         n_overdue = int(overdue["overdue"].sum())
         due = n_disposed + n_overdue
-        rows.append({"week": monday, "new": new.get(monday, 0), "closed": closed.get(monday, 0),
-                     "overdue": n_overdue, "disposed": n_disposed, "ontime": n_ontime, "due": due,
-                     "ontime_rate": n_ontime / due if due else math.nan,
-                     "satisfied": sat["satisfied"], "basic": sat["basic"], "answered": sat["answered"],
-                     "escalated": escalated.get(monday, 0), "has_data": new.get(monday, 0) > 0})
+        rows.append(
+            {
+                "week": monday,
+                "new": new.get(monday, 0),
+                "closed": closed.get(monday, 0),
+                "overdue": n_overdue,
+                "disposed": n_disposed,
+                "ontime": n_ontime,
+                "due": due,
+                "ontime_rate": n_ontime / due if due else math.nan,
+                "satisfied": sat["satisfied"],
+                "basic": sat["basic"],
+                "answered": sat["answered"],
+                "escalated": escalated.get(monday, 0),
+                "has_data": new.get(monday, 0) > 0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -108,26 +135,34 @@ def department_week(engine: Engine, week: date, *, now: datetime | None = None) 
     as_of = end if now is None else min(end, now)
     disposed = disposed_counts(engine, start, end, ("department_id",))[["department_id", "disposed", "ontime"]]
     overdue = overdue_counts(engine, as_of, ("department_id",), now=now)[["department_id", "overdue"]]
-    events = fetch_frame(engine, select(
-        CaseEvent.department_id.label("department_id"),
-        func.sum(case((CaseEvent.action == "return", 1), else_=0)).label("returned"),
-        func.sum(case((CaseEvent.action == "check_fail", 1), else_=0)).label("reworked"),
-        func.sum(case((CaseEvent.action == "escalate", 1), else_=0)).label("escalated"))
-        .where(CaseEvent.at >= start, CaseEvent.at < end,
-               CaseEvent.action.in_(("return", "check_fail", "escalate")), CaseEvent.department_id.is_not(None))
-        .group_by(CaseEvent.department_id))
+    events = fetch_frame(
+        engine,
+        select(
+            CaseEvent.department_id.label("department_id"),
+            func.sum(case((CaseEvent.action == "return", 1), else_=0)).label("returned"),
+            func.sum(case((CaseEvent.action == "check_fail", 1), else_=0)).label("reworked"),
+            func.sum(case((CaseEvent.action == "escalate", 1), else_=0)).label("escalated"),
+        )
+        .where(
+            CaseEvent.at >= start,
+            CaseEvent.at < end,
+            CaseEvent.action.in_(("return", "check_fail", "escalate")),
+            CaseEvent.department_id.is_not(None),
+        )
+        .group_by(CaseEvent.department_id),
+    )
     out = disposed.merge(overdue, on="department_id", how="outer").merge(events, on="department_id", how="outer")
     for col in ("disposed", "ontime", "overdue", "returned", "reworked", "escalated"):
         out[col] = pd.to_numeric(out[col]).fillna(0).astype(int) if col in out else 0
     out["department_id"] = out["department_id"].astype(int)
     out["due"] = out["disposed"] + out["overdue"]
     out["ontime_rate"] = out["ontime"] / out["due"].where(out["due"] > 0)
-    return out.sort_values(["overdue", "returned", "department_id"], ascending=[False, False, True],
-                           ignore_index=True)
+    return out.sort_values(["overdue", "returned", "department_id"], ascending=[False, False, True], ignore_index=True)
 
 
-def overdue_cases(engine: Engine, week: date, *, now: datetime, department_id: int | None = None,
-                  limit: int = 500) -> pd.DataFrame:
+def overdue_cases(
+    engine: Engine, week: date, *, now: datetime, department_id: int | None = None, limit: int = 500
+) -> pd.DataFrame:
     """Cases already past their effective deadline (含延期) at the week's end and still open at ``now`` — what the
     department must answer for at the meeting — oldest deadline first: ``id``, ``case_no``, ``department_id``,
     ``category``, ``status``, ``address``, ``reported_at``, ``deadline``, ``days_overdue`` (at ``now``).
@@ -135,12 +170,23 @@ def overdue_cases(engine: Engine, week: date, *, now: datetime, department_id: i
     _, end = week_bounds(week)
     as_of = min(end, now)
     deadline = effective_deadline()
-    stmt = (select(Case.id, Case.case_no, Case.department_id, Category.minor_name.label("category"),
-                   Category.minor_name_en.label("category_en"), Case.status, Case.address, Case.reported_at,
-                   deadline.label("deadline"))
-            .join(Category, Category.id == Case.category_id)
-            .where(is_open(), Case.department_id.is_not(None), deadline.is_not(None), deadline < as_of)
-            .order_by(deadline, Case.id).limit(limit))
+    stmt = (
+        select(
+            Case.id,
+            Case.case_no,
+            Case.department_id,
+            Category.minor_name.label("category"),
+            Category.minor_name_en.label("category_en"),
+            Case.status,
+            Case.address,
+            Case.reported_at,
+            deadline.label("deadline"),
+        )
+        .join(Category, Category.id == Case.category_id)
+        .where(is_open(), Case.department_id.is_not(None), deadline.is_not(None), deadline < as_of)
+        .order_by(deadline, Case.id)
+        .limit(limit)
+    )
     if department_id is not None:
         stmt = stmt.where(Case.department_id == department_id)
     frame = fetch_frame(engine, stmt, row_cap=limit)
@@ -149,27 +195,49 @@ def overdue_cases(engine: Engine, week: date, *, now: datetime, department_id: i
     return frame
 
 
-def event_cases(engine: Engine, week: date, actions: tuple[str, ...], *, department_id: int | None = None,
-                limit: int = 500) -> pd.DataFrame:
+def event_cases(
+    engine: Engine, week: date, actions: tuple[str, ...], *, department_id: int | None = None, limit: int = 500
+) -> pd.DataFrame:
     """Cases with an event of ``actions`` (e.g. ``("return",)`` 回退, ``("check_fail",)`` 返工, ``("escalate",)``
     大循环) in the week, newest first: ``case_no``, ``action``, ``at``, ``department_id`` (the event's department),
     ``category``, ``status``, ``note``. Uses ``ix_case_events_at_action``; at most ``limit`` rows."""
     start, end = week_bounds(week)
-    stmt = (select(Case.case_no, CaseEvent.action, CaseEvent.at, CaseEvent.department_id,
-                   Category.minor_name.label("category"), Category.minor_name_en.label("category_en"),
-                   Case.status, CaseEvent.note)
-            .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-            .join(Category, Category.id == Case.category_id)
-            .where(CaseEvent.at >= start, CaseEvent.at < end, CaseEvent.action.in_(actions),
-                   CaseEvent.department_id.is_not(None))
-            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(limit))
+    stmt = (
+        select(
+            Case.case_no,
+            CaseEvent.action,
+            CaseEvent.at,
+            CaseEvent.department_id,
+            Category.minor_name.label("category"),
+            Category.minor_name_en.label("category_en"),
+            Case.status,
+            CaseEvent.note,
+        )
+        .select_from(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Category, Category.id == Case.category_id)
+        .where(
+            CaseEvent.at >= start,
+            CaseEvent.at < end,
+            CaseEvent.action.in_(actions),
+            CaseEvent.department_id.is_not(None),
+        )
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(limit)
+    )
     if department_id is not None:
         stmt = stmt.where(CaseEvent.department_id == department_id)
     return fetch_frame(engine, stmt, row_cap=limit)
 
 
-def repeat_problems(engine: Engine, week: date, *, repeat_days: int = DEFAULT_REPEAT_DAYS,
-                    radius_m: float = DEFAULT_RADIUS_M, limit: int = 5000) -> pd.DataFrame:
+def repeat_problems(
+    engine: Engine,
+    week: date,
+    *,
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
+    radius_m: float = DEFAULT_RADIUS_M,
+    limit: int = 5000,
+) -> pd.DataFrame:
     """Repeat problems of the week (see the module docstring): one row per later case, paired with the most
     recent earlier closure it repeats: ``case_no`` / ``reported_at`` (the new report), ``first_case_no`` /
     ``first_closed_at`` / ``department_id`` (the closure that did not stick and its department), ``category_id``,
@@ -185,44 +253,101 @@ def repeat_problems(engine: Engine, week: date, *, repeat_days: int = DEFAULT_RE
     dlon = radius_m / (M_PER_DEG_LAT * math.cos(math.radians(60)))
     # Both sides as materialised CTEs, each one index range; joining them on (grid, category) then costs the two
     # small sets (a nested loop from the closures into the grid index would read every later case of each grid).
-    later = (select(Case.id, Case.case_no, Case.reported_at, Case.lat, Case.lon, Case.category_id, Case.grid_id,
-                    Case.address)
-             .where(Case.reported_at >= start, Case.reported_at < end, Case.status != "cancelled",
-                    Case.duplicate_of.is_(None))
-             .cte("repeat_later").prefix_with("MATERIALIZED"))
-    earlier = (select(Case.id, Case.case_no, Case.closed_at, Case.department_id, Case.lat, Case.lon,
-                      Case.category_id, Case.grid_id)
-               .where(Case.closed_at >= start - timedelta(days=repeat_days), Case.closed_at < end,
-                      Case.status.in_([literal_column(f"'{s}'") for s in CLOSED_STATUSES]))
-               .cte("repeat_earlier").prefix_with("MATERIALIZED"))
-    stmt = (select(later.c.id, later.c.case_no, later.c.reported_at, later.c.lat, later.c.lon,
-                   later.c.category_id, later.c.grid_id, later.c.address,
-                   earlier.c.case_no.label("first_case_no"), earlier.c.closed_at.label("first_closed_at"),
-                   earlier.c.department_id, earlier.c.lat.label("first_lat"), earlier.c.lon.label("first_lon"))
-            .select_from(later)
-            .join(earlier, and_(earlier.c.grid_id == later.c.grid_id,
-                                earlier.c.category_id == later.c.category_id))
-            .where(earlier.c.closed_at <= later.c.reported_at, earlier.c.id != later.c.id,
-                   func.abs(earlier.c.lat - later.c.lat) <= dlat, func.abs(earlier.c.lon - later.c.lon) <= dlon)
-            .limit(limit))
+    later = (
+        select(
+            Case.id, Case.case_no, Case.reported_at, Case.lat, Case.lon, Case.category_id, Case.grid_id, Case.address
+        )
+        .where(
+            Case.reported_at >= start, Case.reported_at < end, Case.status != "cancelled", Case.duplicate_of.is_(None)
+        )
+        .cte("repeat_later")
+        .prefix_with("MATERIALIZED")
+    )
+    earlier = (
+        select(
+            Case.id,
+            Case.case_no,
+            Case.closed_at,
+            Case.department_id,
+            Case.lat,
+            Case.lon,
+            Case.category_id,
+            Case.grid_id,
+        )
+        .where(
+            Case.closed_at >= start - timedelta(days=repeat_days),
+            Case.closed_at < end,
+            Case.status.in_([literal_column(f"'{s}'") for s in CLOSED_STATUSES]),
+        )
+        .cte("repeat_earlier")
+        .prefix_with("MATERIALIZED")
+    )
+    stmt = (
+        select(
+            later.c.id,
+            later.c.case_no,
+            later.c.reported_at,
+            later.c.lat,
+            later.c.lon,
+            later.c.category_id,
+            later.c.grid_id,
+            later.c.address,
+            earlier.c.case_no.label("first_case_no"),
+            earlier.c.closed_at.label("first_closed_at"),
+            earlier.c.department_id,
+            earlier.c.lat.label("first_lat"),
+            earlier.c.lon.label("first_lon"),
+        )
+        .select_from(later)
+        .join(earlier, and_(earlier.c.grid_id == later.c.grid_id, earlier.c.category_id == later.c.category_id))
+        .where(
+            earlier.c.closed_at <= later.c.reported_at,
+            earlier.c.id != later.c.id,
+            func.abs(earlier.c.lat - later.c.lat) <= dlat,
+            func.abs(earlier.c.lon - later.c.lon) <= dlon,
+        )
+        .limit(limit)
+    )
     pairs = fetch_frame(engine, stmt, row_cap=limit)
-    columns = ["case_no", "reported_at", "first_case_no", "first_closed_at", "department_id", "category_id",
-               "category", "grid_id", "grid", "address", "days_after"]
+    columns = [
+        "case_no",
+        "reported_at",
+        "first_case_no",
+        "first_closed_at",
+        "department_id",
+        "category_id",
+        "category",
+        "grid_id",
+        "grid",
+        "address",
+        "days_after",
+    ]
     if pairs.empty:
         return pd.DataFrame(columns=columns)
     pairs["reported_at"] = pd.to_datetime(pairs["reported_at"])
     pairs["first_closed_at"] = pd.to_datetime(pairs["first_closed_at"])
     gap = pairs["reported_at"] - pairs["first_closed_at"]
     lat0 = pairs["lat"].astype(float).map(math.radians).map(math.cos)
-    dist = ((pairs["lat"] - pairs["first_lat"]) * M_PER_DEG_LAT) ** 2 \
-        + ((pairs["lon"] - pairs["first_lon"]) * M_PER_DEG_LAT * lat0) ** 2
-    pairs = pairs[(gap <= pd.Timedelta(days=repeat_days)) & (dist <= radius_m ** 2)]
+    dist = ((pairs["lat"] - pairs["first_lat"]) * M_PER_DEG_LAT) ** 2 + (
+        (pairs["lon"] - pairs["first_lon"]) * M_PER_DEG_LAT * lat0
+    ) ** 2
+    pairs = pairs[(gap <= pd.Timedelta(days=repeat_days)) & (dist <= radius_m**2)]
     pairs = pairs.sort_values("first_closed_at").drop_duplicates("id", keep="last")
     pairs["days_after"] = ((pairs["reported_at"] - pairs["first_closed_at"]).dt.total_seconds() / 86400).round(1)
-    names = fetch_frame(engine, select(Category.id.label("category_id"), Category.minor_name.label("category"),
-                                       Category.minor_name_en.label("category_en")))
-    grids = fetch_frame(engine, select(Grid.id.label("grid_id"), Grid.name.label("grid"))
-                        .where(Grid.id.in_(sorted(set(pairs["grid_id"].astype(int))))))
+    names = fetch_frame(
+        engine,
+        select(
+            Category.id.label("category_id"),
+            Category.minor_name.label("category"),
+            Category.minor_name_en.label("category_en"),
+        ),
+    )
+    grids = fetch_frame(
+        engine,
+        select(Grid.id.label("grid_id"), Grid.name.label("grid")).where(
+            Grid.id.in_(sorted(set(pairs["grid_id"].astype(int))))
+        ),
+    )
     pairs = pairs.merge(names, on="category_id", how="left").merge(grids, on="grid_id", how="left")
     pairs["department_id"] = pairs["department_id"].astype("Int64")
     return pairs[columns + ["category_en"]].sort_values(["department_id", "reported_at"], ignore_index=True)
@@ -236,23 +361,30 @@ def top_places(engine: Engine, week: date, *, limit: int = 10, major_code: str |
     where = [Case.reported_at >= start, Case.reported_at < end, is_counted(), Case.address.is_not(None)]
     if major_code is not None:
         where.append(Category.major_code == major_code)
-    places = (select(Case.grid_id, Case.address, func.count().label("n"))
-              .select_from(Case).join(Category, Category.id == Case.category_id)
-              .where(*where).group_by(Case.grid_id, Case.address)
-              .order_by(func.count().desc(), Case.grid_id, Case.address).limit(limit))
+    places = (
+        select(Case.grid_id, Case.address, func.count().label("n"))
+        .select_from(Case)
+        .join(Category, Category.id == Case.category_id)
+        .where(*where)
+        .group_by(Case.grid_id, Case.address)
+        .order_by(func.count().desc(), Case.grid_id, Case.address)
+        .limit(limit)
+    )
     top = fetch_frame(engine, places, row_cap=limit)
     if top.empty:
         return pd.DataFrame(columns=["grid_id", "grid", "address", "n", "top_category", "top_category_en", "top_n"])
     grid_ids = sorted(set(top["grid_id"].astype(int)))
-    mix = fetch_frame(engine, select(Case.grid_id, Case.address, Category.minor_name, Category.minor_name_en,
-                                     func.count().label("k"))
-                      .select_from(Case).join(Category, Category.id == Case.category_id)
-                      .where(*where, Case.grid_id.in_(grid_ids))
-                      .group_by(Case.grid_id, Case.address, Category.minor_name, Category.minor_name_en))
+    mix = fetch_frame(
+        engine,
+        select(Case.grid_id, Case.address, Category.minor_name, Category.minor_name_en, func.count().label("k"))
+        .select_from(Case)
+        .join(Category, Category.id == Case.category_id)
+        .where(*where, Case.grid_id.in_(grid_ids))
+        .group_by(Case.grid_id, Case.address, Category.minor_name, Category.minor_name_en),
+    )
     mix = mix.sort_values(["k", "minor_name"], ascending=[False, True]).drop_duplicates(["grid_id", "address"])
     mix = mix.rename(columns={"minor_name": "top_category", "minor_name_en": "top_category_en", "k": "top_n"})
-    grids = fetch_frame(engine, select(Grid.id.label("grid_id"), Grid.name.label("grid"))
-                        .where(Grid.id.in_(grid_ids)))
+    grids = fetch_frame(engine, select(Grid.id.label("grid_id"), Grid.name.label("grid")).where(Grid.id.in_(grid_ids)))
     out = top.merge(grids, on="grid_id", how="left").merge(mix, on=["grid_id", "address"], how="left")
     out["n"] = out["n"].astype(int)
     return out[["grid_id", "grid", "address", "n", "top_category", "top_category_en", "top_n"]]
@@ -265,11 +397,20 @@ def weekday_hour_counts(engine: Engine, week: date, *, weeks: int = 1) -> pd.Dat
     _, end = week_bounds(week)
     start = end - timedelta(days=7 * weeks)
     wd, hr = weekday_of(Case.reported_at), hour_of(Case.reported_at)
-    stmt = (select(Category.major_code, Category.major_name, Category.major_name_en, wd.label("weekday"),
-                   hr.label("hour"), func.count().label("n"))
-            .select_from(Case).join(Category, Category.id == Case.category_id)
-            .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
-            .group_by(Category.major_code, Category.major_name, Category.major_name_en, wd, hr))
+    stmt = (
+        select(
+            Category.major_code,
+            Category.major_name,
+            Category.major_name_en,
+            wd.label("weekday"),
+            hr.label("hour"),
+            func.count().label("n"),
+        )
+        .select_from(Case)
+        .join(Category, Category.id == Case.category_id)
+        .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
+        .group_by(Category.major_code, Category.major_name, Category.major_name_en, wd, hr)
+    )
     frame = fetch_frame(engine, stmt)
     for col in ("weekday", "hour", "n"):
         frame[col] = frame[col].astype(int)
@@ -280,15 +421,22 @@ def major_categories(engine: Engine, week: date) -> pd.DataFrame:
     """Major categories with cases reported in the week, most first: ``major_code``, ``major_name``,
     ``major_name_en``, ``n``."""
     start, end = week_bounds(week)
-    stmt = (select(Category.major_code, Category.major_name, Category.major_name_en, func.count().label("n"))
-            .select_from(Case).join(Category, Category.id == Case.category_id)
-            .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
-            .group_by(Category.major_code, Category.major_name, Category.major_name_en)
-            .order_by(func.count().desc(), Category.major_code))
+    stmt = (
+        select(Category.major_code, Category.major_name, Category.major_name_en, func.count().label("n"))
+        .select_from(Case)
+        .join(Category, Category.id == Case.category_id)
+        .where(Case.reported_at >= start, Case.reported_at < end, is_counted())
+        .group_by(Category.major_code, Category.major_name, Category.major_name_en)
+        .order_by(func.count().desc(), Category.major_code)
+    )
     return fetch_frame(engine, stmt)
 
 
 def department_names(engine: Engine) -> pd.DataFrame:
     """``department_id``, ``code``, ``name``, ``name_en`` of every department."""
-    return fetch_frame(engine, select(Department.id.label("department_id"), Department.code, Department.name,
-                                      Department.name_en).order_by(Department.code))
+    return fetch_frame(
+        engine,
+        select(Department.id.label("department_id"), Department.code, Department.name, Department.name_en).order_by(
+            Department.code
+        ),
+    )

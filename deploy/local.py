@@ -16,6 +16,7 @@ Everything is stopped (nginx, Streamlit, replica: the reverse order) on exit, Ct
 viewers benchmark use ``Deployment`` and ``throwaway_primary`` (a private primary made with initdb, so the
 machine's own cluster is never touched).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,12 @@ def _pg_account() -> dict:
     if os.geteuid() != 0:
         return {}
     pw = pwd.getpwnam("postgres")
-    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": [],
-            "env": {**os.environ, "HOME": pw.pw_dir, "USER": "postgres", "LOGNAME": "postgres"}}
+    return {
+        "user": pw.pw_uid,
+        "group": pw.pw_gid,
+        "extra_groups": [],
+        "env": {**os.environ, "HOME": pw.pw_dir, "USER": "postgres", "LOGNAME": "postgres"},
+    }
 
 
 def _let_postgres_in(workdir: Path) -> None:
@@ -79,8 +84,10 @@ def _let_postgres_in(workdir: Path) -> None:
         workdir.chmod(workdir.stat().st_mode | 0o011)
         closed = [p for p in workdir.parents if not p.stat().st_mode & 0o001]
         if closed:
-            raise DeployError(f"the postgres account cannot pass through {closed[0]} (mode "
-                              f"{closed[0].stat().st_mode & 0o777:o}): pick a work folder under /tmp or /srv")
+            raise DeployError(
+                f"the postgres account cannot pass through {closed[0]} (mode "
+                f"{closed[0].stat().st_mode & 0o777:o}): pick a work folder under /tmp or /srv"
+            )
 
 
 def _give_to_postgres(path: Path) -> None:
@@ -91,8 +98,9 @@ def _give_to_postgres(path: Path) -> None:
 
 def _pg_run(args: list, log: Path, what: str, timeout: float = 600) -> None:
     with log.open("ab") as out:
-        done = subprocess.run([str(a) for a in args], stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
-                              cwd="/", **_pg_account())
+        done = subprocess.run(
+            [str(a) for a in args], stdout=out, stderr=subprocess.STDOUT, timeout=timeout, cwd="/", **_pg_account()
+        )
     if done.returncode != 0:
         raise DeployError(f"{what} failed ({done.returncode}):\n{_tail(log)}")
 
@@ -100,14 +108,18 @@ def _pg_run(args: list, log: Path, what: str, timeout: float = 600) -> None:
 @dataclass
 class PgCluster:
     """A PostgreSQL server this module started (a throwaway primary or a replica), on 127.0.0.1:``port``."""
+
     data_dir: Path
     port: int
     log_path: Path
     process: subprocess.Popen | None = None
 
     def url(self, database: str = "postgres", user: str = "postgres", password: str | None = None) -> str:
-        return make_url(f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}").set(password=password) \
+        return (
+            make_url(f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}")
+            .set(password=password)
             .render_as_string(hide_password=False)
+        )
 
     def start(self, timeout: float = 60, options: tuple[str, ...] = ()) -> "PgCluster":
         sockets = self.data_dir.parent / "sockets"
@@ -115,15 +127,32 @@ class PgCluster:
         _give_to_postgres(sockets)
         # A child in the foreground (not pg_ctl's daemon), so it is stopped with us and never outlives a test.
         self.process = subprocess.Popen(
-            [str(PG_BIN / "postgres"), "-D", str(self.data_dir), "-c", f"port={self.port}",
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sockets}",
-             *(x for o in options for x in ("-c", o))],
-            stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT, cwd="/", **_pg_account())
+            [
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-c",
+                f"port={self.port}",
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={sockets}",
+                *(x for o in options for x in ("-c", o)),
+            ],
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            cwd="/",
+            **_pg_account(),
+        )
         deadline = time.monotonic() + timeout
         # pg_isready needs no password (a replica copies the primary's pg_hba.conf); 0 = accepting connections,
         # which a hot standby does once its copy is consistent.
-        while subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
-                             timeout=10).returncode != 0:
+        while (
+            subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], timeout=10
+            ).returncode
+            != 0
+        ):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise DeployError(f"PostgreSQL in {self.data_dir} did not start:\n{_tail(self.log_path)}")
@@ -132,7 +161,7 @@ class PgCluster:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)          # "fast" shutdown: roll back, disconnect, checkpoint
+            self.process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back, disconnect, checkpoint
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -142,6 +171,7 @@ class PgCluster:
     def in_recovery(self) -> bool:
         """pg_is_in_recovery() as the postgres superuser without a password (throwaway clusters, tests)."""
         import psycopg
+
         with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres") as conn:
             return bool(conn.execute("select pg_is_in_recovery()").fetchone()[0])
 
@@ -155,12 +185,27 @@ def throwaway_primary(workdir: Path, name: str = "primary") -> PgCluster:
     _give_to_postgres(data)
     log = Path(workdir) / f"{name}.log"
     # initdb's --auth=trust also writes `host replication all 127.0.0.1/32 trust`, which pg_basebackup needs.
-    _pg_run([PG_BIN / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-             "--no-sync"], log, "initdb")
+    _pg_run(
+        [
+            PG_BIN / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        log,
+        "initdb",
+    )
     with (data / "postgresql.conf").open("a") as conf:
         # A throwaway cluster: losing it in a power cut costs nothing, so skip the fsyncs (seeding is faster).
-        conf.write("\n# deploy.local throwaway primary\nfsync = off\nsynchronous_commit = off\n"
-                   "full_page_writes = off\nwal_level = replica\nmax_wal_senders = 4\n")
+        conf.write(
+            "\n# deploy.local throwaway primary\nfsync = off\nsynchronous_commit = off\n"
+            "full_page_writes = off\nwal_level = replica\nmax_wal_senders = 4\n"
+        )
     return PgCluster(data, free_port(), log).start()
 
 
@@ -169,29 +214,36 @@ def _complete_config(data: Path, primary_url: str) -> None:
     copies: give the copy a minimal postgresql.conf (the primary's names the primary's own paths and port) and the
     primary's pg_hba.conf when we may read it."""
     if not (data / "postgresql.conf").exists():
-        (data / "postgresql.conf").write_text("# deploy.local replica (the primary's settings live outside its "
-                                              "data folder)\nhot_standby = on\n")
+        (data / "postgresql.conf").write_text(
+            "# deploy.local replica (the primary's settings live outside its data folder)\nhot_standby = on\n"
+        )
         _give_to_postgres(data / "postgresql.conf")
     if (data / "pg_hba.conf").exists():
         return
     hba = ""
     try:
         import psycopg
-        with psycopg.connect(make_url(primary_url).set(drivername="postgresql").render_as_string(
-                hide_password=False), connect_timeout=5) as conn:
+
+        with psycopg.connect(
+            make_url(primary_url).set(drivername="postgresql").render_as_string(hide_password=False), connect_timeout=5
+        ) as conn:
             hba = Path(conn.execute("show hba_file").fetchone()[0]).read_text()
     except Exception:  # not a superuser, or the file is on another machine
         hba = ""
     if not hba:
-        print("deploy.local: the primary's pg_hba.conf is not readable here; the replica trusts loopback "
-              "connections only (host all all 127.0.0.1/32 trust)", file=sys.stderr)
+        print(
+            "deploy.local: the primary's pg_hba.conf is not readable here; the replica trusts loopback "
+            "connections only (host all all 127.0.0.1/32 trust)",
+            file=sys.stderr,
+        )
         hba = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
     (data / "pg_hba.conf").write_text(hba)
     _give_to_postgres(data / "pg_hba.conf")
 
 
-def make_replica(primary_url: str, workdir: Path, name: str = "replica", replication_user: str | None = None,
-                 timeout: float = 600) -> PgCluster:
+def make_replica(
+    primary_url: str, workdir: Path, name: str = "replica", replication_user: str | None = None, timeout: float = 600
+) -> PgCluster:
     """A streaming read replica (hot standby) of the cluster holding ``primary_url``, started on a free port."""
     url = make_url(primary_url)
     data = Path(workdir) / name
@@ -206,15 +258,35 @@ def make_replica(primary_url: str, workdir: Path, name: str = "replica", replica
     with log.open("ab") as out:
         # -R writes standby.signal and primary_conninfo; -X stream copies the WAL written during the copy too.
         done = subprocess.run(
-            [str(PG_BIN / "pg_basebackup"), "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-             "-U", replication_user or url.username or "postgres", "-D", str(data), "-R", "-X", "stream",
-             "-c", "fast", "--no-sync"],
-            stdout=out, stderr=subprocess.STDOUT, timeout=timeout, cwd="/", **account)
+            [
+                str(PG_BIN / "pg_basebackup"),
+                "-h",
+                url.host or "127.0.0.1",
+                "-p",
+                str(url.port or 5432),
+                "-U",
+                replication_user or url.username or "postgres",
+                "-D",
+                str(data),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            cwd="/",
+            **account,
+        )
     if done.returncode != 0:
         raise DeployError(
             "pg_basebackup could not copy the primary. Its pg_hba.conf needs a line such as "
             "`host replication postgres 127.0.0.1/32 scram-sha-256` (then reload) and the user the REPLICATION "
-            f"privilege:\n{_tail(log)}")
+            f"privilege:\n{_tail(log)}"
+        )
     if not (data / "standby.signal").exists():
         raise DeployError(f"the copy in {data} is not a standby (pg_basebackup -R wrote no standby.signal)")
     _complete_config(data, primary_url)
@@ -227,6 +299,7 @@ def make_replica(primary_url: str, workdir: Path, name: str = "replica", replica
 @dataclass
 class Backend:
     """One Streamlit process on 127.0.0.1:``port``."""
+
     port: int
     process: subprocess.Popen
     log_path: Path
@@ -236,7 +309,7 @@ class Backend:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def address(self) -> str:          # as nginx's $upstream_addr writes it
+    def address(self) -> str:  # as nginx's $upstream_addr writes it
         return f"127.0.0.1:{self.port}"
 
     def stop(self, timeout: float = 20) -> None:
@@ -253,9 +326,24 @@ def start_backend(port: int, env: dict, log_path: Path) -> Backend:
     # The flags of `./gridscope run`: .streamlit/config.toml (headless, no file watcher, no usage statistics) is
     # read from the project folder; only the address and port differ per process.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     return Backend(port, proc, log_path)
 
 
@@ -275,16 +363,26 @@ def wait_healthy(url: str, process: subprocess.Popen | None, log_path: Path, wha
 
 
 # --- nginx ----------------------------------------------------------------------------------------------------------
-def render_site(ports: list[int], listen: str, *, debug_headers: bool = False,
-                snippet: Path | str = SNIPPET_INCLUDE) -> str:
+def render_site(
+    ports: list[int], listen: str, *, debug_headers: bool = False, snippet: Path | str = SNIPPET_INCLUDE
+) -> str:
     """deploy/gridscope.nginx.conf with its upstream servers, listen address, the path of the header snippet and
     (for tests) debug headers."""
     servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in ports)
-    debug = ("    # Which process answered (tests and benchmarks only: it names internal addresses).\n"
-             "    add_header X-Gridscope-Backend $upstream_addr always;") if debug_headers else ""
+    debug = (
+        (
+            "    # Which process answered (tests and benchmarks only: it names internal addresses).\n"
+            "    add_header X-Gridscope-Backend $upstream_addr always;"
+        )
+        if debug_headers
+        else ""
+    )
     text = TEMPLATE.read_text(encoding="utf-8")
-    for marker, value in (("@UPSTREAM_SERVERS@", servers), ("@LISTEN@", f"    listen {listen};"),
-                          ("@DEBUG_HEADERS@", debug)):
+    for marker, value in (
+        ("@UPSTREAM_SERVERS@", servers),
+        ("@LISTEN@", f"    listen {listen};"),
+        ("@DEBUG_HEADERS@", debug),
+    ):
         if marker not in text:
             raise DeployError(f"{TEMPLATE} lost its {marker} marker")
         text = text.replace(marker, value)
@@ -340,6 +438,7 @@ http {{
 class Deployment:
     """nginx on ``port`` → ``processes`` Streamlit processes → the replica of ``db_url`` (``replica=True``) or
     ``db_url`` itself. Use as a context manager (or ``start()`` / ``stop()``)."""
+
     db_url: str
     processes: int = 2
     port: int = 0
@@ -361,7 +460,7 @@ class Deployment:
             self.workdir, self._own_workdir = Path(tempfile.mkdtemp(prefix="gridscope-deploy-")), True
         self.workdir = Path(self.workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.workdir.chmod(self.workdir.stat().st_mode | 0o011)   # postgres and nobody reach their subfolders
+        self.workdir.chmod(self.workdir.stat().st_mode | 0o011)  # postgres and nobody reach their subfolders
         try:
             self._start()
         except BaseException:
@@ -376,27 +475,36 @@ class Deployment:
             if make_url(self.db_url).get_backend_name() != "postgresql":
                 raise DeployError("--replica needs a PostgreSQL primary")
             self.replica_cluster = make_replica(self.db_url, self.workdir, replication_user=self.replication_user)
-            self.read_url = make_url(self.db_url).set(host="127.0.0.1", port=self.replica_cluster.port) \
+            self.read_url = (
+                make_url(self.db_url)
+                .set(host="127.0.0.1", port=self.replica_cluster.port)
                 .render_as_string(hide_password=False)
-        env = {**os.environ, "GRIDSCOPE_DB_URL": self.read_url, "GRIDSCOPE_DB_WRITE_URL": self.write_url,
-               # every process must sign cookies (st.login, Starlette sessions) with the same key, or a browser
-               # that fails over to another process is signed out
-               "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
-               or secrets.token_hex(32),
-               # the peer Streamlit reports is nginx itself, not an address taken from X-Forwarded-For
-               # (auth_trusted_proxies, docs/security.md)
-               "FORWARDED_ALLOW_IPS": "", **self.extra_env}
+            )
+        env = {
+            **os.environ,
+            "GRIDSCOPE_DB_URL": self.read_url,
+            "GRIDSCOPE_DB_WRITE_URL": self.write_url,
+            # every process must sign cookies (st.login, Starlette sessions) with the same key, or a browser
+            # that fails over to another process is signed out
+            "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32),
+            # the peer Streamlit reports is nginx itself, not an address taken from X-Forwarded-For
+            # (auth_trusted_proxies, docs/security.md)
+            "FORWARDED_ALLOW_IPS": "",
+            **self.extra_env,
+        }
         ports = [free_port() for _ in range(self.processes)]
         self.backends = [start_backend(p, env, self.workdir / f"streamlit-{p}.log") for p in ports]
-        for b in self.backends:     # started together, waited for one by one: start-up overlaps
+        for b in self.backends:  # started together, waited for one by one: start-up overlaps
             wait_healthy(b.url, b.process, b.log_path, f"Streamlit on port {b.port}")
         self.port = self.port or free_port()
         site = write_site(self.workdir, ports, f"127.0.0.1:{self.port}", debug_headers=self.debug_headers)
         main = self.workdir / "nginx.conf"
         main.write_text(nginx_main_conf(self.workdir, site))
-        self.nginx = subprocess.Popen([NGINX, "-p", str(self.workdir), "-c", str(main),
-                                       "-e", str(self.workdir / "nginx-error.log")],
-                                      stdout=(self.workdir / "nginx.out").open("ab"), stderr=subprocess.STDOUT)
+        self.nginx = subprocess.Popen(
+            [NGINX, "-p", str(self.workdir), "-c", str(main), "-e", str(self.workdir / "nginx-error.log")],
+            stdout=(self.workdir / "nginx.out").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         wait_healthy(self.url, self.nginx, self.workdir / "nginx-error.log", "nginx", timeout=30)
 
@@ -416,7 +524,7 @@ class Deployment:
 
     def stop(self) -> None:
         if self.nginx is not None and self.nginx.poll() is None:
-            self.nginx.terminate()                          # SIGTERM: fast shutdown of master and worker
+            self.nginx.terminate()  # SIGTERM: fast shutdown of master and worker
             try:
                 self.nginx.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -438,31 +546,50 @@ class Deployment:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--db", "--primary-url", dest="db", required=True,
-                    help="the primary's URL (PostgreSQL; SQLite only without --replica)")
-    ap.add_argument("--replica", action="store_true",
-                    help="read from a streaming replica of the primary's cluster, made with pg_basebackup")
+    ap.add_argument(
+        "--db",
+        "--primary-url",
+        dest="db",
+        required=True,
+        help="the primary's URL (PostgreSQL; SQLite only without --replica)",
+    )
+    ap.add_argument(
+        "--replica",
+        action="store_true",
+        help="read from a streaming replica of the primary's cluster, made with pg_basebackup",
+    )
     ap.add_argument("--replication-user", help="user for pg_basebackup (default: the URL's user)")
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--port", type=int, default=8080, help="nginx's port on 127.0.0.1")
-    ap.add_argument("--workdir", type=Path, help="keep the replica, configs and logs here (default: a temp folder, "
-                                                 "removed at exit)")
+    ap.add_argument(
+        "--workdir", type=Path, help="keep the replica, configs and logs here (default: a temp folder, removed at exit)"
+    )
     ap.add_argument("--query-log", help="GRIDSCOPE_QUERY_LOG for the Streamlit processes")
     args = ap.parse_args(argv)
     extra = {"GRIDSCOPE_QUERY_LOG": str(Path(args.query_log).resolve())} if args.query_log else {}
 
     def _terminate(_sig, _frame):
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)        # also when started in the background (SIGINT ignored there)
-    deployment = Deployment(args.db, processes=args.processes, port=args.port, replica=args.replica,
-                            workdir=args.workdir, extra_env=extra, replication_user=args.replication_user)
+    signal.signal(signal.SIGINT, _terminate)  # also when started in the background (SIGINT ignored there)
+    deployment = Deployment(
+        args.db,
+        processes=args.processes,
+        port=args.port,
+        replica=args.replica,
+        workdir=args.workdir,
+        extra_env=extra,
+        replication_user=args.replication_user,
+    )
     try:
         deployment.start()
         print(f"Gridscope on {deployment.url}  (wall: {deployment.url}/?embed=true)")
         print(f"  {args.processes} Streamlit processes: " + ", ".join(b.url for b in deployment.backends))
-        print(f"  reading {make_url(deployment.read_url).render_as_string()}"
-              + (" (streaming replica)" if args.replica else ""))
+        print(
+            f"  reading {make_url(deployment.read_url).render_as_string()}"
+            + (" (streaming replica)" if args.replica else "")
+        )
         print(f"  writing reviews/action items to {make_url(deployment.write_url).render_as_string()}")
         print(f"  configs and logs in {deployment.workdir}; Ctrl-C stops everything")
         reported: set[int] = set()
@@ -471,8 +598,11 @@ def main(argv: list[str] | None = None) -> None:
             for b in deployment.backends:
                 if b.process.poll() is not None and b.port not in reported:
                     reported.add(b.port)
-                    print(f"Streamlit on port {b.port} exited ({b.process.returncode}); nginx sends its browsers "
-                          f"to the others. Log: {b.log_path}", file=sys.stderr)
+                    print(
+                        f"Streamlit on port {b.port} exited ({b.process.returncode}); nginx sends its browsers "
+                        f"to the others. Log: {b.log_path}",
+                        file=sys.stderr,
+                    )
             if deployment.nginx.poll() is not None:
                 raise DeployError(f"nginx exited:\n{_tail(deployment.workdir / 'nginx-error.log')}")
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 Layout only: the numbers come from ``reports.backlog`` through the loaders and tables of ``ui.backlog``.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -14,7 +15,7 @@ from ui.i18n import catalog
 from ui.live import resilient, show_freshness
 from ui.shell import current_filters
 
-require_page("backlog")     # 权限: stops here unless the viewer's role may see this page
+require_page("backlog")  # 权限: stops here unless the viewer's role may see this page
 
 T = catalog("backlog")
 
@@ -27,8 +28,7 @@ st.subheader(T("title"))
 loaded = resilient(view.load_backlog, filters.street_id, community_id, grid_id)
 model = loaded.value
 st.caption(view.breadcrumb(model))
-if (model.community_id if model else community_id) is not None and st.button(T("back"),
-                                                                              icon=":material/arrow_upward:"):
+if (model.community_id if model else community_id) is not None and st.button(T("back"), icon=":material/arrow_upward:"):
     for key in ("community", "grid", "case"):
         st.query_params.pop(key, None)
     st.rerun()
@@ -42,20 +42,29 @@ needle = left.text_input(T("search"), max_chars=40)
 shown = filter_units(model.units, needle, right.toggle(T("only_overdue")))
 table = view.unit_table(shown)
 st.markdown(f"**{T(view.LEVEL_NAMES[model.level])}** · {T('pick_hint')}")
-picked = st.dataframe(table, hide_index=True, width="stretch", height=380, on_select="rerun",
-                      selection_mode="single-row", key=f"backlog_{model.level}_{model.parent_id}")
+picked = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height=380,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"backlog_{model.level}_{model.parent_id}",
+)
 grid_id = model.grid_id
 if picked and picked.selection and picked.selection.rows:
     chosen = int(shown.iloc[picked.selection.rows[0]]["unit_id"])
-    st.query_params[model.level] = str(chosen)       # ?street= (the sidebar picks it up), ?community= or ?grid=
+    st.query_params[model.level] = str(chosen)  # ?street= (the sidebar picks it up), ?community= or ?grid=
     if model.level != "grid":
         st.rerun()
     grid_id = chosen
 exports = st.columns([1, 1, 6])
-exports[0].download_button(T("csv"), view.csv_bytes(table), "gridscope-backlog.csv", "text/csv",
-                           icon=":material/download:")
-exports[1].download_button(T("xlsx"), view.xlsx_bytes(table), "gridscope-backlog.xlsx",
-                           view.XLSX_MIME, icon=":material/download:")
+exports[0].download_button(
+    T("csv"), view.csv_bytes(table), "gridscope-backlog.csv", "text/csv", icon=":material/download:"
+)
+exports[1].download_button(
+    T("xlsx"), view.xlsx_bytes(table), "gridscope-backlog.xlsx", view.XLSX_MIME, icon=":material/download:"
+)
 
 # --- the open cases of the chosen grid --------------------------------------------------------------------------------
 if model.level == "grid" and grid_id is not None:
@@ -63,8 +72,15 @@ if model.level == "grid" and grid_id is not None:
     st.markdown(f"**{T('cases_of', name=(cases.value.grid_name if cases.ok else None) or grid_id)}**")
     if cases.ok:
         frame = cases.value.cases
-        chosen_case = st.dataframe(view.case_table(frame), hide_index=True, width="stretch", height=300,
-                                   on_select="rerun", selection_mode="single-row", key=f"cases_{grid_id}")
+        chosen_case = st.dataframe(
+            view.case_table(frame),
+            hide_index=True,
+            width="stretch",
+            height=300,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"cases_{grid_id}",
+        )
         if chosen_case and chosen_case.selection and chosen_case.selection.rows:
             case_id = int(frame.iloc[chosen_case.selection.rows[0]]["id"])
             st.query_params["case"] = str(case_id)
@@ -75,7 +91,7 @@ if case_id is not None and viewer is not None and not case_allowed(viewer, case_
     case_id = None
 if case_id is not None:
     record = resilient(view.load_case_file, case_id)
-    if record.value is None and record.error is None:           # loaded fine: there is no such case
+    if record.value is None and record.error is None:  # loaded fine: there is no such case
         st.warning(T("not_found", id=case_id))
     elif record.ok:
         file = record.value

@@ -2,6 +2,7 @@
 
 Layout only: the numbers come from ``reports.data_quality`` through the loaders and tables of ``ui.data_quality``.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -12,14 +13,18 @@ from ui.access import require_page
 from ui.i18n import catalog
 from ui.live import panel, resilient, show_freshness
 
-require_page("data_quality")     # 权限: stops here unless the viewer's role may see this page
+require_page("data_quality")  # 权限: stops here unless the viewer's role may see this page
 
 T = catalog("data_quality")
 
 st.markdown(f"### {T('title')}")
 st.caption(T("intro"))
-months = st.segmented_control(T("window"), WINDOWS, default=DEFAULT_WINDOW, key="dq_window",
-                              format_func=lambda n: T("months_n", n=n)) or DEFAULT_WINDOW
+months = (
+    st.segmented_control(
+        T("window"), WINDOWS, default=DEFAULT_WINDOW, key="dq_window", format_func=lambda n: T("months_n", n=n)
+    )
+    or DEFAULT_WINDOW
+)
 loaded = resilient(view.load_quality, months)
 show_freshness(loaded)
 if not loaded.ok:
@@ -33,14 +38,21 @@ with panel():
     st.subheader(T("sources"))
     if not model.imported:
         st.info(T("no_imports"))
-    st.dataframe(view.sources_table(model), hide_index=True, width="stretch", column_config={
-        T("landed_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+    st.dataframe(
+        view.sources_table(model),
+        hide_index=True,
+        width="stretch",
+        column_config={T("landed_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+    )
 left, right = st.columns([3, 2])
 with left, panel():
     st.subheader(T("missing"))
     missing = view.missing_table(model)
-    st.dataframe(missing, width="stretch",
-                 column_config={s: st.column_config.NumberColumn(format="percent") for s in missing.columns})
+    st.dataframe(
+        missing,
+        width="stretch",
+        column_config={s: st.column_config.NumberColumn(format="percent") for s in missing.columns},
+    )
 with right, panel():
     st.subheader(T("reasons"))
     if model.reasons.empty:

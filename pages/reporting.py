@@ -5,6 +5,7 @@ The worker computes the flags once an hour and stores them; this page reads the 
 (``ui.flags_cache.flag_bundle``), asks the screen models of ``reports.reporting`` what to show and lays it out.
 Reviews are the page's only write. ``?flag=unit_type:unit_id:family`` opens a flag's card.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,7 +23,7 @@ from ui.live import live_cache, panel, resilient
 from ui.params import choice_param
 from ui.shell import current_filters
 
-require_page("reporting")     # 权限: stops here unless the viewer's role may see this page
+require_page("reporting")  # 权限: stops here unless the viewer's role may see this page
 
 T = catalog("reporting")
 
@@ -30,8 +31,7 @@ T = catalog("reporting")
 # --- cached loaders: the screen models over the stored result (``stamp``: its computed_at, so a new one is new) ----
 @live_cache(ttl=30)
 def flag_list(stamp, street_id: int | None) -> rp.FlagList:
-    return rp.flag_list(get_engine(), rp.ReportingParams(street_id=street_id), bundle=fc.flag_bundle(),
-                        now=local_now())
+    return rp.flag_list(get_engine(), rp.ReportingParams(street_id=street_id), bundle=fc.flag_bundle(), now=local_now())
 
 
 @live_cache(ttl=600)
@@ -62,13 +62,19 @@ def cases_section(card: rp.EvidenceCard, stamp) -> None:
         st.caption(T("cases_none") if loaded.ok else loaded.error or "—")
         return
     table = ff.cases_table(loaded.value)
-    st.dataframe(table, hide_index=True, width="stretch", height=min(36 + 35 * len(table), 290),
-                 column_config={T("open_case"): st.column_config.LinkColumn(display_text=T("view"))})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=min(36 + 35 * len(table), 290),
+        column_config={T("open_case"): st.column_config.LinkColumn(display_text=T("view"))},
+    )
 
 
 def review_section(card: rp.EvidenceCard, bundle) -> None:
     st.markdown(f"**{T('review')}**")
     from ui.auth import current_user
+
     user = current_user()
     # Who: the signed-in user when there are logins; in the demo (no login) a typed name, remembered per session.
     signed_in = user.name if user is not None and user.source not in ("demo", "kiosk") and user.name else None
@@ -77,20 +83,31 @@ def review_section(card: rp.EvidenceCard, bundle) -> None:
             st.caption(T("reviewer_signed_in", name=signed_in))
             reviewer = signed_in
         else:
-            reviewer = st.text_input(T("reviewer"), value=st.session_state.get("flag_reviewer", ""),
-                                     max_chars=rp.REVIEWER_MAX, help=T("reviewer_help"))
+            reviewer = st.text_input(
+                T("reviewer"),
+                value=st.session_state.get("flag_reviewer", ""),
+                max_chars=rp.REVIEWER_MAX,
+                help=T("reviewer_help"),
+            )
         decision = st.radio(T("decision"), rp.REVIEW_STATUSES, format_func=ff.status_text, horizontal=True)
         note = st.text_area(T("note"), max_chars=rp.NOTE_MAX, height=90, help=T("note_help", n=rp.NOTE_MAX))
         submitted = st.form_submit_button(T("submit"), icon=":material/rate_review:")
     if submitted:
         if not signed_in:
-            st.session_state["flag_reviewer"] = (reviewer or "").strip()[:rp.REVIEWER_MAX]
-        outcome, detail = rp.save_review(get_writer(), rp.ReportingParams(flag=card.flag_id), bundle=bundle,
-                                         status=decision, note=note, reviewer=reviewer, now=local_now())
+            st.session_state["flag_reviewer"] = (reviewer or "").strip()[: rp.REVIEWER_MAX]
+        outcome, detail = rp.save_review(
+            get_writer(),
+            rp.ReportingParams(flag=card.flag_id),
+            bundle=bundle,
+            status=decision,
+            note=note,
+            reviewer=reviewer,
+            now=local_now(),
+        )
         if outcome == "saved":
             flag_list.clear()
             review_history.clear()
-            fc.forget_reviews()                 # the wall's cache of reviews too
+            fc.forget_reviews()  # the wall's cache of reviews too
             st.toast(T("saved"), icon=":material/check:")
         else:
             st.error(T(outcome, error=detail), icon=":material/error:")
@@ -99,24 +116,31 @@ def review_section(card: rp.EvidenceCard, bundle) -> None:
     if not past.ok or past.value.empty:
         st.caption(T("past_none") if past.ok else past.error or "—")
         return
-    st.dataframe(ff.review_table(past.value), hide_index=True, width="stretch",
-                 height=min(36 + 35 * len(past.value), 220))
+    st.dataframe(
+        ff.review_table(past.value), hide_index=True, width="stretch", height=min(36 + 35 * len(past.value), 220)
+    )
 
 
 def evidence_section(card: rp.EvidenceCard, bundle, stamp) -> None:
     with st.container(border=True):
         badge = {"red": "red", "amber": "orange"}.get(card.level, "gray")
         kind = f" · {FT(card.unit_type)}" if card.unit_type in rp.AREA_TYPES else ""
-        st.markdown(f":{badge}-badge[{FT(card.level)}] **{unit_text(card.unit_type, card.name, card.shown_id)}**"
-                    f"{kind} · {family_text(card.family)}")
+        st.markdown(
+            f":{badge}-badge[{FT(card.level)}] **{unit_text(card.unit_type, card.name, card.shown_id)}**"
+            f"{kind} · {family_text(card.family)}"
+        )
         st.markdown(f"##### {T('title_' + card.level, family=FT('fam_' + card.family))}")
         st.markdown(f"**{T('observed')}**  \n{ff.observed_text(card)}")
         st.markdown(f"**{T('chance')}**  \n{T('chance_' + card.chance)}")
         st.caption(ff.stats_text(card))
         st.markdown(f"**{T('trend')}**")
         if len(card.trend) >= 2:
-            st.plotly_chart(ff.make_indicator_trend_figure(card.trend, card.value_kind, height=190), width="stretch",
-                            config={"displayModeBar": False}, key=f"trend_{card.flag_id}")
+            st.plotly_chart(
+                ff.make_indicator_trend_figure(card.trend, card.value_kind, height=190),
+                width="stretch",
+                config={"displayModeBar": False},
+                key=f"trend_{card.flag_id}",
+            )
         else:
             st.caption(T("trend_none"))
         with panel():
@@ -131,20 +155,38 @@ def funnel_tab(model: rp.FlagList, family: str, pick: str | None, stamp) -> None
     indicators = model.funnel_indicators(family)
     first_ind, first_type = model.funnel_default(family, pick)
     left, right = st.columns([2, 1])
-    ind = left.selectbox(T("indicator"), indicators, index=indicators.index(first_ind), key=f"funnel_ind_{family}",
-                         format_func=ff.indicator_text)
+    ind = left.selectbox(
+        T("indicator"),
+        indicators,
+        index=indicators.index(first_ind),
+        key=f"funnel_ind_{family}",
+        format_func=ff.indicator_text,
+    )
     types = model.funnel_unit_types(family, ind)
-    unit_type = right.radio(T("unit_type"), types, index=types.index(first_type) if first_type in types else 0,
-                            format_func=FT, horizontal=True, key=f"funnel_type_{family}") \
-        if len(types) > 1 else types[0]
+    unit_type = (
+        right.radio(
+            T("unit_type"),
+            types,
+            index=types.index(first_type) if first_type in types else 0,
+            format_func=FT,
+            horizontal=True,
+            key=f"funnel_type_{family}",
+        )
+        if len(types) > 1
+        else types[0]
+    )
     loaded = resilient(funnel, stamp, rp.FunnelParams(family, ind, unit_type, pick))
     if not loaded.ok:
         st.caption(loaded.error or "—")
         return
     if not loaded.value.proportion:
         st.caption(T("standardised"))
-    st.plotly_chart(ff.make_funnel_figure(loaded.value, height=400), width="stretch", config={"displayModeBar": False},
-                    key=f"funnel_{family}")
+    st.plotly_chart(
+        ff.make_funnel_figure(loaded.value, height=400),
+        width="stretch",
+        config={"displayModeBar": False},
+        key=f"funnel_{family}",
+    )
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
@@ -156,14 +198,23 @@ try:
     if not loaded.ok:
         raise RuntimeError(loaded.error or "—")
 except Exception as err:  # noqa: BLE001 - the page says why, never a traceback
-    st.error(T("unavailable", error=str(err).splitlines()[0][:200] if str(err) else type(err).__name__),
-             icon=":material/warning:")
+    st.error(
+        T("unavailable", error=str(err).splitlines()[0][:200] if str(err) else type(err).__name__),
+        icon=":material/warning:",
+    )
     st.stop()
 fc.show_freshness(bundle)
 stamp, model = bundle.computed_at, loaded.value
 start, end = model.window
-st.caption(T("window", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}", days=(end - start).days,
-             at=f"{model.computed_at:%Y-%m-%d %H:%M}"))
+st.caption(
+    T(
+        "window",
+        start=f"{start:%Y-%m-%d}",
+        end=f"{end:%Y-%m-%d}",
+        days=(end - start).days,
+        at=f"{model.computed_at:%Y-%m-%d %H:%M}",
+    )
+)
 m = st.columns(4)
 m[0].metric(T("m_red"), model.n_red, help=T("m_red_help"))
 m[1].metric(T("m_amber"), model.n_amber, help=T("m_amber_help"))
@@ -182,21 +233,29 @@ with left:
     else:
         if model.personal:
             st.caption(T("personal"))
-        picked = st.dataframe(ff.flag_table(flags), hide_index=True, width="stretch", on_select="rerun",
-                              height=min(38 + 35 * len(flags), 460), selection_mode="single-row", key="flag_list")
+        picked = st.dataframe(
+            ff.flag_table(flags),
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            height=min(38 + 35 * len(flags), 460),
+            selection_mode="single-row",
+            key="flag_list",
+        )
         keys = list(flags["flag_id"])
         rows = list(picked.selection.rows) if picked and picked.selection else []
         # A row clicked in the list drives the picker (once per click, so the picker stays usable).
         if rows and rows != st.session_state.get("_flag_rows_applied"):
             st.session_state["flag_pick"] = keys[rows[0]]
         st.session_state["_flag_rows_applied"] = rows
-        if "flag_pick" not in st.session_state:      # a shared link (?flag=) opens its card
+        if "flag_pick" not in st.session_state:  # a shared link (?flag=) opens its card
             st.session_state["flag_pick"] = choice_param("flag", keys) or keys[0]
-        elif st.session_state["flag_pick"] not in keys:      # e.g. another street chosen meanwhile
+        elif st.session_state["flag_pick"] not in keys:  # e.g. another street chosen meanwhile
             st.session_state["flag_pick"] = keys[0]
-        pick = st.selectbox(T("pick"), keys, format_func=ff.flag_labels(flags).get, key="flag_pick",
-                            help=T("pick_hint"))
-        st.query_params["flag"] = pick               # the URL holds the flag id, not the picker's words
+        pick = st.selectbox(
+            T("pick"), keys, format_func=ff.flag_labels(flags).get, key="flag_pick", help=T("pick_hint")
+        )
+        st.query_params["flag"] = pick  # the URL holds the flag id, not the picker's words
     # The funnels sit under the list (on the open flag's family): the evidence card on the right is the long column.
     st.markdown(f"**{T('funnels')}**")
     st.caption(T("funnel_hint"))
@@ -213,10 +272,18 @@ with right:
 with st.expander(f"{T('insufficient')} · {model.thin_counts['street'] + model.thin_counts['community']}"):
     st.caption(T("insufficient_hint"))
     c = model.thin_counts
-    st.markdown(T("insufficient_counts", street=c["street"], community=c["community"], verifier=c["verifier"],
-                  app=c["app_reporter"]))
+    st.markdown(
+        T(
+            "insufficient_counts",
+            street=c["street"],
+            community=c["community"],
+            verifier=c["verifier"],
+            app=c["app_reporter"],
+        )
+    )
     if len(model.thin):
-        st.dataframe(ff.thin_table(model.thin), hide_index=True, width="stretch",
-                     height=min(36 + 35 * len(model.thin), 260))
+        st.dataframe(
+            ff.thin_table(model.thin), hide_index=True, width="stretch", height=min(36 + 35 * len(model.thin), 260)
+        )
 with st.expander(T("method")):
     st.markdown(T("method_text"))

@@ -3,6 +3,7 @@
 Layout only: the figures come from the screen model ``reports.wall`` through shared cached loaders, the HTML and
 the map image from ``ui.html_charts`` and ``ui.map_image``.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,7 +34,7 @@ from ui.map_image import make_wall_png
 from ui.reference import dataset_facts, grid_shapes, is_demo, street_table
 from ui.shell import current_filters, refresh_seconds
 
-require_page("wall")     # 权限: stops here unless the viewer's role may see this page
+require_page("wall")  # 权限: stops here unless the viewer's role may see this page
 
 T = catalog("wall")
 
@@ -78,9 +79,14 @@ def kpi_strip(params):
     if flags is None or "error" in flags:
         cols[6].html(tile_html(T("flags"), "—", T("flags_pending")))
     else:
-        cols[6].html(tile_html(T("flags"), f"{flags['total']:,}", T("flags_split", red=flags["red"],
-                                                                      amber=flags["amber"]),
-                               "bad" if flags["red"] else "neutral"))
+        cols[6].html(
+            tile_html(
+                T("flags"),
+                f"{flags['total']:,}",
+                T("flags_split", red=flags["red"], amber=flags["amber"]),
+                "bad" if flags["red"] else "neutral",
+            )
+        )
     return loaded
 
 
@@ -100,9 +106,13 @@ def _map_png(params, loaded: Loaded) -> bytes:
         if not ref.ok:
             raise _Missing(ref)
     # white = reported within the last refresh interval before this data was fetched (the same for every screen)
-    return make_wall_png(shapes.value, view_streets(streets.value, params.street_id), loaded.value,
-                         new_since=loaded.fetched_at - timedelta(seconds=refresh_seconds()),
-                         legend=T("overdue_cases"))
+    return make_wall_png(
+        shapes.value,
+        view_streets(streets.value, params.street_id),
+        loaded.value,
+        new_since=loaded.fetched_at - timedelta(seconds=refresh_seconds()),
+        legend=T("overdue_cases"),
+    )
 
 
 def district_map(params):
@@ -124,10 +134,9 @@ def district_map(params):
 def worst_grids(params):
     loaded = resilient(wall_map, params)
     st.html(title_html(T("worst_grids")))
-    if loaded.ok:       # else the map panel beside it shows the notice
+    if loaded.ok:  # else the map panel beside it shows the notice
         headers = {key: T(key) for key in ("grid", "street", "overdue", "open")}
-        st.html(derived(_view_key("wall-worst", params, loaded),
-                        lambda: worst_grids_html(loaded.value.worst, headers)))
+        st.html(derived(_view_key("wall-worst", params, loaded), lambda: worst_grids_html(loaded.value.worst, headers)))
 
 
 def department_ranking(params):
@@ -136,21 +145,39 @@ def department_ranking(params):
         show_freshness(loaded)
         return
     ranked = loaded.value
-    st.html(derived(_view_key("wall-depts", params, loaded), lambda: oe_bars_html(
-        ranked.assign(label=ranked[name_column("name")].fillna(ranked["name"])), "label", title=T("dept_rank"))))
+    st.html(
+        derived(
+            _view_key("wall-depts", params, loaded),
+            lambda: oe_bars_html(
+                ranked.assign(label=ranked[name_column("name")].fillna(ranked["name"])), "label", title=T("dept_rank")
+            ),
+        )
+    )
 
 
 # The charts are HTML/SVG built on the server (ui/html_charts.py): no plotly bundle for the wall's screens.
 def channel_panel(params, loaded: Loaded):
     mix = loaded.value.channels
-    st.html(derived(_view_key("wall-channels", params, loaded), lambda: share_bars_html(
-        mix.assign(label=mix["channel"].map(lambda c: label("channels", c))), "label", "share",
-        title=T("channels"))))
+    st.html(
+        derived(
+            _view_key("wall-channels", params, loaded),
+            lambda: share_bars_html(
+                mix.assign(label=mix["channel"].map(lambda c: label("channels", c))),
+                "label",
+                "share",
+                title=T("channels"),
+            ),
+        )
+    )
 
 
 def trend_panel(params, loaded: Loaded):
-    st.html(derived(_view_key("wall-trend", params, loaded), lambda: trend_chart_html(
-        loaded.value.trend, {"new": T("new"), "closed": T("closed")}, title=T("trend"))))
+    st.html(
+        derived(
+            _view_key("wall-trend", params, loaded),
+            lambda: trend_chart_html(loaded.value.trend, {"new": T("new"), "closed": T("closed")}, title=T("trend")),
+        )
+    )
 
 
 # --- page -------------------------------------------------------------------------------------------------------------
@@ -188,8 +215,11 @@ def live_wall():
     oldest = min(times) if times else None
     with status:
         # turns itself into a stale warning in the browser when no refresh arrives (a hung server)
-        st.html(freshness_html(oldest, refresh_seconds(), f"text-align:right;font-size:{screen_rem(1.15)};"
-                                                          "padding-top:.4rem"))
+        st.html(
+            freshness_html(
+                oldest, refresh_seconds(), f"text-align:right;font-size:{screen_rem(1.15)};padding-top:.4rem"
+            )
+        )
         worst = next((x for x in loads if x.stale), None)
         if worst is not None:
             show_freshness(worst)

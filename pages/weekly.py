@@ -7,6 +7,7 @@ loaders below), the pack from ``ui.meeting_pack`` (built from the same model). T
 only when a viewer creates or closes an action item (writer engine); carrying open items into later weeks is the
 worker's job (``reports.weekly.carry_over_action_items``).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,7 +24,7 @@ from ui.i18n import catalog, current_language, name_column
 from ui.live import live_cache, panel, resilient, show_freshness
 from ui.params import choice_param
 
-require_page("weekly")     # 权限: stops here unless the viewer's role may see this page
+require_page("weekly")  # 权限: stops here unless the viewer's role may see this page
 
 T = catalog("weekly")
 
@@ -70,20 +71,28 @@ if not weeks.value.options:
     st.stop()
 options, running = weeks.value.options, weeks.value.running
 raw = st.query_params.get("week")
-from_url = choice_param("week", options)            # a bad value: ignored with the usual notice
+from_url = choice_param("week", options)  # a bad value: ignored with the usual notice
 if "weekly_week" not in st.session_state or (from_url and raw != st.session_state.get("_weekly_url")):
     st.session_state["weekly_week"] = from_url or weeks.value.default
 left, right = st.columns([2, 1])
-week = left.selectbox(T("week"), options, key="weekly_week", format_func=lambda m: T(
-    "week_label", start=m.isoformat(), end=(m + timedelta(days=6)).isoformat()) + (T("running") if m == running else ""))
-repeat_days = right.select_slider(T("repeat_days"), rw.REPEAT_CHOICES, value=rw.DEFAULT_REPEAT_DAYS,
-                                  help=T("repeat_help"), key="weekly_repeat")
+week = left.selectbox(
+    T("week"),
+    options,
+    key="weekly_week",
+    format_func=lambda m: (
+        T("week_label", start=m.isoformat(), end=(m + timedelta(days=6)).isoformat())
+        + (T("running") if m == running else "")
+    ),
+)
+repeat_days = right.select_slider(
+    T("repeat_days"), rw.REPEAT_CHOICES, value=rw.DEFAULT_REPEAT_DAYS, help=T("repeat_help"), key="weekly_repeat"
+)
 if raw != week.isoformat():
     st.query_params["week"] = week.isoformat()
 st.session_state["_weekly_url"] = week.isoformat()
 params = rw.WeeklyParams(week, repeat_days)
 
-with panel():   # headline: this week vs the previous one and the 4-week average
+with panel():  # headline: this week vs the previous one and the 4-week average
     head = resilient(headline, params)
     show_freshness(head)
     if head.ok:
@@ -96,8 +105,7 @@ base = resilient(agenda_base, params)
 name_of = dict(zip(base.value.names["department_id"], base.value.names[name_column("name")])) if base.ok else {}
 items = rw.week_items(get_engine(), params)
 flags = flag_table() if rw.flags_shown(week, now) else None
-tab_agenda, tab_hot, tab_items, tab_export = st.tabs([T("tab_agenda"), T("tab_hot"), T("tab_items"),
-                                                     T("tab_export")])
+tab_agenda, tab_hot, tab_items, tab_export = st.tabs([T("tab_agenda"), T("tab_hot"), T("tab_items"), T("tab_export")])
 
 with tab_agenda, panel():
     show_freshness(base)
@@ -107,8 +115,12 @@ with tab_agenda, panel():
     elif agenda:
         st.caption(T("agenda_hint"))
         st.dataframe(view.agenda_table(agenda.departments), hide_index=True, width="stretch", height=300)
-        dept = st.selectbox(T("pick_department"), list(agenda.departments["department_id"]),
-                            format_func=lambda i: name_of.get(i, str(i)), key="weekly_dept")
+        dept = st.selectbox(
+            T("pick_department"),
+            list(agenda.departments["department_id"]),
+            format_func=lambda i: name_of.get(i, str(i)),
+            key="weekly_dept",
+        )
         st.subheader(name_of.get(dept, str(dept)))
         st.markdown(view.department_summary(agenda.departments.set_index("department_id").loc[dept]))
         for heading, frame in view.case_tables(agenda.cases_of(dept), repeat_days):
@@ -125,10 +137,17 @@ with tab_hot, panel():
         majors = hot.value.majors
         if len(majors):
             major_names = dict(zip(majors["major_code"], majors[name_column("major_name")]))
-            major = st.selectbox(T("major"), [None, *majors["major_code"]], key="weekly_major",
-                                 format_func=lambda c: T("all_majors") if c is None else major_names.get(c, c))
-            st.plotly_chart(view.make_heat_figure(rw.heat_grid(hot.value.heat, major)),
-                            config={"displayModeBar": False}, key="weekly_heat")
+            major = st.selectbox(
+                T("major"),
+                [None, *majors["major_code"]],
+                key="weekly_major",
+                format_func=lambda c: T("all_majors") if c is None else major_names.get(c, c),
+            )
+            st.plotly_chart(
+                view.make_heat_figure(rw.heat_grid(hot.value.heat, major)),
+                config={"displayModeBar": False},
+                key="weekly_heat",
+            )
     st.markdown(f"**{T('flags')}**")
     section = rw.flags_section(params, flags, now=now)
     if section.state == "listed":
@@ -148,19 +167,33 @@ with tab_items, panel():
     c1, c2 = st.columns(2)
     with c1.form("weekly_create", clear_on_submit=True):
         st.markdown(f"**{T('create')}**")
-        new_dept = st.selectbox(T("department"), list(name_of), format_func=lambda i: name_of.get(i, str(i)),
-                                key="weekly_new_dept")
+        new_dept = st.selectbox(
+            T("department"), list(name_of), format_func=lambda i: name_of.get(i, str(i)), key="weekly_new_dept"
+        )
         new_text = st.text_area(T("text"), max_chars=rw.MAX_TEXT, key="weekly_new_text", height=90)
-        new_due = st.date_input(T("due"), value=week + timedelta(days=13), min_value=week,
-                                max_value=now.date() + timedelta(days=rw.MAX_DUE_DAYS), key="weekly_new_due")
+        new_due = st.date_input(
+            T("due"),
+            value=week + timedelta(days=13),
+            min_value=week,
+            max_value=now.date() + timedelta(days=rw.MAX_DUE_DAYS),
+            key="weekly_new_due",
+        )
         new_cases = st.text_input(T("cases_input"), max_chars=800, key="weekly_new_cases")
         new_flag = st.text_input(T("flag_input"), max_chars=64, key="weekly_new_flag")
         new_who = st.text_input(T("who"), max_chars=rw.MAX_WHO, key="weekly_new_who")
         if st.form_submit_button(T("submit_create"), type="primary"):
             try:
-                item_id = rw.create_item(get_writer(), department_id=new_dept, text=new_text, due_date=new_due,
-                                         week=week, created_by=new_who, case_numbers=new_cases, flag_ref=new_flag,
-                                         now=local_now())
+                item_id = rw.create_item(
+                    get_writer(),
+                    department_id=new_dept,
+                    text=new_text,
+                    due_date=new_due,
+                    week=week,
+                    created_by=new_who,
+                    case_numbers=new_cases,
+                    flag_ref=new_flag,
+                    now=local_now(),
+                )
                 st.session_state["weekly_flash"] = T("created", id=item_id)
                 st.rerun()
             except rw.ActionItemError as err:
@@ -170,8 +203,9 @@ with tab_items, panel():
     with c2.form("weekly_done", clear_on_submit=True):
         st.markdown(f"**{T('done')}**")
         texts = dict(zip(items.open["id"].astype(int), items.open["text"])) if len(items.open) else {}
-        pick = st.selectbox(T("pick_item"), list(texts), key="weekly_done_item",
-                            format_func=lambda i: f"{i} · {texts.get(i, '')[:40]}")
+        pick = st.selectbox(
+            T("pick_item"), list(texts), key="weekly_done_item", format_func=lambda i: f"{i} · {texts.get(i, '')[:40]}"
+        )
         note = st.text_area(T("done_note"), max_chars=rw.MAX_NOTE, key="weekly_done_note", height=90)
         who = st.text_input(T("who"), max_chars=rw.MAX_WHO, key="weekly_done_who")
         if st.form_submit_button(T("submit_done")):
@@ -190,16 +224,29 @@ with tab_items, panel():
         st.success(st.session_state.pop("weekly_flash"))
     if len(its):
         with st.expander(T("history")):
-            st.dataframe(view.history_table(rw.item_history(get_engine(), list(its["id"]))), hide_index=True,
-                         width="stretch")
+            st.dataframe(
+                view.history_table(rw.item_history(get_engine(), list(its["id"]))), hide_index=True, width="stretch"
+            )
 
 with tab_export, panel():
     st.caption(T("export_hint"))
     stem, pack = T("pack_file", week=week.isoformat()), dict(now=now, lang=lang, items=items.items, flags=flags)
     b1, b2 = st.columns(2)
-    b1.download_button(T("pdf"), data=meeting_pack.download("pdf", get_engine(), params, **pack),
-                       file_name=f"{stem}.pdf", mime="application/pdf", icon=":material/picture_as_pdf:",
-                       on_click="ignore", key="weekly_pdf")
-    b2.download_button(T("xlsx"), data=meeting_pack.download("xlsx", get_engine(), params, **pack),
-                       file_name=f"{stem}.xlsx", icon=":material/table_view:", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="weekly_xlsx")
+    b1.download_button(
+        T("pdf"),
+        data=meeting_pack.download("pdf", get_engine(), params, **pack),
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        key="weekly_pdf",
+    )
+    b2.download_button(
+        T("xlsx"),
+        data=meeting_pack.download("xlsx", get_engine(), params, **pack),
+        file_name=f"{stem}.xlsx",
+        icon=":material/table_view:",
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="weekly_xlsx",
+    )

@@ -4,6 +4,7 @@ the months it covers, the latest import of each file and the quarantined rows th
 Entry points ``build(engine, params, *, now)`` (the whole screen but the quarantined rows) and
 ``quarantine_rows(engine, params, *, now)``; models hold frames, numbers and reason/field codes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ from data_access import quality_queries as qq
 from data_access.importer import REASONS
 from data_access.queries import data_time_range
 
-WINDOWS = (3, 12, 36)      # months; a window keeps the screen's cost independent of years of history
+WINDOWS = (3, 12, 36)  # months; a window keeps the screen's cost independent of years of history
 DEFAULT_WINDOW = 12
-REASON_CODES = tuple(REASONS)                      # quarantine reason codes with a label (others are shown as-is)
-COVERAGE_FIELDS = tuple(qq.COVERAGE_FIELDS)        # case fields whose emptiness is reported (case_fields catalog)
+REASON_CODES = tuple(REASONS)  # quarantine reason codes with a label (others are shown as-is)
+COVERAGE_FIELDS = tuple(qq.COVERAGE_FIELDS)  # case fields whose emptiness is reported (case_fields catalog)
 SEED_SOURCE = qq.SEED_SOURCE
 SAMPLE_ROWS = 200
 
@@ -36,16 +37,16 @@ class QualityParams:
 @dataclass(frozen=True)
 class Quality:
     months: int
-    first: datetime | None               # the data's earliest and latest report (all sources, all time)
+    first: datetime | None  # the data's earliest and latest report (all sources, all time)
     last: datetime | None
-    since: datetime | None               # start of the window (None: no data)
-    imported: bool                       # any file imported at all (else the sources are the seed's only)
-    sources: pd.DataFrame                # source, cases, files, rows_total, rows_landed, rows_quarantined,
+    since: datetime | None  # start of the window (None: no data)
+    imported: bool  # any file imported at all (else the sources are the seed's only)
+    sources: pd.DataFrame  # source, cases, files, rows_total, rows_landed, rows_quarantined,
     #                                      landed_share, first_reported, last_reported, months, last_import
-    missing: pd.DataFrame                # index: field code (COVERAGE_FIELDS), one column per source: share empty
-    reasons: pd.DataFrame                # source, reason_code, n (most frequent first)
-    runs: pd.DataFrame                   # the latest run of each file (quality_queries.latest_runs)
-    monthly: pd.DataFrame                # index: month 'YYYY-MM', one column per source: cases reported
+    missing: pd.DataFrame  # index: field code (COVERAGE_FIELDS), one column per source: share empty
+    reasons: pd.DataFrame  # source, reason_code, n (most frequent first)
+    runs: pd.DataFrame  # the latest run of each file (quality_queries.latest_runs)
+    monthly: pd.DataFrame  # index: month 'YYYY-MM', one column per source: cases reported
 
     @property
     def quarantine_sources(self) -> list[str]:
@@ -57,14 +58,29 @@ def source_table(coverage: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     """Coverage and import totals per source, with the share of read rows that landed (empty without imports)."""
     table = coverage.merge(totals, on="source", how="left")
     table["landed_share"] = table["rows_landed"] / table["rows_total"].where(table["rows_total"] > 0)
-    return table[["source", "cases", "files", "rows_total", "rows_landed", "rows_quarantined", "landed_share",
-                  "first_reported", "last_reported", "months", "last_import"]]
+    return table[
+        [
+            "source",
+            "cases",
+            "files",
+            "rows_total",
+            "rows_landed",
+            "rows_quarantined",
+            "landed_share",
+            "first_reported",
+            "last_reported",
+            "months",
+            "last_import",
+        ]
+    ]
 
 
 def missing_shares(coverage: pd.DataFrame) -> pd.DataFrame:
     """Share of each source's cases with a field empty: fields (codes) down, sources across."""
-    shares = {f: (coverage[f"missing_{f}"] / coverage["cases"].where(coverage["cases"] > 0)).round(3).tolist()
-              for f in COVERAGE_FIELDS}
+    shares = {
+        f: (coverage[f"missing_{f}"] / coverage["cases"].where(coverage["cases"] > 0)).round(3).tolist()
+        for f in COVERAGE_FIELDS
+    }
     return pd.DataFrame(shares, index=coverage["source"]).T
 
 
@@ -81,9 +97,18 @@ def build(engine: Engine, params: QualityParams = QualityParams(), *, now: datet
     first, last = data_time_range(engine)
     since = qq.window_start(last, params.months)
     coverage, totals = qq.source_coverage(engine, since), qq.source_import_totals(engine)
-    return Quality(params.months, first, last, since, not totals.empty, source_table(coverage, totals),
-                   missing_shares(coverage), qq.quarantine_reasons(engine), qq.latest_runs(engine),
-                   monthly_table(qq.monthly_volume(engine, since=since)))
+    return Quality(
+        params.months,
+        first,
+        last,
+        since,
+        not totals.empty,
+        source_table(coverage, totals),
+        missing_shares(coverage),
+        qq.quarantine_reasons(engine),
+        qq.latest_runs(engine),
+        monthly_table(qq.monthly_volume(engine, since=since)),
+    )
 
 
 @dataclass(frozen=True)

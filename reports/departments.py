@@ -14,6 +14,7 @@ codes (indicator keys, separation statuses ``clear | tied | low_volume | no_data
 units and categories are data (``name`` / ``name_en``, ``minor_name`` / ``minor_name_en``); the words are in the
 ``departments`` and ``indicators`` catalogs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,21 +31,51 @@ from core import periods, settings
 from data_access import queries
 from data_access import scorecard_queries as sq
 
-SEED = 20240601              # fixed, so ranks do not flicker between refreshes
-TREND_PERIODS = 8            # 近 8 期走势
-MAX_CUSTOM_DAYS = 366        # a custom period is at most a year
-CUSTOM_DEFAULT_DAYS = 28     # a custom period starts as the last four weeks
-CASE_LIMIT = 200             # rows per case list of the department view
+SEED = 20240601  # fixed, so ranks do not flicker between refreshes
+TREND_PERIODS = 8  # 近 8 期走势
+MAX_CUSTOM_DAYS = 366  # a custom period is at most a year
+CUSTOM_DEFAULT_DAYS = 28  # a custom period starts as the last four weeks
+CASE_LIMIT = 200  # rows per case list of the department view
 # Indicators a department ranking can be ordered by (?rank=): O/E and the score come ranked, the others are ranked
 # on demand (``ranking``).
-RANK_KEYS = ("oe", "score", "ontime_rate", "ontime_original_rate", "disposal_rate", "overdue", "rework_rate",
-             "extension_rate", "return_rate", "median_hours", "p90_hours", "satisfaction_rate")
+RANK_KEYS = (
+    "oe",
+    "score",
+    "ontime_rate",
+    "ontime_original_rate",
+    "disposal_rate",
+    "overdue",
+    "rework_rate",
+    "extension_rate",
+    "return_rate",
+    "median_hours",
+    "p90_hours",
+    "satisfaction_rate",
+)
 # The department view: two rows of six tiles, and the rates compared with the ranked departments (与同行比较).
-METRIC_KEYS = ("oe", "score", "due", "disposal_rate", "ontime_rate", "overdue",
-               "ontime_original_rate", "rework_rate", "extension_rate", "return_rate", "median_hours",
-               "satisfaction_rate")
-PEER_KEYS = ("disposal_rate", "ontime_rate", "ontime_original_rate", "rework_rate", "extension_rate", "return_rate",
-             "satisfaction_rate")
+METRIC_KEYS = (
+    "oe",
+    "score",
+    "due",
+    "disposal_rate",
+    "ontime_rate",
+    "overdue",
+    "ontime_original_rate",
+    "rework_rate",
+    "extension_rate",
+    "return_rate",
+    "median_hours",
+    "satisfaction_rate",
+)
+PEER_KEYS = (
+    "disposal_rate",
+    "ontime_rate",
+    "ontime_original_rate",
+    "rework_rate",
+    "extension_rate",
+    "return_rate",
+    "satisfaction_rate",
+)
 # The indicator columns of the two tables, in order (key, kind, higher_is_better; names in the indicators catalog).
 DEPARTMENT_COLUMNS = tuple(indicators.DEPARTMENT_INDICATORS)
 STREET_COLUMNS = tuple(indicators.STREET_INDICATORS)
@@ -58,6 +89,7 @@ class Scorecard:
     rate, expected, reference class, category names), ``hours`` (the disposal-time histogram), the period, its
     "as of" time, the previous period and its table, and the settings used (weights, thresholds, min_volume,
     draws)."""
+
     table: pd.DataFrame
     by_category: pd.DataFrame
     hours: pd.DataFrame
@@ -76,8 +108,14 @@ def _as_of(end: datetime, now: datetime | None) -> datetime:
 def _categories(engine: Engine) -> pd.DataFrame:
     """category_id, difficulty (simple | complex: the fallback reference class of O/E) and the category names."""
     ref = queries.categories(engine)
-    out = pd.DataFrame({"category_id": ref["id"].astype(int), "difficulty": ref["difficulty"],
-                        "minor_name": ref["minor_name"], "minor_name_en": ref["minor_name_en"]})
+    out = pd.DataFrame(
+        {
+            "category_id": ref["id"].astype(int),
+            "difficulty": ref["difficulty"],
+            "minor_name": ref["minor_name"],
+            "minor_name_en": ref["minor_name_en"],
+        }
+    )
     out["minor_name_en"] = out["minor_name_en"].fillna(out["minor_name"])
     return out
 
@@ -101,10 +139,20 @@ def _rank_all(table: pd.DataFrame, min_volume: int, weights: dict, draws: int, s
     return fairness.rank_units(table, "oe", oe_samples, eligible, prefix="oe", higher_is_better=True)
 
 
-def scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime | None,
-              street_id: int | None = None, with_previous: bool = True, min_volume: int | None = None,
-              weights: dict | None = None, thresholds: dict | None = None, draws: int = 1000,
-              seed: int = SEED) -> Scorecard:
+def scorecard(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None,
+    street_id: int | None = None,
+    with_previous: bool = True,
+    min_volume: int | None = None,
+    weights: dict | None = None,
+    thresholds: dict | None = None,
+    draws: int = 1000,
+    seed: int = SEED,
+) -> Scorecard:
     """The department scorecard of [start, end) — what the departments page and the wall show.
 
     ``table`` has one row per department with cases in the period: id/code/name/name_en (the Chinese name when
@@ -127,8 +175,9 @@ def scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime |
 
     def one(s: datetime, e: datetime):
         counts = sq.department_counts(engine, s, e, now=now, street_id=street_id)
-        table = indicators.department_table(counts["by_category"], counts["events"], counts["satisfaction"],
-                                            counts["hours"])
+        table = indicators.department_table(
+            counts["by_category"], counts["events"], counts["satisfaction"], counts["hours"]
+        )
         table["score"] = indicators.composite_score(table, weights)
         table["grade"] = indicators.grades(table["score"], thresholds)
         by_cat = fairness.expected_by_category(counts["by_category"], "department_id", difficulty=difficulty)
@@ -141,20 +190,36 @@ def scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime |
         previous = periods.previous_period(start, end)
         prev_table, _, _ = one(*previous)
         for prefix in ("score", "oe"):
-            table = fairness.rank_change(table, prev_table, "department_id", f"{prefix}_rank",
-                                         f"{prefix}_ranked", out=f"{prefix}_rank_change")
-    ref = queries.departments(engine)[["id", "code", "name", "name_en", "kind"]] \
-        .rename(columns={"id": "department_id"})
+            table = fairness.rank_change(
+                table, prev_table, "department_id", f"{prefix}_rank", f"{prefix}_ranked", out=f"{prefix}_rank_change"
+            )
+    ref = queries.departments(engine)[["id", "code", "name", "name_en", "kind"]].rename(columns={"id": "department_id"})
     table = ref.merge(table, on="department_id", how="inner")
     table["name_en"] = table["name_en"].fillna(table["name"])
     table = table.sort_values(["oe_rank", "score_rank", "code"], na_position="last", ignore_index=True)
-    return Scorecard(table, _named(by_cat, cats), hours, start, end, _as_of(end, now), previous,
-                     {"weights": weights, "thresholds": thresholds, "min_volume": min_volume, "draws": draws},
-                     prev_table)
+    return Scorecard(
+        table,
+        _named(by_cat, cats),
+        hours,
+        start,
+        end,
+        _as_of(end, now),
+        previous,
+        {"weights": weights, "thresholds": thresholds, "min_volume": min_volume, "draws": draws},
+        prev_table,
+    )
 
 
-def street_scorecard(engine: Engine, start: datetime, end: datetime, *, now: datetime | None,
-                     min_volume: int | None = None, draws: int = 1000, seed: int = SEED) -> Scorecard:
+def street_scorecard(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None,
+    min_volume: int | None = None,
+    draws: int = 1000,
+    seed: int = SEED,
+) -> Scorecard:
     """The street (街镇, as areas) scorecard of [start, end). ``table`` has one row per street: id/code/name, the
     counts, 结案率, 按期结案率, 监督举报率, 响应率, 解决率, 满意率, 处置率/按期处置率 of the street's cases, and the
     case-mix adjusted ``oe`` with interval and rank (``oe_rank``, ``oe_rank_lo/hi``, ``oe_ranked``, ``oe_tied``,
@@ -169,8 +234,14 @@ def street_scorecard(engine: Engine, start: datetime, end: datetime, *, now: dat
         by_cat = fairness.expected_by_category(counts["by_category"], "street_id", difficulty=difficulty)
         table = table.merge(fairness.observed_expected(by_cat, "street_id"), on="street_id", how="left")
         rng = np.random.default_rng(seed)
-        table = fairness.rank_units(table, "oe", fairness.simulate_oe(table, draws, rng), table["due"] >= min_volume,
-                                    prefix="oe", higher_is_better=True)
+        table = fairness.rank_units(
+            table,
+            "oe",
+            fairness.simulate_oe(table, draws, rng),
+            table["due"] >= min_volume,
+            prefix="oe",
+            higher_is_better=True,
+        )
         return table, by_cat
 
     table, by_cat = one(start, end)
@@ -180,12 +251,27 @@ def street_scorecard(engine: Engine, start: datetime, end: datetime, *, now: dat
     ref = queries.streets(engine)[["id", "code", "name", "kind"]].rename(columns={"id": "street_id"})
     table = ref.merge(table, on="street_id", how="inner")
     table = table.sort_values(["oe_rank", "code"], na_position="last", ignore_index=True)
-    return Scorecard(table, _named(by_cat, cats), pd.DataFrame(), start, end, _as_of(end, now), previous,
-                     {"min_volume": min_volume, "draws": draws}, prev_table)
+    return Scorecard(
+        table,
+        _named(by_cat, cats),
+        pd.DataFrame(),
+        start,
+        end,
+        _as_of(end, now),
+        previous,
+        {"min_volume": min_volume, "draws": draws},
+        prev_table,
+    )
 
 
-def department_trend(engine: Engine, department_id: int, spans: list[tuple[datetime, datetime]], *,
-                     now: datetime | None, min_volume: int | None = None) -> pd.DataFrame:
+def department_trend(
+    engine: Engine,
+    department_id: int,
+    spans: list[tuple[datetime, datetime]],
+    *,
+    now: datetime | None,
+    min_volume: int | None = None,
+) -> pd.DataFrame:
     """One row per period of ``spans`` (oldest first) for a department: ``start``, ``end``, ``due``,
     ``disposal_rate``, ``ontime_rate``, ``rework_rate``, ``oe``, ``score``, ``oe_rank``, ``n_ranked``. Each period is
     one full scorecard (without the previous-period pass), so ranks are the ones the ranking table showed."""
@@ -203,15 +289,15 @@ def department_trend(engine: Engine, department_id: int, spans: list[tuple[datet
 # --- screen entry points ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScorecardParams:
-    start: datetime                      # the period [start, end)
+    start: datetime  # the period [start, end)
     end: datetime
-    street_id: int | None = None         # the global street filter (departments only: streets are the units there)
+    street_id: int | None = None  # the global street filter (departments only: streets are the units there)
 
 
 @dataclass(frozen=True)
 class DepartmentParams:
     department_id: int
-    start: datetime                      # the period [start, end) on screen
+    start: datetime  # the period [start, end) on screen
     end: datetime
 
 
@@ -239,13 +325,15 @@ class DepartmentCases:
     deadline now), ``returned`` (回退 in the period, with ``returned_at`` and ``note``) and ``reworked`` (disposed in
     the period after a 返工). Each has the case columns, ``deadline`` (the effective one, 含延期) and the category
     names."""
+
     overdue: pd.DataFrame
     returned: pd.DataFrame
     reworked: pd.DataFrame
 
 
-def department_cases(engine: Engine, params: DepartmentParams, *, now: datetime,
-                     limit: int = CASE_LIMIT) -> DepartmentCases:
+def department_cases(
+    engine: Engine, params: DepartmentParams, *, now: datetime, limit: int = CASE_LIMIT
+) -> DepartmentCases:
     cats = _categories(engine)
 
     def shaped(frame: pd.DataFrame) -> pd.DataFrame:
@@ -254,9 +342,11 @@ def department_cases(engine: Engine, params: DepartmentParams, *, now: datetime,
         return out
 
     d, s, e = params.department_id, params.start, params.end
-    return DepartmentCases(shaped(sq.department_overdue_cases(engine, d, now, limit=limit)),
-                           shaped(sq.department_returned_cases(engine, d, s, e, limit=limit)),
-                           shaped(sq.department_reworked_cases(engine, d, s, e, limit=limit)))
+    return DepartmentCases(
+        shaped(sq.department_overdue_cases(engine, d, now, limit=limit)),
+        shaped(sq.department_returned_cases(engine, d, s, e, limit=limit)),
+        shaped(sq.department_reworked_cases(engine, d, s, e, limit=limit)),
+    )
 
 
 # --- what the screen derives from a scorecard (pure) ------------------------------------------------------------------
@@ -265,6 +355,7 @@ class Ranking:
     """The department table ranked by ``key``: rank columns are ``<prefix>_rank``, ``_rank_lo``, ``_rank_hi``,
     ``_ranked``, ``_tied``, ``_status``, ``_rank_change`` (``prefix`` = the key for oe/score, else ``sel``); rows
     sorted by that rank (unranked last). ``kind`` and ``higher_is_better`` describe the indicator."""
+
     key: str
     prefix: str
     table: pd.DataFrame
@@ -312,6 +403,7 @@ class DepartmentView:
     ``metrics`` (one row per ``METRIC_KEYS``: key, kind, higher_is_better, value, median of the peers, delta =
     value − median), ``peers`` (one row per ``PEER_KEYS`` rate the department has: key, value, median, q1, q3 of the
     peers) and ``categories`` (its rows of ``Scorecard.by_category``)."""
+
     row: pd.Series
     n_ranked: int
     metrics: pd.DataFrame
@@ -328,13 +420,31 @@ def department_view(card: Scorecard, code: str) -> DepartmentView:
         ind = INDICATORS_BY_KEY[key]
         median = float(peers[key].median()) if len(peers) else float("nan")
         value = float(row[key]) if pd.notna(row[key]) else float("nan")
-        metrics.append({"key": key, "kind": ind.kind, "higher_is_better": ind.higher_is_better, "value": value,
-                        "median": median, "delta": value - median})
-    rows = [{"key": key, "value": row[key], "median": peers[key].median(), "q1": peers[key].quantile(0.25),
-             "q3": peers[key].quantile(0.75)} for key in PEER_KEYS if pd.notna(row[key])]
+        metrics.append(
+            {
+                "key": key,
+                "kind": ind.kind,
+                "higher_is_better": ind.higher_is_better,
+                "value": value,
+                "median": median,
+                "delta": value - median,
+            }
+        )
+    rows = [
+        {
+            "key": key,
+            "value": row[key],
+            "median": peers[key].median(),
+            "q1": peers[key].quantile(0.25),
+            "q3": peers[key].quantile(0.75),
+        }
+        for key in PEER_KEYS
+        if pd.notna(row[key])
+    ]
     mine = card.by_category[card.by_category["department_id"] == row["department_id"]].reset_index(drop=True)
-    return DepartmentView(row, len(peers), pd.DataFrame(metrics),
-                          pd.DataFrame(rows, columns=["key", "value", "median", "q1", "q3"]), mine)
+    return DepartmentView(
+        row, len(peers), pd.DataFrame(metrics), pd.DataFrame(rows, columns=["key", "value", "median", "q1", "q3"]), mine
+    )
 
 
 # --- periods offered --------------------------------------------------------------------------------------------------
@@ -365,5 +475,6 @@ def custom_range(first: date | None, last: date | None, anchor: date) -> tuple[t
 
 def clamp_custom(first: date, last: date) -> tuple[date, date]:
     """A picked range cut to its last ``MAX_CUSTOM_DAYS`` days."""
-    return (last - timedelta(days=MAX_CUSTOM_DAYS - 1), last) if (last - first).days >= MAX_CUSTOM_DAYS \
-        else (first, last)
+    return (
+        (last - timedelta(days=MAX_CUSTOM_DAYS - 1), last) if (last - first).days >= MAX_CUSTOM_DAYS else (first, last)
+    )

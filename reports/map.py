@@ -3,6 +3,7 @@
 Also the outlines of every map (the wall's image too): GeoJSON becomes rings of [lon, lat] here (``polygon_rings``,
 used by the reference loaders of ``ui.reference`` as well), so the figure builders in ``ui`` only draw.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,14 +24,15 @@ POINT_WINDOWS = {"p_none": None, "p_1h": timedelta(hours=1), "p_24h": timedelta(
 COLOUR_BY = {"c_status": "status", "c_channel": "channel", "c_major": "major_code"}
 LAYERS = ("l_grids", "l_streets", "l_communities", "l_points")
 DEFAULT_LAYERS = ("l_grids", "l_streets", "l_points")
-CASE_LIST_LIMIT = 500           # one grid's open cases listed under the map
+CASE_LIST_LIMIT = 500  # one grid's open cases listed under the map
 
 
 @dataclass(frozen=True)
 class MapParams:
     """The viewer's choices that change the data (the measure, colours and layers only change the drawing)."""
+
     street_id: int | None = None
-    days: int = 30                              # window of "new" and of on-time disposal
+    days: int = 30  # window of "new" and of on-time disposal
     channels: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     major_code: str | None = None
@@ -38,14 +40,20 @@ class MapParams:
     department_ids: tuple[int, ...] = ()
 
     def case_filter(self) -> CaseFilter:
-        return CaseFilter(street_id=self.street_id, channels=self.channels, statuses=self.statuses,
-                          major_code=self.major_code, category_ids=self.category_ids,
-                          department_ids=self.department_ids)
+        return CaseFilter(
+            street_id=self.street_id,
+            channels=self.channels,
+            statuses=self.statuses,
+            major_code=self.major_code,
+            category_ids=self.category_ids,
+            department_ids=self.department_ids,
+        )
 
 
 @dataclass(frozen=True)
 class Points:
     """Case points of a window: ``frame`` is None when there are more than ``cap`` (then only ``n`` is known)."""
+
     n: int
     cap: int
     frame: pd.DataFrame | None
@@ -83,7 +91,7 @@ def measure_values(frame: pd.DataFrame, measure: str) -> pd.Series:
         return frame["overdue"].astype(float)
     if measure == "m_new_per_1000":
         return (frame["new"] / frame["population"].where(frame["population"] > 0) * 1000).fillna(0.0)
-    if measure == "m_ontime":       # a grid without disposals counts as on time
+    if measure == "m_ontime":  # a grid without disposals counts as on time
         return (frame["ontime"] / frame["disposed"].where(frame["disposed"] > 0)).fillna(1.0)
     raise ValueError(f"unknown measure {measure!r}")
 
@@ -91,8 +99,7 @@ def measure_values(frame: pd.DataFrame, measure: str) -> pd.Series:
 def grid_measures(engine: Engine, params: MapParams, *, now: datetime) -> pd.DataFrame:
     """Every grid of the view: grid_id, name, population, the counts (open and overdue now; new, disposed and
     ontime in the last ``params.days`` days; 0 where none) and one column per measure of ``MEASURES``."""
-    counts = backlog_queries.grid_measures(engine, now, now - timedelta(days=params.days), now,
-                                           params.case_filter())
+    counts = backlog_queries.grid_measures(engine, now, now - timedelta(days=params.days), now, params.case_filter())
     grids = queries.grid_labels(engine, params.street_id)[["id", "name", "population"]]
     out = grids.rename(columns={"id": "grid_id"}).merge(counts, on="grid_id", how="left")
     columns = ["open", "overdue", "new", "disposed", "ontime"]
@@ -116,9 +123,21 @@ def points(engine: Engine, params: MapParams, window: timedelta, *, now: datetim
 def grid_cases(engine: Engine, params: MapParams, grid_id: int, *, now: datetime) -> pd.DataFrame:
     """Open cases of one grid, most overdue first (at most ``CASE_LIST_LIMIT``): case_no, status, minor_name,
     minor_name_en, department, reported_at, deadline (after extensions), overdue (bool), address."""
-    frame = backlog_queries.open_cases(engine, now, grid_id=grid_id, flt=params.case_filter(),
-                                       limit=CASE_LIST_LIMIT)
-    frame = frame.assign(deadline=effective_deadline(frame["deadline_at"], frame["extended_deadline_at"]),
-                         overdue=frame["overdue"].astype(bool))
-    return frame[["case_no", "status", "minor_name", "minor_name_en", "department", "reported_at", "deadline",
-                  "overdue", "address"]].reset_index(drop=True)
+    frame = backlog_queries.open_cases(engine, now, grid_id=grid_id, flt=params.case_filter(), limit=CASE_LIST_LIMIT)
+    frame = frame.assign(
+        deadline=effective_deadline(frame["deadline_at"], frame["extended_deadline_at"]),
+        overdue=frame["overdue"].astype(bool),
+    )
+    return frame[
+        [
+            "case_no",
+            "status",
+            "minor_name",
+            "minor_name_en",
+            "department",
+            "reported_at",
+            "deadline",
+            "overdue",
+            "address",
+        ]
+    ].reset_index(drop=True)

@@ -4,6 +4,7 @@ categories, facts about the loaded data set and the working calendar.
 Plain functions of the injected engine (reference tables take no ``now``); the ui layer caches them
 (``ui.reference``) and turns outlines into map rings.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,7 +14,7 @@ from core import settings
 from core.workcal import WorkCalendar
 from data_access import queries
 
-DEMO_ORIGIN_PREFIX = "seed:"                    # dataset_info.origin of a seeded (synthetic) database
+DEMO_ORIGIN_PREFIX = "seed:"  # dataset_info.origin of a seeded (synthetic) database
 
 
 def streets(engine: Engine) -> pd.DataFrame:

@@ -9,6 +9,7 @@ the cases behind a flag, the funnel of a family. Codes and numbers only: the pag
 A flag is one unit × family; its id in the URL (``?flag=``) and in the list is ``"unit_type:unit_id:family"`` with
 the unit id as reviews store it (``data_access.reviews.flag_key``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from data_access import flag_queries, reviews
 from data_access.engine import GridscopeDBError
 from reports.flags import FlagBundle, active_flags, mask_account, unit_names
 
-UNIT_TYPES = reviews.UNIT_TYPES              # street, community, verifier, app_reporter (the list's order)
+UNIT_TYPES = reviews.UNIT_TYPES  # street, community, verifier, app_reporter (the list's order)
 AREA_TYPES = ("street", "community")
 CASES_LIMIT = 20
 REVIEW_STATUSES = reviews.STATUSES
@@ -33,6 +34,7 @@ NOTE_MAX, REVIEWER_MAX = reviews.NOTE_MAX, reviews.REVIEWER_MAX
 @dataclass(frozen=True)
 class ReportingParams:
     """What the viewer chose: the sidebar's street (areas of that street only) and the open flag (``?flag=``)."""
+
     street_id: int | None = None
     flag: str | None = None
 
@@ -84,8 +86,11 @@ def _one_flag(bundle: FlagBundle, flag: str | None) -> pd.Series | None:
     if parsed is None:
         return None
     flags = bundle.report.flags
-    hit = flags[(flags["unit_type"] == parsed[0]) & (flags["family"] == parsed[2]) &
-                (flags["unit_id"].map(reviews.unit_key) == parsed[1])]
+    hit = flags[
+        (flags["unit_type"] == parsed[0])
+        & (flags["family"] == parsed[2])
+        & (flags["unit_id"].map(reviews.unit_key) == parsed[1])
+    ]
     return None if hit.empty else hit.iloc[0]
 
 
@@ -98,6 +103,7 @@ class FlagList:
     ``review`` (the latest review's status code this window, or None). ``thin``: the streets and communities
     without enough data (of the selected street), ``thin_counts``: such units of every type, whole district.
     ``funnels``: the funnels the page can draw — ``family``, ``indicator``, ``unit_type`` in display order."""
+
     window: tuple[datetime, datetime]
     period_end: datetime
     computed_at: datetime
@@ -168,30 +174,54 @@ def flag_list(engine: Engine, params: ReportingParams, *, bundle: FlagBundle, no
     report = bundle.report
     names = unit_names(engine)
     latest = reviews.latest_reviews(engine, since=report.window[0])
-    status = {(t, str(u), f): s for t, u, f, s in zip(latest["unit_type"], latest["unit_id"], latest["family"],
-                                                     latest["status"])}
+    status = {
+        (t, str(u), f): s
+        for t, u, f, s in zip(latest["unit_type"], latest["unit_id"], latest["family"], latest["status"])
+    }
     active = _with_names(_in_street(active_flags(report.flags), params.street_id), names)
     active["flag_id"] = [flag_id(t, k, f) for t, k, f in zip(active["unit_type"], active["key"], active["family"])]
-    active["street_name"] = [_name(names, "street", s) if t == "community" and pd.notna(s) else None
-                             for t, s in zip(active["unit_type"], active["street_id"])]
+    active["street_name"] = [
+        _name(names, "street", s) if t == "community" and pd.notna(s) else None
+        for t, s in zip(active["unit_type"], active["street_id"])
+    ]
     active["value_kind"] = [value_kind(i) for i in active["indicator"]]
-    active["review"] = [status.get((t, k, f)) for t, k, f in zip(active["unit_type"], active["key"],
-                                                                 active["family"])]
-    cols = ["flag_id", "level", "unit_type", "unit_id", "key", "name", "shown_id", "street_name", "family",
-            "indicator", "value_kind", "observed", "expected", "q", "persistent", "review"]
+    active["review"] = [status.get((t, k, f)) for t, k, f in zip(active["unit_type"], active["key"], active["family"])]
+    cols = [
+        "flag_id",
+        "level",
+        "unit_type",
+        "unit_id",
+        "key",
+        "name",
+        "shown_id",
+        "street_name",
+        "family",
+        "indicator",
+        "value_kind",
+        "observed",
+        "expected",
+        "q",
+        "persistent",
+        "review",
+    ]
     units = report.flags.drop_duplicates(["unit_type", "unit_id"])
     thin_units = units[units["unit_level"] == "insufficient"]
     thin = _with_names(_in_street(thin_units[thin_units["unit_type"].isin(AREA_TYPES)], params.street_id), names)
     counts = thin_units["unit_type"].value_counts()
     return FlagList(
-        window=tuple(report.window), period_end=bundle.period_end, computed_at=bundle.computed_at,
+        window=tuple(report.window),
+        period_end=bundle.period_end,
+        computed_at=bundle.computed_at,
         flags=active[cols].reset_index(drop=True),
-        n_red=int((active["level"] == "red").sum()), n_amber=int((active["level"] == "amber").sum()),
+        n_red=int((active["level"] == "red").sum()),
+        n_amber=int((active["level"] == "amber").sum()),
         n_reviewed=int(active["review"].notna().sum()),
         thin=thin[["unit_type", "unit_id", "key", "name", "shown_id"]].reset_index(drop=True),
         thin_counts={t: int(counts.get(t, 0)) for t in UNIT_TYPES},
-        funnels=_funnel_choices(report), people_hidden=params.street_id is not None,
-        personal=bool((active["unit_type"] == "app_reporter").any()))
+        funnels=_funnel_choices(report),
+        people_hidden=params.street_id is not None,
+        personal=bool((active["unit_type"] == "app_reporter").any()),
+    )
 
 
 # --- the evidence card ------------------------------------------------------------------------------------------------
@@ -201,6 +231,7 @@ class EvidenceCard:
     False → the card says there was not enough data. ``trend``: the lead indicator over the flag windows with
     enough data (``window_end``, ``observed``, ``expected``). ``cases_kind``: which cases ``flag_cases`` lists —
     A (public hard problems patrol did not log), B1/B2/B3, C (the verifier's checks), D (the account's reports)."""
+
     flag_id: str
     unit_type: str
     unit_id: str
@@ -229,8 +260,7 @@ def _cases_kind(family: str, indicator) -> str:
     return indicator if indicator in ("B1", "B2", "B3") else "B1"
 
 
-def evidence_card(engine: Engine, params: ReportingParams, *, bundle: FlagBundle, now: datetime
-                  ) -> EvidenceCard | None:
+def evidence_card(engine: Engine, params: ReportingParams, *, bundle: FlagBundle, now: datetime) -> EvidenceCard | None:
     """The card of ``params.flag`` (None when the stored result has no such flag)."""
     row = _one_flag(bundle, params.flag)
     if row is None:
@@ -240,18 +270,36 @@ def evidence_card(engine: Engine, params: ReportingParams, *, bundle: FlagBundle
     hist = bundle.history
     trend = pd.DataFrame(columns=["window_end", "observed", "expected"])
     if ind is not None and len(hist):
-        mine = hist[(hist["unit_type"] == row["unit_type"]) & (hist["indicator"] == ind) &
-                    (hist["unit_id"].map(reviews.unit_key) == named["key"]) & hist["enough"].astype(bool)]
+        mine = hist[
+            (hist["unit_type"] == row["unit_type"])
+            & (hist["indicator"] == ind)
+            & (hist["unit_id"].map(reviews.unit_key) == named["key"])
+            & hist["enough"].astype(bool)
+        ]
         trend = mine.sort_values("window_end")[["window_end", "observed", "expected"]].reset_index(drop=True)
     family_p = float(row["family_p"]) if pd.notna(row["family_p"]) else float("nan")
     return EvidenceCard(
-        flag_id=flag_id(row["unit_type"], named["key"], row["family"]), unit_type=row["unit_type"],
-        unit_id=named["key"], name=named["name"], shown_id=named["shown_id"], family=row["family"],
-        level=row["level"], indicator=ind, value_kind=value_kind(ind), observed=_num(row.get("observed")),
-        expected=_num(row.get("expected")), family_p=family_p, q=_num(row.get("q")),
-        persistent=bool(row["persistent"]), backed=bool(row["backed"]), enough=bool(row["enough"]) and ind is not None,
+        flag_id=flag_id(row["unit_type"], named["key"], row["family"]),
+        unit_type=row["unit_type"],
+        unit_id=named["key"],
+        name=named["name"],
+        shown_id=named["shown_id"],
+        family=row["family"],
+        level=row["level"],
+        indicator=ind,
+        value_kind=value_kind(ind),
+        observed=_num(row.get("observed")),
+        expected=_num(row.get("expected")),
+        family_p=family_p,
+        q=_num(row.get("q")),
+        persistent=bool(row["persistent"]),
+        backed=bool(row["backed"]),
+        enough=bool(row["enough"]) and ind is not None,
         chance=row["chance"] if isinstance(row.get("chance"), str) else chance_band(family_p),
-        reason=str(row.get("reason") or ""), trend=trend, cases_kind=_cases_kind(row["family"], ind))
+        reason=str(row.get("reason") or ""),
+        trend=trend,
+        cases_kind=_cases_kind(row["family"], ind),
+    )
 
 
 def _num(x) -> float:
@@ -270,8 +318,16 @@ def flag_cases(engine: Engine, params: ReportingParams, *, bundle: FlagBundle, n
         return pd.DataFrame(columns=["id", "case_no", "channel", "category", "grid_id", "reported_at", "status"])
     start, end = bundle.report.window
     ind = row["indicator"] if isinstance(row["indicator"], str) else None
-    return flag_queries.flag_cases(engine, row["unit_type"], reviews.unit_key(row["unit_id"]), row["family"],
-                                   start, end, indicator=ind, limit=CASES_LIMIT)
+    return flag_queries.flag_cases(
+        engine,
+        row["unit_type"],
+        reviews.unit_key(row["unit_id"]),
+        row["family"],
+        start,
+        end,
+        indicator=ind,
+        limit=CASES_LIMIT,
+    )
 
 
 # --- reviews ----------------------------------------------------------------------------------------------------------
@@ -284,18 +340,35 @@ def review_history(engine: Engine, params: ReportingParams, *, now: datetime) ->
     return reviews.reviews_for_unit(engine, parsed[0], parsed[1])
 
 
-def save_review(writer: Engine, params: ReportingParams, *, bundle: FlagBundle, status: str, note: str | None,
-                reviewer: str | None, now: datetime) -> tuple[str, str | None]:
+def save_review(
+    writer: Engine,
+    params: ReportingParams,
+    *,
+    bundle: FlagBundle,
+    status: str,
+    note: str | None,
+    reviewer: str | None,
+    now: datetime,
+) -> tuple[str, str | None]:
     """Store a review of ``params.flag`` for the result's period. Returns ``(outcome, detail)``: ``("saved", None)``,
     ``("invalid", why)`` (nothing stored: the reviewer can correct it) or ``("write_failed", error)``."""
     row = _one_flag(bundle, params.flag)
     if row is None:
         return "invalid", f"unknown flag {params.flag!r}"
     try:
-        reviews.add_review(writer, now=now, unit_type=row["unit_type"], unit_id=row["unit_id"], family=row["family"],
-                           indicator=row["indicator"] if isinstance(row["indicator"], str) else None,
-                           reason=row.get("reason"), period_end=bundle.period_end, status=status, note=note,
-                           reviewer=reviewer)
+        reviews.add_review(
+            writer,
+            now=now,
+            unit_type=row["unit_type"],
+            unit_id=row["unit_id"],
+            family=row["family"],
+            indicator=row["indicator"] if isinstance(row["indicator"], str) else None,
+            reason=row.get("reason"),
+            period_end=bundle.period_end,
+            status=status,
+            note=note,
+            reviewer=reviewer,
+        )
     except reviews.ReviewError as err:
         return "invalid", str(err)
     except GridscopeDBError as err:
@@ -307,6 +380,7 @@ def save_review(writer: Engine, params: ReportingParams, *, bundle: FlagBundle, 
 @dataclass(frozen=True)
 class FunnelParams:
     """One funnel: a family's indicator for one unit type; ``flag``: the open flag, whose unit is ringed."""
+
     family: str
     indicator: str
     unit_type: str
@@ -320,6 +394,7 @@ class FunnelModel:
     standardised z. ``limits``: ``n``, ``lo95``, ``hi95``, ``lo998``, ``hi998``. ``points``: one row per unit —
     ``unit_type``, ``unit_id``, ``key``, ``name``, ``shown_id``, ``n``, ``y``, ``z``, ``level`` (the family's flag
     level; insufficient without enough data), ``selected`` (the open flag's unit)."""
+
     family: str
     indicator: str
     unit_type: str | None
@@ -339,10 +414,21 @@ def funnel(engine: Engine, params: FunnelParams, *, bundle: FlagBundle, now: dat
     names = unit_names(engine) if data.unit_type in AREA_TYPES else {}
     points = _with_names(data.points, names)
     points = points[points["y"].notna()].reset_index(drop=True)
-    points["level"] = [levels.get((t, k), "none") if e else "insufficient"
-                       for t, k, e in zip(points["unit_type"], points["key"], points["enough"])]
+    points["level"] = [
+        levels.get((t, k), "none") if e else "insufficient"
+        for t, k, e in zip(points["unit_type"], points["key"], points["enough"])
+    ]
     parsed = parse_flag_id(params.flag)
-    points["selected"] = np.array([parsed is not None and (t, k) == parsed[:2]
-                                   for t, k in zip(points["unit_type"], points["key"])], dtype=bool)
-    return FunnelModel(params.family, params.indicator, data.unit_type, data.proportion, data.target, data.tau2,
-                       data.limits, points.drop(columns="enough"))
+    points["selected"] = np.array(
+        [parsed is not None and (t, k) == parsed[:2] for t, k in zip(points["unit_type"], points["key"])], dtype=bool
+    )
+    return FunnelModel(
+        params.family,
+        params.indicator,
+        data.unit_type,
+        data.proportion,
+        data.target,
+        data.tau2,
+        data.limits,
+        points.drop(columns="enough"),
+    )

@@ -11,6 +11,7 @@ action items of the week with their history worded as codes, and the worker's ca
 (``carry_over_action_items``: a page never writes except on a viewer's explicit action). The models hold frames,
 numbers and codes only; pages and the pack word them from their catalogs (``weekly.po``, ``pack.po``).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,31 +30,60 @@ from data_access.action_items import ActionItemError
 from data_access.queries import data_time_range
 from reports.flags import active_flags
 
-__all__ = ["ActionItemError", "WeeklyParams", "WeekOptions", "Headline", "AgendaBase", "Agenda", "Hotspots",
-           "WeekItems", "FlagsSection", "WeeklyModel", "week_options", "headline", "headline_changes",
-           "agenda_base", "agenda", "agenda_table", "hotspots", "heat_grid", "week_items", "item_history",
-           "flags_shown", "flags_section", "build", "create_item", "mark_done", "carry_over_action_items"]
+__all__ = [
+    "ActionItemError",
+    "WeeklyParams",
+    "WeekOptions",
+    "Headline",
+    "AgendaBase",
+    "Agenda",
+    "Hotspots",
+    "WeekItems",
+    "FlagsSection",
+    "WeeklyModel",
+    "week_options",
+    "headline",
+    "headline_changes",
+    "agenda_base",
+    "agenda",
+    "agenda_table",
+    "hotspots",
+    "heat_grid",
+    "week_items",
+    "item_history",
+    "flags_shown",
+    "flags_section",
+    "build",
+    "create_item",
+    "mark_done",
+    "carry_over_action_items",
+]
 
 HEADLINE_KEYS = ("new", "closed", "overdue", "ontime_rate", "satisfaction_rate", "escalated")
 RATE_KEYS = ("ontime_rate", "satisfaction_rate")
-LOWER_IS_BETTER = ("overdue", "escalated")          # a rise is bad news (the delta is coloured the other way)
-REPEAT_CHOICES = (7, 14, 30)                         # 重复发生: days after a closure
+LOWER_IS_BETTER = ("overdue", "escalated")  # a rise is bad news (the delta is coloured the other way)
+REPEAT_CHOICES = (7, 14, 30)  # 重复发生: days after a closure
 DEFAULT_REPEAT_DAYS = wq.DEFAULT_REPEAT_DAYS
 EVENT_ACTIONS = ("return", "check_fail", "escalate")  # 回退, 返工 (核查不通过), 提交区级 (大循环)
 AGENDA_COUNTS = ("overdue", "returned", "reworked", "escalated", "repeats", "open_items")
 # The agenda's order: most overdue first, then open action items, returns, repeats; ties by department code.
 AGENDA_ORDER = (("overdue", False), ("open_items", False), ("returned", False), ("repeats", False), ("code", True))
-LIST_LIMIT = 2000                                    # rows of each case list read per week
-MAX_WEEKS = 26                                       # weeks the picker offers
+LIST_LIMIT = 2000  # rows of each case list read per week
+MAX_WEEKS = 26  # weeks the picker offers
 FLAG_STATES = ("other_week", "pending", "none", "listed")
 WHO_CODES = {action_items.WHO_MEETING: "meeting", action_items.WHO_SYSTEM: "system", "system": "system"}
-MAX_TEXT, MAX_NOTE, MAX_WHO, MAX_DUE_DAYS = (action_items.MAX_TEXT, action_items.MAX_NOTE, action_items.MAX_WHO,
-                                             action_items.MAX_DUE_DAYS)
+MAX_TEXT, MAX_NOTE, MAX_WHO, MAX_DUE_DAYS = (
+    action_items.MAX_TEXT,
+    action_items.MAX_NOTE,
+    action_items.MAX_WHO,
+    action_items.MAX_DUE_DAYS,
+)
 
 
 @dataclass(frozen=True)
 class WeeklyParams:
     """What the viewer chose: the meeting week (its Monday) and N of 重复发生."""
+
     week: date
     repeat_days: int = DEFAULT_REPEAT_DAYS
 
@@ -67,6 +97,7 @@ class WeeklyParams:
 class WeekOptions:
     """Mondays the picker offers (newest first; empty without data), the default one (the last complete week of
     the data, else the newest) and the Monday of the running week (labelled as running)."""
+
     options: tuple[date, ...]
     default: date | None
     running: date
@@ -86,6 +117,7 @@ def week_options(engine: Engine, *, now: datetime, max_weeks: int = MAX_WEEKS) -
 class Headline:
     """``weeks``: one row per week, the chosen one last (``weekly_queries.weekly_headline``); ``changes``: one row
     per ``HEADLINE_KEYS`` key (``headline_changes``)."""
+
     weeks: pd.DataFrame
     changes: pd.DataFrame
 
@@ -110,8 +142,16 @@ def headline_changes(weeks: pd.DataFrame) -> pd.DataFrame:
             avg = base["satisfied_points"].sum() / base["answered"].sum() if base["answered"].sum() else math.nan
         else:
             avg = float(base[key].mean())
-        rows.append({"key": key, "value": value, "previous": previous, "avg4": avg,
-                     "delta_prev": value - previous, "delta_avg": value - avg})
+        rows.append(
+            {
+                "key": key,
+                "value": value,
+                "previous": previous,
+                "avg4": avg,
+                "delta_prev": value - previous,
+                "delta_avg": value - avg,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -127,6 +167,7 @@ def headline(engine: Engine, params: WeeklyParams, *, now: datetime) -> Headline
 class AgendaBase:
     """Everything the agenda needs except the action items (which change on every write): the week's department
     counts (``department_week``), the case lists, the repeats and every department's names."""
+
     week_departments: pd.DataFrame
     overdue: pd.DataFrame
     events: pd.DataFrame
@@ -138,6 +179,7 @@ class AgendaBase:
 class Agenda:
     """THE agenda: ``departments`` in meeting order (``agenda_table``), the case lists of the week, and ``names``
     (every department: ``department_id``, ``code``, ``name``, ``name_en``)."""
+
     departments: pd.DataFrame
     overdue: pd.DataFrame
     events: pd.DataFrame
@@ -147,17 +189,21 @@ class Agenda:
 
     def cases_of(self, department_id: int) -> dict[str, pd.DataFrame]:
         """The case lists one department answers for: ``overdue``, ``events`` (回退/返工/提交区级), ``repeats``."""
+
         def mine(frame):
             return frame[frame["department_id"] == department_id] if len(frame) else frame
+
         return {"overdue": mine(self.overdue), "events": mine(self.events), "repeats": mine(self.repeats)}
 
 
 def agenda_base(engine: Engine, params: WeeklyParams, *, now: datetime) -> AgendaBase:
-    return AgendaBase(week_departments=wq.department_week(engine, params.week, now=now),
-                      overdue=wq.overdue_cases(engine, params.week, now=now, limit=LIST_LIMIT),
-                      events=wq.event_cases(engine, params.week, EVENT_ACTIONS, limit=LIST_LIMIT),
-                      repeats=wq.repeat_problems(engine, params.week, repeat_days=params.repeat_days),
-                      names=wq.department_names(engine))
+    return AgendaBase(
+        week_departments=wq.department_week(engine, params.week, now=now),
+        overdue=wq.overdue_cases(engine, params.week, now=now, limit=LIST_LIMIT),
+        events=wq.event_cases(engine, params.week, EVENT_ACTIONS, limit=LIST_LIMIT),
+        repeats=wq.repeat_problems(engine, params.week, repeat_days=params.repeat_days),
+        names=wq.department_names(engine),
+    )
 
 
 def _count_by_department(frame: pd.DataFrame) -> pd.Series:
@@ -167,8 +213,9 @@ def _count_by_department(frame: pd.DataFrame) -> pd.Series:
     return frame["department_id"].dropna().astype(int).value_counts()
 
 
-def agenda_table(week_departments: pd.DataFrame, repeats: pd.DataFrame, items: pd.DataFrame,
-                 names: pd.DataFrame) -> pd.DataFrame:
+def agenda_table(
+    week_departments: pd.DataFrame, repeats: pd.DataFrame, items: pd.DataFrame, names: pd.DataFrame
+) -> pd.DataFrame:
     """The departments on the meeting's agenda — anything overdue, returned, reworked, escalated, repeated, or an
     open action item — one row each with ``department_id``, ``code``, ``name``, ``name_en``, the week's counts
     (``disposed``, ``ontime``, ``overdue``, ``due``, ``ontime_rate``, ``returned``, ``reworked``, ``escalated``),
@@ -188,8 +235,14 @@ def agenda_table(week_departments: pd.DataFrame, repeats: pd.DataFrame, items: p
 
 def agenda(base: AgendaBase, items: pd.DataFrame, repeat_days: int) -> Agenda:
     """The agenda of the week from its base and the week's action items (``WeekItems.items``)."""
-    return Agenda(agenda_table(base.week_departments, base.repeats, items, base.names), base.overdue,
-                  base.events, base.repeats, repeat_days, base.names)
+    return Agenda(
+        agenda_table(base.week_departments, base.repeats, items, base.names),
+        base.overdue,
+        base.events,
+        base.repeats,
+        repeat_days,
+        base.names,
+    )
 
 
 # --- hotspots -------------------------------------------------------------------------------------------------------
@@ -197,6 +250,7 @@ def agenda(base: AgendaBase, items: pd.DataFrame, repeat_days: int) -> Agenda:
 class Hotspots:
     """``places``: 高发点位 (``top_places``); ``heat``: reports per major category × weekday × hour; ``majors``: the
     major categories of ``heat``, most reports first (``major_code``, ``major_name``, ``major_name_en``, ``n``)."""
+
     places: pd.DataFrame
     heat: pd.DataFrame
     majors: pd.DataFrame
@@ -204,17 +258,26 @@ class Hotspots:
 
 def hotspots(engine: Engine, params: WeeklyParams, *, now: datetime) -> Hotspots:
     heat = wq.weekday_hour_counts(engine, params.week)
-    majors = heat.groupby(["major_code", "major_name", "major_name_en"], as_index=False, dropna=False)["n"].sum() \
-        .sort_values(["n", "major_code"], ascending=[False, True], ignore_index=True) if len(heat) else \
-        pd.DataFrame(columns=["major_code", "major_name", "major_name_en", "n"])
+    majors = (
+        heat.groupby(["major_code", "major_name", "major_name_en"], as_index=False, dropna=False)["n"]
+        .sum()
+        .sort_values(["n", "major_code"], ascending=[False, True], ignore_index=True)
+        if len(heat)
+        else pd.DataFrame(columns=["major_code", "major_name", "major_name_en", "n"])
+    )
     return Hotspots(wq.top_places(engine, params.week), heat, majors)
 
 
 def heat_grid(heat: pd.DataFrame, major_code: str | None = None) -> pd.DataFrame:
     """Reports per weekday (rows 0 = Monday … 6) × hour (columns 0 … 23) of one major category (all when None)."""
     shown = heat if major_code is None else heat[heat["major_code"] == major_code]
-    return shown.groupby(["weekday", "hour"])["n"].sum().unstack(fill_value=0) \
-        .reindex(index=range(7), columns=range(24), fill_value=0).astype(int)
+    return (
+        shown.groupby(["weekday", "hour"])["n"]
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(index=range(7), columns=range(24), fill_value=0)
+        .astype(int)
+    )
 
 
 # --- action items ---------------------------------------------------------------------------------------------------
@@ -222,6 +285,7 @@ def heat_grid(heat: pd.DataFrame, major_code: str | None = None) -> pd.DataFrame
 class WeekItems:
     """The action items of the week (``action_items.items_for_week`` plus ``linked_case_nos``, the case numbers
     of ``linked_case_ids``): open ones first (new or carried), then those closed during or after the week."""
+
     items: pd.DataFrame
 
     @property
@@ -234,8 +298,9 @@ def week_items(engine: Engine, params: WeeklyParams) -> WeekItems:
     if items.empty:
         return WeekItems(items.assign(linked_case_nos=[]))
     numbers = action_items.case_numbers(engine, [i for ids in items["linked_case_ids"] for i in ids])
-    return WeekItems(items.assign(linked_case_nos=items["linked_case_ids"].map(
-        lambda ids: [numbers.get(i, str(i)) for i in ids])))
+    return WeekItems(
+        items.assign(linked_case_nos=items["linked_case_ids"].map(lambda ids: [numbers.get(i, str(i)) for i in ids]))
+    )
 
 
 def _note(action: str, note) -> tuple[str | None, dict]:
@@ -259,8 +324,9 @@ def item_history(engine: Engine, item_ids: list[int]) -> pd.DataFrame:
     ``who_key`` (``meeting`` / ``system`` for the codes the application records; None = show ``who``)."""
     hist = action_items.history(engine, [int(i) for i in item_ids])
     notes = [_note(a, n) for a, n in zip(hist["action"], hist["note"])]
-    return hist.assign(note_key=[k for k, _ in notes], note_args=[v for _, v in notes],
-                       who_key=hist["who"].map(WHO_CODES))
+    return hist.assign(
+        note_key=[k for k, _ in notes], note_args=[v for _, v in notes], who_key=hist["who"].map(WHO_CODES)
+    )
 
 
 def create_item(writer: Engine, **fields) -> int:
@@ -289,6 +355,7 @@ class FlagsSection:
     ``pending`` (not computed yet), ``none`` or ``listed``; ``flags``: the new red/amber flags (``unit_type``,
     ``unit_id``, ``unit`` = ``unit_type:unit_id`` as action items refer to it, ``family``, ``level``), strongest
     first."""
+
     state: str
     flags: pd.DataFrame
 
@@ -324,6 +391,7 @@ def flags_section(params: WeeklyParams, flags: pd.DataFrame | None, *, now: date
 @dataclass
 class WeeklyModel:
     """Everything the meeting shows for one week: what ``ui.meeting_pack`` prints."""
+
     params: WeeklyParams
     generated_at: datetime
     headline: Headline
@@ -336,7 +404,12 @@ class WeeklyModel:
 def build(engine: Engine, params: WeeklyParams, *, now: datetime, flags: pd.DataFrame | None = None) -> WeeklyModel:
     """The weekly model; ``flags`` is the flag table of the current bundle (None: not computed yet)."""
     items = week_items(engine, params)
-    return WeeklyModel(params=params, generated_at=now, headline=headline(engine, params, now=now),
-                       agenda=agenda(agenda_base(engine, params, now=now), items.items, params.repeat_days),
-                       hotspots=hotspots(engine, params, now=now), items=items,
-                       flags=flags_section(params, flags, now=now))
+    return WeeklyModel(
+        params=params,
+        generated_at=now,
+        headline=headline(engine, params, now=now),
+        agenda=agenda(agenda_base(engine, params, now=now), items.items, params.repeat_days),
+        hotspots=hotspots(engine, params, now=now),
+        items=items,
+        flags=flags_section(params, flags, now=now),
+    )

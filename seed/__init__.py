@@ -6,6 +6,7 @@
 Python API: ``build_world(engine, preset="demo", seed=1, end=None, replace=False, progress=False, **overrides)``
 and ``seed_if_empty(engine, preset="demo")`` for the run script. See docs/seed.md.
 """
+
 from seed.build import build_world, seed_if_empty
 from seed.config import PRESETS, WorldConfig
 from seed.load import SeedRefused

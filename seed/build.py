@@ -3,6 +3,7 @@
 The world is generated one calendar month at a time (the assessment period of padding, G2) with a Generator
 derived from (seed, month), written, and forgotten: memory stays flat whatever the preset.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,22 +16,51 @@ import numpy as np
 from sqlalchemy import Engine, insert, select
 
 from core import settings
-from data_access.migrate import ensure_calendar, upgrade
-from data_access.schema import (Category, Community, DatasetInfo, Department, Grid, SeedTruth, Street, Workday)
 from core.clock import local_now
 from core.workcal import WorkCalendar
+from data_access.migrate import ensure_calendar, upgrade
+from data_access.schema import Category, Community, DatasetInfo, Department, Grid, SeedTruth, Street, Workday
 from seed import lifecycle
 from seed.config import resolve
 from seed.geography import build_geography
 from seed.load import NEVER, BulkWriter, guard_and_clear, optional, ts_array
 from seed.world import APP, CHANNEL_KEYS, HOTLINE, MEDIA, PATROL, SENSOR, SUPERIOR, VIDEO, World
 
-CASE_COLUMNS = ["id", "case_no", "channel", "category_id", "grid_id", "community_id", "street_id", "lat", "lon",
-                "address", "description", "reporter_id", "inspector_id", "verifier_id", "reported_at",
-                "registered_at", "dispatched_at", "disposed_at", "verified_at", "closed_at", "parked_at",
-                "deadline_at", "extended_deadline_at", "disposal_work_hours", "status", "department_id",
-                "return_count", "rework_count", "extension_count", "escalated", "satisfaction", "duplicate_of",
-                "updated_at"]
+CASE_COLUMNS = [
+    "id",
+    "case_no",
+    "channel",
+    "category_id",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "lat",
+    "lon",
+    "address",
+    "description",
+    "reporter_id",
+    "inspector_id",
+    "verifier_id",
+    "reported_at",
+    "registered_at",
+    "dispatched_at",
+    "disposed_at",
+    "verified_at",
+    "closed_at",
+    "parked_at",
+    "deadline_at",
+    "extended_deadline_at",
+    "disposal_work_hours",
+    "status",
+    "department_id",
+    "return_count",
+    "rework_count",
+    "extension_count",
+    "escalated",
+    "satisfaction",
+    "duplicate_of",
+    "updated_at",
+]
 EVENT_COLUMNS = ["id", "case_id", "at", "action", "from_status", "to_status", "actor_id", "department_id", "note"]
 # A later public report of a problem whose earlier case is still open is merged by the command centre this often
 # (duplicate_of set, status 作废); the rest stay separate cases, linked only in the world's memory.
@@ -66,8 +96,9 @@ class Progress:
         frac = done / max(self.total, 1)
         bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
         el = time.monotonic() - self.t0
-        sys.stderr.write(f"\r[{bar}] {frac:5.1%}  {cases:,} cases  {rows:,} rows  {el:5.1f}s "
-                         f"({rows / max(el, 1e-6):,.0f} rows/s)")
+        sys.stderr.write(
+            f"\r[{bar}] {frac:5.1%}  {cases:,} cases  {rows:,} rows  {el:5.1f}s ({rows / max(el, 1e-6):,.0f} rows/s)"
+        )
         sys.stderr.flush()
 
     def close(self):
@@ -75,8 +106,16 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: datetime | None = None,
-                replace: bool = False, progress: bool = False, drop_indexes: bool = True, **overrides) -> dict:
+def build_world(
+    engine: Engine,
+    preset: str = "demo",
+    seed: int = 1,
+    end: datetime | None = None,
+    replace: bool = False,
+    progress: bool = False,
+    drop_indexes: bool = True,
+    **overrides,
+) -> dict:
     """Seed ``engine``'s database with a synthetic world; returns a summary (counts, timings, world span).
 
     ``end`` defaults to local now rounded down to the minute; with an explicit ``end`` the data is identical for
@@ -88,7 +127,7 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
     end = (end or default_end()).replace(microsecond=0)
     start = datetime.combine((end - timedelta(days=cfg.days)).date(), datetime.min.time())
     upgrade(engine)
-    ensure_calendar(engine, first_year=start.year)     # a long history (the city preset) predates the default years
+    ensure_calendar(engine, first_year=start.year)  # a long history (the city preset) predates the default years
     guard_and_clear(engine, replace)
     cal = load_calendar(engine)
 
@@ -126,8 +165,9 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
             step = cfg.chunk_rows
             for i in range(0, len(ids), step):
                 part = slice(i, i + step)
-                writer.write("cases", _case_columns(world, _cut(cases, part), _cut(cols, part), status[part],
-                                                    updated[part]))
+                writer.write(
+                    "cases", _case_columns(world, _cut(cases, part), _cut(cols, part), status[part], updated[part])
+                )
             for i in range(0, len(event_ids), step):
                 part = slice(i, i + step)
                 writer.write("case_events", _event_columns(_cut(events, part), event_ids[part]))
@@ -138,31 +178,49 @@ def build_world(engine: Engine, preset: str = "demo", seed: int = 1, end: dateti
             bar.update(k + 1, n_cases, writer.rows_written)
         seeded_at = local_now()
         with engine.begin() as conn:
-            conn.execute(insert(DatasetInfo), [
-                dict(key="origin", value=f"seed:{preset}"), dict(key="seed", value=str(seed)),
-                dict(key="seeded_at", value=seeded_at.isoformat(sep=" ")),
-                dict(key="world_start", value=start.isoformat(sep=" ")),
-                dict(key="world_end", value=end.isoformat(sep=" ")),
-                dict(key="demo_notice", value="示例数据：虚构的演示辖区与案件，不代表任何真实地区 "
-                                              "(synthetic demo data, not a real district)"),
-                dict(key="world_config", value=json.dumps(_jsonable(asdict(cfg)), sort_keys=True)),
-            ])
+            conn.execute(
+                insert(DatasetInfo),
+                [
+                    dict(key="origin", value=f"seed:{preset}"),
+                    dict(key="seed", value=str(seed)),
+                    dict(key="seeded_at", value=seeded_at.isoformat(sep=" ")),
+                    dict(key="world_start", value=start.isoformat(sep=" ")),
+                    dict(key="world_end", value=end.isoformat(sep=" ")),
+                    dict(
+                        key="demo_notice",
+                        value="示例数据：虚构的演示辖区与案件，不代表任何真实地区 "
+                        "(synthetic demo data, not a real district)",
+                    ),
+                    dict(key="world_config", value=json.dumps(_jsonable(asdict(cfg)), sort_keys=True)),
+                ],
+            )
         writer.finish()
         _ensure_model_indexes(engine)
     except BaseException:
-        writer.abort()     # leave the schema whole even when seeding fails
+        writer.abort()  # leave the schema whole even when seeding fails
         raise
     finally:
         bar.close()
     elapsed = time.monotonic() - t_start
-    return dict(preset=preset, seed=seed, start=start, end=end, cases=n_cases, events=n_events,
-                streets=len(geo.streets), communities=len(geo.communities), grids=len(geo.grids),
-                seconds=elapsed, rows_per_s=(n_cases + n_events) / max(elapsed, 1e-9))
+    return dict(
+        preset=preset,
+        seed=seed,
+        start=start,
+        end=end,
+        cases=n_cases,
+        events=n_events,
+        streets=len(geo.streets),
+        communities=len(geo.communities),
+        grids=len(geo.grids),
+        seconds=elapsed,
+        rows_per_s=(n_cases + n_events) / max(elapsed, 1e-9),
+    )
 
 
 def _ensure_model_indexes(engine: Engine) -> None:
     """Safety net: every index the models declare on the bulk tables exists (e.g. after a seed killed mid-load)."""
     from data_access.schema import Case, CaseEvent
+
     with engine.begin() as conn:
         for index in (*Case.__table__.indexes, *CaseEvent.__table__.indexes):
             index.create(conn, checkfirst=True)
@@ -241,12 +299,16 @@ def _merge_duplicates(cases, cols, events, ids, rng, end_s):
     later = order != first_idx
     cand = order[later]
     earlier = first_idx[later]
-    ok = (np.isin(cases["channel"][cand], (HOTLINE, APP)) & (cases["cat"][cand] == cases["cat"][earlier])
-          & (cols["closed"][earlier] > t0[cand]) & (t0[earlier] < t0[cand])
-          & (rng.random(len(cand)) < MERGE_SHARE))
+    ok = (
+        np.isin(cases["channel"][cand], (HOTLINE, APP))
+        & (cases["cat"][cand] == cases["cat"][earlier])
+        & (cols["closed"][earlier] > t0[cand])
+        & (t0[earlier] < t0[cand])
+        & (rng.random(len(cand)) < MERGE_SHARE)
+    )
     dup, target = cand[ok], earlier[ok]
     t_merge = t0[dup] + rng.integers(300, 3600, len(dup))
-    merged_by_end = t_merge <= end_s          # a merge after the world's end has not happened yet
+    merged_by_end = t_merge <= end_s  # a merge after the world's end has not happened yet
     dup, target, t_merge = dup[merged_by_end], target[merged_by_end], t_merge[merged_by_end]
     dup_of = np.zeros(len(ids), dtype=np.int64)
     dup_of[dup] = ids[target]
@@ -257,12 +319,17 @@ def _merge_duplicates(cases, cols, events, ids, rng, end_s):
     is_dup[dup] = True
     keep = ~is_dup[events["case_idx"]] | (events["action"] == lifecycle.A["report"])
     at_ok = t_merge <= end_s
-    new = dict(case_id=ids[dup][at_ok], at=t_merge[at_ok],
-               action=np.full(at_ok.sum(), lifecycle.A["cancel"], np.int8),
-               frm=np.full(at_ok.sum(), lifecycle.S_VERIFY, np.int8),
-               to=np.full(at_ok.sum(), lifecycle.S_CANCELLED, np.int8),
-               actor=np.full(at_ok.sum(), "CC01", dtype=object), dept=np.zeros(at_ok.sum(), np.int64),
-               note=np.full(at_ok.sum(), "重复上报，合并处理", dtype=object), case_idx=dup[at_ok])
+    new = dict(
+        case_id=ids[dup][at_ok],
+        at=t_merge[at_ok],
+        action=np.full(at_ok.sum(), lifecycle.A["cancel"], np.int8),
+        frm=np.full(at_ok.sum(), lifecycle.S_VERIFY, np.int8),
+        to=np.full(at_ok.sum(), lifecycle.S_CANCELLED, np.int8),
+        actor=np.full(at_ok.sum(), "CC01", dtype=object),
+        dept=np.zeros(at_ok.sum(), np.int64),
+        note=np.full(at_ok.sum(), "重复上报，合并处理", dtype=object),
+        case_idx=dup[at_ok],
+    )
     merged = {k: np.concatenate([events[k][keep], new[k]]) for k in events}
     o = np.lexsort((lifecycle.action_rank(merged["action"]), merged["at"], merged["case_idx"]))
     merged = {k: v[o] for k, v in merged.items()}
@@ -298,7 +365,7 @@ def _case_columns(world: World, cases, cols, status, updated) -> dict[str, np.nd
     n = len(cols["id"])
     status_keys = np.array(lifecycle.STATUS_KEYS, dtype=object)
     grid, point, cat = cols["grid"], cols["point"], cols["cat"]
-    jitter = np.where(cases["farmer"] >= 0, 0.0, 1.0)   # farmers report the very same spot
+    jitter = np.where(cases["farmer"] >= 0, 0.0, 1.0)  # farmers report the very same spot
     # a few metres of jitter, drawn from the batch's first case id: the same rows on every dialect
     wobble = np.random.default_rng(int(cols["id"][0])).random((2, n)) - 0.5 if n else np.zeros((2, 0))
     lat = world.geo.point_lat[grid, point] + jitter * wobble[0] * 1e-4
@@ -313,16 +380,39 @@ def _case_columns(world: World, cases, cols, status, updated) -> dict[str, np.nd
     sat_keys = np.array([None, *lifecycle.SATISFACTION_KEYS], dtype=object)
     dept = cols["department"]
     columns = [
-        ids, np.array([f"SJ{d}{i:08d}" for d, i in zip(day, ids.tolist())], dtype=object),
-        channel_keys[cols["channel"]], cat + 1, grid + 1, world.grid_comm[grid] + 1, world.grid_street[grid] + 1,
-        np.round(lat, 6), np.round(lon, 6), np.array(address, dtype=object), np.array(description, dtype=object),
-        cols["reporter"], cols["inspector"], cols["verifier"],
-        reported, ts_array(cols["registered"]), ts_array(cols["dispatched"]), ts_array(cols["disposed"]),
-        ts_array(cols["verified"]), ts_array(cols["closed"]), ts_array(cols["parked"]), ts_array(cols["deadline"]),
-        ts_array(cols["ext_deadline"]), np.round(cols["disposal_wh"], 3), status_keys[status],
-        optional(dept, dept > 0), cols["return_count"], cols["rework_count"], cols["extension_count"],
-        cols["escalated"].astype(bool), sat_keys[cols["satisfaction"] + 1],
-        optional(cols["duplicate_of"], cols["duplicate_of"] > 0), ts_array(updated),
+        ids,
+        np.array([f"SJ{d}{i:08d}" for d, i in zip(day, ids.tolist())], dtype=object),
+        channel_keys[cols["channel"]],
+        cat + 1,
+        grid + 1,
+        world.grid_comm[grid] + 1,
+        world.grid_street[grid] + 1,
+        np.round(lat, 6),
+        np.round(lon, 6),
+        np.array(address, dtype=object),
+        np.array(description, dtype=object),
+        cols["reporter"],
+        cols["inspector"],
+        cols["verifier"],
+        reported,
+        ts_array(cols["registered"]),
+        ts_array(cols["dispatched"]),
+        ts_array(cols["disposed"]),
+        ts_array(cols["verified"]),
+        ts_array(cols["closed"]),
+        ts_array(cols["parked"]),
+        ts_array(cols["deadline"]),
+        ts_array(cols["ext_deadline"]),
+        np.round(cols["disposal_wh"], 3),
+        status_keys[status],
+        optional(dept, dept > 0),
+        cols["return_count"],
+        cols["rework_count"],
+        cols["extension_count"],
+        cols["escalated"].astype(bool),
+        sat_keys[cols["satisfaction"] + 1],
+        optional(cols["duplicate_of"], cols["duplicate_of"] > 0),
+        ts_array(updated),
     ]
     return dict(zip(CASE_COLUMNS, columns))
 
@@ -332,18 +422,28 @@ def _event_columns(events, event_ids) -> dict[str, np.ndarray]:
     action_keys = np.array(lifecycle.ACTION_KEYS, dtype=object)
     frm = events["frm"].astype(int)
     dept = events["dept"]
-    columns = [event_ids, events["case_id"], ts_array(events["at"]), action_keys[events["action"]],
-               np.where(frm >= 0, status_keys[np.maximum(frm, 0)], None), status_keys[events["to"]],
-               events["actor"], optional(dept, dept > 0), events["note"]]
+    columns = [
+        event_ids,
+        events["case_id"],
+        ts_array(events["at"]),
+        action_keys[events["action"]],
+        np.where(frm >= 0, status_keys[np.maximum(frm, 0)], None),
+        status_keys[events["to"]],
+        events["actor"],
+        optional(dept, dept > 0),
+        events["note"],
+    ]
     return dict(zip(EVENT_COLUMNS, columns))
 
 
-def seed_if_empty(engine: Engine, preset: str = "demo", seed: int = 1, progress: bool = True,
-                  **overrides) -> dict | None:
+def seed_if_empty(
+    engine: Engine, preset: str = "demo", seed: int = 1, progress: bool = True, **overrides
+) -> dict | None:
     """For the run script: seed ``preset`` when the database has no data yet; returns the summary or None.
 
     Safe on every start: a database with any data (seeded, imported or real) is left untouched."""
     from seed.load import non_empty_tables
+
     upgrade(engine)
     if non_empty_tables(engine):
         return None

@@ -5,26 +5,52 @@ hours is ``from_work_seconds(w + d·3600)``, so every 立案/派遣/处置/核�
 deadlines are honest working-hour deadlines. Each case's whole future is drawn at once; what happened after the
 world's end is cut off, which leaves a realistic backlog (some overdue, some 挂账) at the end.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from seed.world import APP, HOTLINE, MEDIA, PATROL, SENSOR, SUPERIOR, VIDEO, World
 
-NEVER = np.int64(2 ** 62)   # "did not happen" on the epoch-second axis (always after the world's end)
+NEVER = np.int64(2**62)  # "did not happen" on the epoch-second axis (always after the world's end)
 
-STATUS_KEYS = ("pending_verify", "pending_register", "pending_dispatch", "in_disposal", "pending_check", "closed",
-               "self_handled", "parked", "force_closed", "cancelled")
-(S_VERIFY, S_REGISTER, S_DISPATCH, S_DISPOSAL, S_CHECK, S_CLOSED, S_SELF, S_PARKED, S_FORCE,
- S_CANCELLED) = range(10)
-ACTION_KEYS = ("report", "verify", "cancel", "self_handle", "register", "dispatch", "return", "redispatch",
-               "escalate", "extend", "park", "force_close", "dispose", "check_fail", "check_pass", "close")
+STATUS_KEYS = (
+    "pending_verify",
+    "pending_register",
+    "pending_dispatch",
+    "in_disposal",
+    "pending_check",
+    "closed",
+    "self_handled",
+    "parked",
+    "force_closed",
+    "cancelled",
+)
+(S_VERIFY, S_REGISTER, S_DISPATCH, S_DISPOSAL, S_CHECK, S_CLOSED, S_SELF, S_PARKED, S_FORCE, S_CANCELLED) = range(10)
+ACTION_KEYS = (
+    "report",
+    "verify",
+    "cancel",
+    "self_handle",
+    "register",
+    "dispatch",
+    "return",
+    "redispatch",
+    "escalate",
+    "extend",
+    "park",
+    "force_close",
+    "dispose",
+    "check_fail",
+    "check_pass",
+    "close",
+)
 A = {k: i for i, k in enumerate(ACTION_KEYS)}
 SATISFACTION_KEYS = ("satisfied", "basic", "unsatisfied")
-OPERATORS = np.array([f"CC{i:02d}" for i in range(1, 9)], dtype=object)   # command-centre operators (受理/立案/派遣)
+OPERATORS = np.array([f"CC{i:02d}" for i in range(1, 9)], dtype=object)  # command-centre operators (受理/立案/派遣)
 # 核实 finds nothing / not in scope: 作废 share per channel
 CANCEL_P = {PATROL: 0.0, HOTLINE: 0.07, APP: 0.05, VIDEO: 0.12, SENSOR: 0.15, SUPERIOR: 0.0, MEDIA: 0.05}
-PUBLIC_VERIFY = (HOTLINE, APP, VIDEO, SENSOR, MEDIA)   # reports confirmed on site (核实) before 立案
+PUBLIC_VERIFY = (HOTLINE, APP, VIDEO, SENSOR, MEDIA)  # reports confirmed on site (核实) before 立案
 
 
 def _wadd(cal, w, hours):
@@ -65,9 +91,9 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     p_self = np.where(cases["padding"], 0.5, world.cfg.self_handle_share / 0.93)
     self_h = (ch == PATROL) & ~hard & (u() < p_self)
     cancel = ~self_h & (u() < np.vectorize(CANCEL_P.get)(ch) * np.where(cases["farmer"] >= 0, 0.1, 1.0))
-    flow = ~self_h & ~cancel                                   # cases that enter 立案/派遣
+    flow = ~self_h & ~cancel  # cases that enter 立案/派遣
     ret = flow & (u() < np.where(hard, 0.10, 0.025) * world.dept_return[dept])
-    ret2 = ret & (u() < 0.1)                                   # bounced twice
+    ret2 = ret & (u() < 0.1)  # bounced twice
     ext = flow & (u() < np.where(hard, 0.12, 0.012))
     park = flow & hard & (u() < 0.03)
     esc = flow & hard & ~park & (u() < 0.15)
@@ -81,7 +107,7 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     w_reg = _wadd(cal, np.where(pub, w_ver, w0), 0.05 + rng.exponential(0.4, n))
     w_disp0 = _wadd(cal, w_reg, 0.05 + rng.exponential(0.5, n))
     w_ret = _wadd(cal, w_disp0, 0.2 + rng.exponential(3.0, n))
-    w_ret2 = _wadd(cal, w_ret, 0.5 + rng.exponential(3.0, n))       # second bounce (from the redispatched dept)
+    w_ret2 = _wadd(cal, w_ret, 0.5 + rng.exponential(3.0, n))  # second bounce (from the redispatched dept)
     w_disp = np.where(ret, _wadd(cal, np.where(ret2, w_ret2, w_ret), 0.1 + rng.exponential(1.0, n)), w_disp0)
     # disposal time D from the latest dispatch: on time (within the effective limit) or late
     eff_limit = limit * np.where(ext, 2.0, 1.0)
@@ -95,8 +121,9 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     w_first = _wadd(cal, w_disp, D * rng.uniform(0.35, 0.7, n))
     check_delay = np.where(fake, rng.uniform(1 / 60, 4 / 60, n), 0.2 + rng.exponential(1.0, n))
     w_fail = w_first + np.minimum(np.round(check_delay * 3600).astype(np.int64), (w_final - w_first) // 2)
-    w_check = _route_checks(world, cal, _wadd(cal, w_final, check_delay), verifier, fake, grid, cases["point"],
-                            flow & ~park & ~force)
+    w_check = _route_checks(
+        world, cal, _wadd(cal, w_final, check_delay), verifier, fake, grid, cases["point"], flow & ~park & ~force
+    )
     w_close = _wadd(cal, w_check, 0.02 + rng.exponential(0.3, n))
 
     S = lambda w, m: _to_s(cal, w, m)  # noqa: E731
@@ -105,7 +132,7 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     t_disp0 = S(w_disp0, flow)
     t_ret = S(w_ret, ret)
     t_ret2 = S(w_ret2, ret2)
-    t_redisp1 = S(_wadd(cal, w_ret, 0.1), ret2)                # first redispatch of a twice-bounced case
+    t_redisp1 = S(_wadd(cal, w_ret, 0.1), ret2)  # first redispatch of a twice-bounced case
     t_disp = S(w_disp, flow)
     t_ext = S(w_ext, ext & ~park & ~force)
     t_esc = S(w_esc, esc)
@@ -128,8 +155,9 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     # the hard-only department (H1) is never sent simple cases, not even by mistake
     office = world.street_office_id[street]
     wrong = np.where((wrong == world.hard_only_id) & ~hard, np.where(office != dept, office, 1 + dept % n_dept), wrong)
-    wrong2 = np.where((wrong2 == world.hard_only_id) & ~hard, np.where(office != dept, office, 1 + dept % n_dept),
-                      wrong2)
+    wrong2 = np.where(
+        (wrong2 == world.hard_only_id) & ~hard, np.where(office != dept, office, 1 + dept % n_dept), wrong2
+    )
 
     # --- events --------------------------------------------------------------------------------------------------
     reporter_actor = np.where(ch == PATROL, inspector, cases["reporter"])
@@ -138,9 +166,18 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     def add(mask, at, action, frm, to, actor, dept_col=None, note=None):
         m = mask & (at <= end_s)
         if m.any():
-            ev.append((np.flatnonzero(m), at[m], action, frm if np.isscalar(frm) else frm[m],
-                       to if np.isscalar(to) else to[m], actor[m],
-                       None if dept_col is None else dept_col[m], note))
+            ev.append(
+                (
+                    np.flatnonzero(m),
+                    at[m],
+                    action,
+                    frm if np.isscalar(frm) else frm[m],
+                    to if np.isscalar(to) else to[m],
+                    actor[m],
+                    None if dept_col is None else dept_col[m],
+                    note,
+                )
+            )
 
     first_status = np.where(pub, S_VERIFY, S_REGISTER)
     add(np.ones(n, bool), t0, A["report"], -1, first_status, reporter_actor)
@@ -158,8 +195,16 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     add(park, t_park, A["park"], S_DISPOSAL, S_PARKED, operator, dept, note="长期无法解决, 挂账")
     add(force, t_force, A["force_close"], S_DISPOSAL, S_FORCE, operator, dept, note="强制结案")
     add(rework, t_first, A["dispose"], S_DISPOSAL, S_CHECK, operator, dept)
-    add(rework, t_fail, A["check_fail"], S_CHECK, S_DISPOSAL, world.verifier_ids[verifier], dept,
-        note="核查不通过, 返工")
+    add(
+        rework,
+        t_fail,
+        A["check_fail"],
+        S_CHECK,
+        S_DISPOSAL,
+        world.verifier_ids[verifier],
+        dept,
+        note="核查不通过, 返工",
+    )
     add(disposed_ok, t_final, A["dispose"], S_DISPOSAL, S_CHECK, operator, dept)
     add(disposed_ok, t_check, A["check_pass"], S_CHECK, S_CHECK, world.verifier_ids[verifier], dept)
     add(disposed_ok, t_close, A["close"], S_CHECK, S_CLOSED, operator, dept)
@@ -170,31 +215,40 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     def upto(t):
         return np.where(t <= end_s, t, NEVER)
 
-    last_dispatch = np.maximum.reduce([np.where(upto(t_disp0) < NEVER, t_disp0, -1),
-                                       np.where(upto(t_redisp1) < NEVER, t_redisp1, -1),
-                                       np.where(upto(t_disp) < NEVER, t_disp, -1)])
+    last_dispatch = np.maximum.reduce(
+        [
+            np.where(upto(t_disp0) < NEVER, t_disp0, -1),
+            np.where(upto(t_redisp1) < NEVER, t_redisp1, -1),
+            np.where(upto(t_disp) < NEVER, t_disp, -1),
+        ]
+    )
     dispatched = last_dispatch >= 0
-    dept_now = np.where(upto(t_disp) < NEVER, dept,
-                        np.where(upto(t_redisp1) < NEVER, wrong2, np.where(ret, wrong, dept)))
+    dept_now = np.where(
+        upto(t_disp) < NEVER, dept, np.where(upto(t_redisp1) < NEVER, wrong2, np.where(ret, wrong, dept))
+    )
     returned_now = (upto(t_ret) < NEVER).astype(int) + (upto(t_ret2) < NEVER).astype(int)
     # a bounced case waiting for redispatch has no department (and no deadline) for now
-    waiting = dispatched & ((upto(t_ret) < NEVER) & (upto(t_redisp1) == NEVER) & (upto(t_disp) == NEVER)
-                            | (upto(t_ret2) < NEVER) & (upto(t_disp) == NEVER))
+    waiting = dispatched & (
+        (upto(t_ret) < NEVER) & (upto(t_redisp1) == NEVER) & (upto(t_disp) == NEVER)
+        | (upto(t_ret2) < NEVER) & (upto(t_disp) == NEVER)
+    )
     dispatched &= ~waiting
     last_dispatch = np.where(dispatched, last_dispatch, NEVER)
     deadline = np.full(n, NEVER)
     if dispatched.any():
         wl = cal.work_seconds(last_dispatch[dispatched].astype("datetime64[s]"))
-        deadline[dispatched] = cal.from_work_seconds(wl + np.round(limit[dispatched] * 3600).astype(np.int64)
-                                                     ).astype(np.int64)
+        deadline[dispatched] = cal.from_work_seconds(wl + np.round(limit[dispatched] * 3600).astype(np.int64)).astype(
+            np.int64
+        )
     ext_now = upto(t_ext) < NEVER
     ext_deadline = np.full(n, NEVER)
     if ext_now.any():
         wd = cal.work_seconds(deadline[ext_now].astype("datetime64[s]"))
-        ext_deadline[ext_now] = cal.from_work_seconds(wd + np.round(limit[ext_now] * 3600).astype(np.int64)
-                                                      ).astype(np.int64)
+        ext_deadline[ext_now] = cal.from_work_seconds(wd + np.round(limit[ext_now] * 3600).astype(np.int64)).astype(
+            np.int64
+        )
     disposed = np.where(upto(t_final) < NEVER, t_final, upto(t_first))
-    disposed = np.where((upto(t_fail) < NEVER) & (upto(t_final) == NEVER), NEVER, disposed)   # back in 返工
+    disposed = np.where((upto(t_fail) < NEVER) & (upto(t_final) == NEVER), NEVER, disposed)  # back in 返工
     first_w = cal.work_seconds(np.where(t_disp0 < NEVER, t_disp0, t0).astype("datetime64[s]"))
     disp_w = cal.work_seconds(np.where(disposed < NEVER, disposed, t0).astype("datetime64[s]"))
     closed = np.minimum.reduce([upto(t_close), upto(t_self), upto(t_cancel), upto(t_force)])
@@ -207,17 +261,29 @@ def simulate(world: World, cases: dict, ids: np.ndarray, cal, rng, end_s: int) -
     has_sat = public_voice & (upto(t_close) < NEVER)
 
     cols = dict(
-        id=ids, channel=ch, cat=cat, grid=grid, point=cases["point"], t0=t0,
+        id=ids,
+        channel=ch,
+        cat=cat,
+        grid=grid,
+        point=cases["point"],
+        t0=t0,
         reporter=np.where(ch == PATROL, None, cases["reporter"]),
         inspector=np.where((ch == PATROL) | (pub & (t_ver < NEVER)) | (pub & cancel), inspector, None),
         verifier=np.where(upto(t_check) < NEVER, world.verifier_ids[verifier], None),
-        registered=upto(t_reg), dispatched=last_dispatch, disposed=disposed,
-        verified=upto(t_check), closed=closed, parked=upto(t_park),
-        deadline=deadline, ext_deadline=ext_deadline,
+        registered=upto(t_reg),
+        dispatched=last_dispatch,
+        disposed=disposed,
+        verified=upto(t_check),
+        closed=closed,
+        parked=upto(t_park),
+        deadline=deadline,
+        ext_deadline=ext_deadline,
         disposal_wh=np.where(disposed < NEVER, (disp_w - first_w) / 3600.0, np.nan),
         department=np.where(dispatched, dept_now, 0),
-        return_count=returned_now, rework_count=(upto(t_fail) < NEVER).astype(int),
-        extension_count=ext_now.astype(int), escalated=upto(t_esc) < NEVER,
+        return_count=returned_now,
+        rework_count=(upto(t_fail) < NEVER).astype(int),
+        extension_count=ext_now.astype(int),
+        escalated=upto(t_esc) < NEVER,
         satisfaction=np.where(has_sat, satisfaction, -1),
     )
     return cols, events
@@ -236,8 +302,17 @@ def _stack_events(ev: list, ids: np.ndarray) -> dict:
     notes = np.array([e[7] for e in ev], dtype=object)
     note = np.repeat(notes, k)
     order = np.lexsort((action_rank(action), at, idx))
-    return dict(case_id=ids[idx[order]], at=at[order], action=action[order], frm=frm[order], to=to[order],
-                actor=actor[order], dept=dept[order], note=note[order], case_idx=idx[order])
+    return dict(
+        case_id=ids[idx[order]],
+        at=at[order],
+        action=action[order],
+        frm=frm[order],
+        to=to[order],
+        actor=actor[order],
+        dept=dept[order],
+        note=note[order],
+        case_idx=idx[order],
+    )
 
 
 _RANK = np.array([ACTION_KEYS.index(a) for a in ACTION_KEYS])
@@ -248,8 +323,16 @@ def action_rank(action: np.ndarray) -> np.ndarray:
     return _RANK[action]
 
 
-def _route_checks(world: World, cal, w_want: np.ndarray, verifier: np.ndarray, fake: np.ndarray, grid: np.ndarray,
-                  point: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _route_checks(
+    world: World,
+    cal,
+    w_want: np.ndarray,
+    verifier: np.ndarray,
+    fake: np.ndarray,
+    grid: np.ndarray,
+    point: np.ndarray,
+    mask: np.ndarray,
+) -> np.ndarray:
     """Honest verifiers travel: each check waits for the previous one plus the trip (20 km/h + 5 min on site).
 
     Fake verifiers (G6) are left at their instant times, which makes their travel impossible."""

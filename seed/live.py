@@ -15,6 +15,7 @@ times speed) so a wall display keeps moving at night too.
 Arrivals are drawn from the last 7 days of cases (same mix of places, categories and channels, with their planted
 behaviour), stage delays are memoryless with the seed's mean stage times.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
+from core.clock import local_now
 from core.domain import OPEN_STATUSES
 from data_access.engine import make_engine
 from data_access.schema import Case, CaseEvent, Category, DatasetInfo, Department
-from core.clock import local_now
 from seed.build import load_calendar
 
 log = logging.getLogger("seed.live")
@@ -41,11 +42,37 @@ STAGE_MEAN_H = {"pending_verify": 1.5, "pending_register": 0.4, "pending_dispatc
 DISPOSAL_SHARE_OF_LIMIT = 0.4
 CANCEL_P, RETURN_P, PARK_P_HARD, REWORK_P, SELF_HANDLE_P = 0.07, 0.03, 0.02, 0.03, 0.14
 PUBLIC_VERIFY = ("hotline", "app", "video", "sensor", "media")
-MUTABLE = ["status", "registered_at", "dispatched_at", "deadline_at", "department_id", "disposed_at",
-           "disposal_work_hours", "verified_at", "closed_at", "parked_at", "verifier_id", "inspector_id",
-           "satisfaction", "return_count", "rework_count", "updated_at"]
-TEMPLATE_COLUMNS = ["channel", "category_id", "grid_id", "community_id", "street_id", "lat", "lon", "address",
-                    "description", "reporter_id", "inspector_id"]
+MUTABLE = [
+    "status",
+    "registered_at",
+    "dispatched_at",
+    "deadline_at",
+    "department_id",
+    "disposed_at",
+    "disposal_work_hours",
+    "verified_at",
+    "closed_at",
+    "parked_at",
+    "verifier_id",
+    "inspector_id",
+    "satisfaction",
+    "return_count",
+    "rework_count",
+    "updated_at",
+]
+TEMPLATE_COLUMNS = [
+    "channel",
+    "category_id",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "lat",
+    "lon",
+    "address",
+    "description",
+    "reporter_id",
+    "inspector_id",
+]
 
 
 class LiveWorld:
@@ -54,23 +81,42 @@ class LiveWorld:
         self.cal = load_calendar(engine)
         with engine.connect() as conn:
             info = dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
-            cats = pd.DataFrame(conn.execute(select(Category.id, Category.difficulty, Category.default_department_id,
-                                                    Category.time_limit_work_hours)).all(),
-                                columns=["id", "difficulty", "dept", "limit"]).set_index("id")
-            offices = dict(conn.execute(select(Department.street_id, Department.id)
-                                        .where(Department.kind == "street")).all())
+            cats = pd.DataFrame(
+                conn.execute(
+                    select(
+                        Category.id, Category.difficulty, Category.default_department_id, Category.time_limit_work_hours
+                    )
+                ).all(),
+                columns=["id", "difficulty", "dept", "limit"],
+            ).set_index("id")
+            offices = dict(
+                conn.execute(select(Department.street_id, Department.id).where(Department.kind == "street")).all()
+            )
             self.next_case = (conn.execute(select(func.max(Case.id))).scalar() or 0) + 1
             self.next_event = (conn.execute(select(func.max(CaseEvent.id))).scalar() or 0) + 1
             last = conn.execute(select(func.max(Case.updated_at))).scalar()
             since = (last or local_now()) - timedelta(days=7)
-            tpl = pd.DataFrame(conn.execute(select(*[getattr(Case, c) for c in TEMPLATE_COLUMNS], Case.reported_at,
-                                                   Case.verifier_id)
-                                            .where(Case.reported_at >= since)).all(),
-                               columns=TEMPLATE_COLUMNS + ["reported_at", "verifier_id"])
-            self.open = pd.DataFrame(conn.execute(select(Case.id, Case.channel, Case.category_id, Case.street_id,
-                                                         Case.grid_id, *[getattr(Case, c) for c in MUTABLE])
-                                                  .where(Case.status.in_(OPEN_STATUSES))).all(),
-                                     columns=["id", "channel", "category_id", "street_id", "grid_id"] + MUTABLE)
+            tpl = pd.DataFrame(
+                conn.execute(
+                    select(*[getattr(Case, c) for c in TEMPLATE_COLUMNS], Case.reported_at, Case.verifier_id).where(
+                        Case.reported_at >= since
+                    )
+                ).all(),
+                columns=TEMPLATE_COLUMNS + ["reported_at", "verifier_id"],
+            )
+            self.open = pd.DataFrame(
+                conn.execute(
+                    select(
+                        Case.id,
+                        Case.channel,
+                        Case.category_id,
+                        Case.street_id,
+                        Case.grid_id,
+                        *[getattr(Case, c) for c in MUTABLE],
+                    ).where(Case.status.in_(OPEN_STATUSES))
+                ).all(),
+                columns=["id", "channel", "category_id", "street_id", "grid_id"] + MUTABLE,
+            )
         if tpl.empty:
             raise RuntimeError("seed.live needs a seeded database (python -m seed ...) with cases in the last 7 days")
         self.cats, self.offices = cats, offices
@@ -78,8 +124,10 @@ class LiveWorld:
         self.rng = np.random.default_rng([int(info.get("seed", seed or 1)), int(self.clock.timestamp())])
         self.templates = tpl.drop(columns=["reported_at", "verifier_id"]).reset_index(drop=True)
         hours = pd.to_datetime(tpl["reported_at"]).dt.hour.to_numpy()
-        span_h = max((pd.Timestamp(tpl["reported_at"].max()) - pd.Timestamp(tpl["reported_at"].min()))
-                     / pd.Timedelta(hours=1), 1.0)
+        span_h = max(
+            (pd.Timestamp(tpl["reported_at"].max()) - pd.Timestamp(tpl["reported_at"].min())) / pd.Timedelta(hours=1),
+            1.0,
+        )
         self.per_hour = len(tpl) / span_h
         prof = np.bincount(hours, minlength=24).astype(float)
         self.hour_profile = prof / prof.mean() if prof.mean() > 0 else np.ones(24)
@@ -94,15 +142,18 @@ class LiveWorld:
         new_cases, new_events = self._arrivals(t0, t1)
         changed, move_events = self._advance(t0, t1)
         events = new_events + move_events
-        events = [{"department_id": None, "note": None, "actor_id": None, **e, "id": self.next_event + i}
-                  for i, e in enumerate(events)]
+        events = [
+            {"department_id": None, "note": None, "actor_id": None, **e, "id": self.next_event + i}
+            for i, e in enumerate(events)
+        ]
         self.next_event += len(events)
-        with self.engine.begin() as conn:       # one short transaction per tick
+        with self.engine.begin() as conn:  # one short transaction per tick
             if new_cases:
                 conn.execute(insert(Case), new_cases)
             if changed:
-                stmt = update(Case).where(Case.id == bindparam("b_id")).values(
-                    {c: bindparam(f"b_{c}") for c in MUTABLE})
+                stmt = (
+                    update(Case).where(Case.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in MUTABLE})
+                )
                 conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in MUTABLE}} for r in changed])
             if events:
                 conn.execute(insert(CaseEvent), events)
@@ -139,27 +190,61 @@ class LiveWorld:
             self.next_case += 1
             public = r["channel"] in PUBLIC_VERIFY
             cat = self.cats.loc[r["category_id"]]
-            self_handle = r["channel"] == "patrol" and cat["difficulty"] == "simple" and \
-                self.rng.random() < SELF_HANDLE_P
+            self_handle = (
+                r["channel"] == "patrol" and cat["difficulty"] == "simple" and self.rng.random() < SELF_HANDLE_P
+            )
             status = "pending_verify" if public else "pending_register"
-            case = dict(id=cid, case_no=f"SJ{at:%Y%m%d}{cid:08d}", reported_at=at, updated_at=at, status=status,
-                        closed_at=None,
-                        return_count=0, rework_count=0, extension_count=0, escalated=False,
-                        **{k: _py(v) for k, v in r.items()})
+            case = dict(
+                id=cid,
+                case_no=f"SJ{at:%Y%m%d}{cid:08d}",
+                reported_at=at,
+                updated_at=at,
+                status=status,
+                closed_at=None,
+                return_count=0,
+                rework_count=0,
+                extension_count=0,
+                escalated=False,
+                **{k: _py(v) for k, v in r.items()},
+            )
             if r["channel"] != "patrol":
                 case["inspector_id"] = None
-            events.append(dict(case_id=cid, at=at, action="report", from_status=None, to_status=status,
-                               actor_id=r["reporter_id"] or r["inspector_id"]))
+            events.append(
+                dict(
+                    case_id=cid,
+                    at=at,
+                    action="report",
+                    from_status=None,
+                    to_status=status,
+                    actor_id=r["reporter_id"] or r["inspector_id"],
+                )
+            )
             if self_handle:
                 done = at + timedelta(minutes=int(self.rng.integers(5, 40)))
                 done = min(done, t1)
                 case.update(status="self_handled", closed_at=done, updated_at=done)
-                events.append(dict(case_id=cid, at=done, action="self_handle", from_status="pending_register",
-                                   to_status="self_handled", actor_id=r["inspector_id"], note="监督员自行处置"))
+                events.append(
+                    dict(
+                        case_id=cid,
+                        at=done,
+                        action="self_handle",
+                        from_status="pending_register",
+                        to_status="self_handled",
+                        actor_id=r["inspector_id"],
+                        note="监督员自行处置",
+                    )
+                )
             else:
-                still_open.append({**{c: case.get(c) for c in MUTABLE}, "id": cid, "channel": r["channel"],
-                                   "category_id": r["category_id"], "street_id": r["street_id"],
-                                   "grid_id": r["grid_id"]})
+                still_open.append(
+                    {
+                        **{c: case.get(c) for c in MUTABLE},
+                        "id": cid,
+                        "channel": r["channel"],
+                        "category_id": r["category_id"],
+                        "street_id": r["street_id"],
+                        "grid_id": r["grid_id"],
+                    }
+                )
             cases.append(case)
         if still_open:
             add = pd.DataFrame(still_open, columns=self.open.columns)
@@ -174,8 +259,11 @@ class LiveWorld:
             return [], []
         op = self.open
         limit = self.cats["limit"].reindex(op["category_id"]).to_numpy()
-        mean = np.where(op["status"] == "in_disposal", np.maximum(limit * DISPOSAL_SHARE_OF_LIMIT, 0.2),
-                        op["status"].map(STAGE_MEAN_H).fillna(1.0).to_numpy())
+        mean = np.where(
+            op["status"] == "in_disposal",
+            np.maximum(limit * DISPOSAL_SHARE_OF_LIMIT, 0.2),
+            op["status"].map(STAGE_MEAN_H).fillna(1.0).to_numpy(),
+        )
         moves = np.flatnonzero(self.rng.random(len(op)) < 1 - np.exp(-hours / mean))
         changed, events, gone = [], [], []
         for i in moves:
@@ -202,8 +290,15 @@ class LiveWorld:
     def _transition(self, row: dict, at: datetime) -> list[dict]:
         rng, status, cat = self.rng, row["status"], self.cats.loc[row["category_id"]]
         ev = lambda action, to, actor=None, dept=None, note=None: dict(  # noqa: E731
-            case_id=int(row["id"]), at=at, action=action, from_status=status, to_status=to, actor_id=actor,
-            department_id=dept, note=note)
+            case_id=int(row["id"]),
+            at=at,
+            action=action,
+            from_status=status,
+            to_status=to,
+            actor_id=actor,
+            department_id=dept,
+            note=note,
+        )
         if status == "pending_verify":
             if rng.random() < CANCEL_P:
                 row.update(status="cancelled", closed_at=at)
@@ -222,15 +317,22 @@ class LiveWorld:
         if status == "in_disposal":
             dept = _py(row["department_id"])
             if rng.random() < RETURN_P:
-                row.update(status="pending_dispatch", return_count=int(row.get("return_count") or 0) + 1,
-                           department_id=None, deadline_at=None)
+                row.update(
+                    status="pending_dispatch",
+                    return_count=int(row.get("return_count") or 0) + 1,
+                    department_id=None,
+                    deadline_at=None,
+                )
                 return [ev("return", "pending_dispatch", "CC01", dept, "非本单位职责")]
             if cat["difficulty"] == "complex" and rng.random() < PARK_P_HARD:
                 row.update(status="parked", parked_at=at)
                 return [ev("park", "parked", "CC01", dept, "长期无法解决, 挂账")]
             first = _py(row["dispatched_at"]) or at
-            row.update(status="pending_check", disposed_at=at,
-                       disposal_work_hours=round(float(self.cal.work_hours_between(first, at)), 3))
+            row.update(
+                status="pending_check",
+                disposed_at=at,
+                disposal_work_hours=round(float(self.cal.work_hours_between(first, at)), 3),
+            )
             return [ev("dispose", "pending_check", "CC01", dept)]
         if status == "pending_check":
             dept = _py(row["department_id"])
@@ -243,8 +345,10 @@ class LiveWorld:
             if row["channel"] in ("hotline", "app"):
                 sat = str(rng.choice(["satisfied", "basic", "unsatisfied"], p=[0.79, 0.13, 0.08]))
             row.update(status="closed", verified_at=at, closed_at=at, verifier_id=verifier, satisfaction=sat)
-            return [ev("check_pass", "pending_check", verifier, dept),
-                    dict(ev("close", "closed", "CC01", dept), from_status="pending_check")]
+            return [
+                ev("check_pass", "pending_check", verifier, dept),
+                dict(ev("close", "closed", "CC01", dept), from_status="pending_check"),
+            ]
         return []
 
     # --- catch-up and loop ------------------------------------------------------------------------------------------
@@ -280,8 +384,14 @@ def _py(v):
     return v
 
 
-def run(engine: Engine, speed: float = 1.0, interval: float = 5.0, ticks: int | None = None,
-        catch_up_hours: float = 48.0, now=local_now) -> dict:
+def run(
+    engine: Engine,
+    speed: float = 1.0,
+    interval: float = 5.0,
+    ticks: int | None = None,
+    catch_up_hours: float = 48.0,
+    now=local_now,
+) -> dict:
     """Catch up, then tick until ``ticks`` ticks are done or SIGINT/SIGTERM arrives. Returns the totals."""
     world = LiveWorld(engine, speed=speed)
     caught = world.catch_up(now(), max_hours=catch_up_hours)
@@ -291,8 +401,7 @@ def run(engine: Engine, speed: float = 1.0, interval: float = 5.0, ticks: int | 
     def _stop(signum, _frame):
         stop["flag"] = True
 
-    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)} \
-        if _main_thread() else {}
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)} if _main_thread() else {}
     try:
         done = 0
         while not stop["flag"] and (ticks is None or done < ticks):
@@ -314,6 +423,7 @@ def run(engine: Engine, speed: float = 1.0, interval: float = 5.0, ticks: int | 
 
 def _main_thread() -> bool:
     import threading
+
     return threading.current_thread() is threading.main_thread()
 
 
@@ -335,8 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     engine = make_engine(args.db, read_only=False)
     try:
-        totals = run(engine, speed=args.speed, interval=args.interval,
-                     ticks=1 if args.once else args.ticks, catch_up_hours=args.catch_up_hours)
+        totals = run(
+            engine,
+            speed=args.speed,
+            interval=args.interval,
+            ticks=1 if args.once else args.ticks,
+            catch_up_hours=args.catch_up_hours,
+        )
     finally:
         engine.dispose()
     print(f"seed.live stopped: {totals}")

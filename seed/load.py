@@ -5,6 +5,7 @@ foreign-key checks off and a large page cache while seeding. PostgreSQL: psycopg
 written by Arrow, on a loader thread that overlaps with generation. Both paths take the same batches of numpy
 columns (NULL as None / NaN / NaT), so both dialects hold the same rows.
 """
+
 from __future__ import annotations
 
 import queue
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, MetaData, literal, select
 # Tables the seed never empties: the schema version and the working calendar.
 KEEP_TABLES = {"alembic_version", "workdays"}
 
-NEVER = np.int64(2 ** 62)
+NEVER = np.int64(2**62)
 
 
 class SeedRefused(RuntimeError):
@@ -49,7 +50,8 @@ def guard_and_clear(engine: Engine, replace: bool) -> None:
         raise SeedRefused(
             f"The database {engine.url.render_as_string(hide_password=True)} already holds data "
             f"(tables: {', '.join(sorted(busy))}). Nothing was changed. Pass --replace (replace=True) to empty "
-            f"the data tables and seed again.")
+            f"the data tables and seed again."
+        )
     if busy:
         tables = data_tables(engine)
         if engine.dialect.name == "postgresql":
@@ -60,7 +62,7 @@ def guard_and_clear(engine: Engine, replace: bool) -> None:
             raw = engine.raw_connection()
             try:
                 cur = raw.cursor()
-                cur.execute("PRAGMA foreign_keys=OFF")    # lets SQLite use its fast whole-table delete
+                cur.execute("PRAGMA foreign_keys=OFF")  # lets SQLite use its fast whole-table delete
                 cur.execute("BEGIN")
                 for t in tables:
                     cur.execute(f'DELETE FROM "{t.name}"')
@@ -74,7 +76,7 @@ def guard_and_clear(engine: Engine, replace: bool) -> None:
 def ts_array(t: np.ndarray) -> np.ndarray:
     """Epoch seconds (NEVER = did not happen) → datetime64[s] with NaT for NULL."""
     t = np.asarray(t, dtype=np.int64)
-    return np.where(t >= NEVER, np.iinfo(np.int64).min, t).astype("datetime64[s]")   # int64 min is NaT
+    return np.where(t >= NEVER, np.iinfo(np.int64).min, t).astype("datetime64[s]")  # int64 min is NaT
 
 
 def optional(values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -87,7 +89,7 @@ def _sqlite_values(col: np.ndarray) -> list:
     if col.dtype.kind == "M":
         missing = np.isnat(col)
         s = np.char.add(np.char.replace(np.datetime_as_string(col, unit="s"), "T", " "), ".000000").astype(object)
-        s[missing] = None      # exactly SQLAlchemy's format, so comparisons with bound parameters agree
+        s[missing] = None  # exactly SQLAlchemy's format, so comparisons with bound parameters agree
         return s.tolist()
     if col.dtype.kind == "f":
         return np.where(np.isnan(col), None, col).tolist()
@@ -113,11 +115,11 @@ class BulkWriter:
         self.engine = engine
         self.dialect = engine.dialect.name
         if self.dialect == "sqlite":
-            engine.dispose()        # close idle pooled connections: switching the journal mode needs the file alone
+            engine.dispose()  # close idle pooled connections: switching the journal mode needs the file alone
         self.raw = engine.raw_connection()
         self.rows_written = 0
         self._restore: list[str] = []
-        self._queue: queue.Queue = queue.Queue(maxsize=3)      # bounded: memory stays flat while the server lags
+        self._queue: queue.Queue = queue.Queue(maxsize=3)  # bounded: memory stays flat while the server lags
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         if self.dialect == "postgresql":
@@ -129,7 +131,7 @@ class BulkWriter:
             cur = self.raw.cursor()
             cur.execute("PRAGMA foreign_keys=OFF")
             cur.execute("PRAGMA synchronous=OFF")
-            cur.execute("PRAGMA cache_size=-200000")      # 200 MB page cache while seeding
+            cur.execute("PRAGMA cache_size=-200000")  # 200 MB page cache while seeding
             cur.execute("PRAGMA temp_store=MEMORY")
             # No WAL while bulk loading: every page would be written twice (WAL, then checkpoint). Back to WAL in
             # finish(). Seeding is a one-off with no readers to protect.
@@ -146,21 +148,29 @@ class BulkWriter:
         self._restore = []
         for table in tables:
             if self.dialect == "sqlite":
-                cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                            "AND sql IS NOT NULL", (table,))
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (table,),
+                )
                 for name, ddl in cur.fetchall():
                     self._restore.append(ddl)
                     cur.execute(f'DROP INDEX "{name}"')
             else:
-                cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                            "WHERE conrelid = %s::regclass AND contype = 'f'", (table,))
+                cur.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f'",
+                    (table,),
+                )
                 for name, ddl in cur.fetchall():
                     self._restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}')
                     cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-                cur.execute("SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND NOT EXISTS "
-                            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", (table,))
+                cur.execute(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                    (table,),
+                )
                 for name, ddl in cur.fetchall():
-                    self._restore.insert(0, ddl)      # indexes first, then foreign keys
+                    self._restore.insert(0, ddl)  # indexes first, then foreign keys
                     cur.execute(f'DROP INDEX "{name}"')
         self.raw.commit()
         cur.close()
@@ -224,7 +234,7 @@ class BulkWriter:
                 self.raw.rollback()
             except Exception:  # noqa: BLE001
                 pass
-            while self._queue.get() is not None:      # unblock the producer until it notices
+            while self._queue.get() is not None:  # unblock the producer until it notices
                 pass
         finally:
             cur.close()
@@ -259,14 +269,16 @@ class BulkWriter:
         if self.dialect == "postgresql":
             # ids were assigned by the seed: move the sequences past them for later inserts
             for table in ("cases", "case_events", "seed_truth"):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
             self.raw.commit()
             # VACUUM, not only ANALYZE: it sets the visibility map, without which PostgreSQL cannot answer counts
             # from an index alone (the 挂账 count at 10 M cases: 104 ms reading 17 k heap pages → 2 ms), and it
             # writes the hint bits that the first dashboard queries would otherwise write. 35 s at 10 M cases.
             cur.close()
-            self.raw.driver_connection.autocommit = True      # VACUUM refuses to run in a transaction
+            self.raw.driver_connection.autocommit = True  # VACUUM refuses to run in a transaction
             cur = self.raw.cursor()
             cur.execute("VACUUM (ANALYZE)")
         else:

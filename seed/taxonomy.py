@@ -4,6 +4,7 @@ Names follow docs/domain.md §4. Besides the columns of ``categories`` each row 
 needs: how often the problem arises, how visible it is to each channel, where it arises and what a hiding inspector
 would recode it as. Those parameters never reach the database.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ DEPARTMENTS: dict[str, tuple[str, str, str]] = {
 }
 # The department planted with a hard-only case mix and average speed (seed_truth behaviour H1).
 HARD_ONLY_DEPARTMENT = "GHZY"
-STREET_OFFICE = "STREET"   # category handled by the street office (街镇) of the case's street
+STREET_OFFICE = "STREET"  # category handled by the street office (街镇) of the case's street
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,18 @@ class CategorySpec:
     code: str
     minor_name: str
     minor_name_en: str
-    difficulty: str           # simple | complex
-    department: str           # DEPARTMENTS key or STREET_OFFICE
-    limit_hours: float        # 处置时限 in working hours (8 per working day)
-    weight: float             # relative rate at which the problem arises
-    patrol: float             # base chance a diligent patrol logs it
-    hotline: float            # base chance a resident calls 12345 about it
-    app: float                # base chance an app user reports it
-    camera: float             # chance a camera detects it where cameras are (0: not camera-visible)
-    sensor: float             # chance an IoT sensor raises it where sensors are
-    place: str                # urban | rural | industrial | road | any: where it arises more
-    season: str               # summer | winter | storm | none
-    recode_to: str            # for complex ones: the simple code a hiding inspector files it under
+    difficulty: str  # simple | complex
+    department: str  # DEPARTMENTS key or STREET_OFFICE
+    limit_hours: float  # 处置时限 in working hours (8 per working day)
+    weight: float  # relative rate at which the problem arises
+    patrol: float  # base chance a diligent patrol logs it
+    hotline: float  # base chance a resident calls 12345 about it
+    app: float  # base chance an app user reports it
+    camera: float  # chance a camera detects it where cameras are (0: not camera-visible)
+    sensor: float  # chance an IoT sensor raises it where sensors are
+    place: str  # urban | rural | industrial | road | any: where it arises more
+    season: str  # summer | winter | storm | none
+    recode_to: str  # for complex ones: the simple code a hiding inspector files it under
 
     @property
     def major_code(self) -> str:
@@ -176,10 +177,25 @@ def _parse() -> list[CategorySpec]:
     out = []
     for line in _TABLE.strip().splitlines():
         f = line.split("|")
-        out.append(CategorySpec(code=f[0], minor_name=f[1], minor_name_en=f[2], difficulty=f[3], department=f[4],
-                                limit_hours=float(f[5]), weight=float(f[6]), patrol=float(f[7]),
-                                hotline=float(f[8]), app=float(f[9]), camera=float(f[10]), sensor=float(f[11]),
-                                place=f[12], season=f[13], recode_to=f[14]))
+        out.append(
+            CategorySpec(
+                code=f[0],
+                minor_name=f[1],
+                minor_name_en=f[2],
+                difficulty=f[3],
+                department=f[4],
+                limit_hours=float(f[5]),
+                weight=float(f[6]),
+                patrol=float(f[7]),
+                hotline=float(f[8]),
+                app=float(f[9]),
+                camera=float(f[10]),
+                sensor=float(f[11]),
+                place=f[12],
+                season=f[13],
+                recode_to=f[14],
+            )
+        )
     return out
 
 
@@ -188,5 +204,4 @@ CATEGORIES: list[CategorySpec] = _parse()
 # Simple categories a padding (冲量) inspector files: quick to "find", quick to close.
 PADDING_CODES = ("1101", "1103", "1104", "1201", "1504", "1803")
 # Categories that appear in bursts after storms (C4 seasonal shock) and how much more often.
-STORM_BOOST = {"1404": 25.0, "1405": 25.0, "0103": 3.0, "0401": 4.0, "1401": 4.0, "0110": 3.0, "0603": 4.0,
-               "1205": 3.0}
+STORM_BOOST = {"1404": 25.0, "1405": 25.0, "0103": 3.0, "0401": 4.0, "1401": 4.0, "0110": 3.0, "0603": 4.0, "1205": 3.0}

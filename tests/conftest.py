@@ -10,6 +10,7 @@ locally, but **fails** under CI (``CI=true``), so CI never passes without having
 installs them all. A test marked ``@pytest.mark.component(name, available, why)`` is checked the same way before it
 runs. Skips that are not about a missing component (a test that is about one SQL dialect only) stay plain skips.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,10 +43,13 @@ def require_component(name: str, available: object, why: str) -> None:
     """
     if available:
         return
-    message = f"{name} is missing: {why}"
+    message = f"{name} is not available: {why}"
     if in_ci():
-        pytest.fail(f"{message}. Under CI a missing component fails the test instead of skipping it: "
-                    f"`./gridscope test` installs it (see system_packages in ./gridscope).", pytrace=False)
+        pytest.fail(
+            f"{message}. Under CI a missing component fails the test instead of skipping it: "
+            f"`./gridscope test` installs it (see system_packages in ./gridscope).",
+            pytrace=False,
+        )
     pytest.skip(f"{message} (`./gridscope test` installs it; under CI=true this is a failure)")
 
 
@@ -61,9 +65,12 @@ def _pg_admin():
             conn.execute(text("select 1"))
     except Exception as err:  # any failure means "no server"
         engine.dispose()
-        require_component("the PostgreSQL test server", False,
-                          f"cannot connect to {PG_ADMIN_URL} ({type(err).__name__}: {str(err).strip()[:300]}); "
-                          "set GRIDSCOPE_TEST_PG_URL to use another server")
+        reason = (str(getattr(err, "orig", None) or err).strip().splitlines() or [type(err).__name__])[0]
+        require_component(
+            "the PostgreSQL test server",
+            False,
+            f"cannot connect to {PG_ADMIN_URL} ({reason[:200]}); set GRIDSCOPE_TEST_PG_URL to use another server",
+        )
     return engine
 
 
@@ -91,6 +98,7 @@ def new_database(dialect: str, request, tmp_path, template: str | None = None) -
     def drop():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     request.addfinalizer(drop)
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -126,8 +134,8 @@ def migrated_template(tmp_path_factory):
                 url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
             writer = make_engine(url, read_only=False)
             upgrade(writer)
-            writer.dispose()                   # no connection may stay open on a template (PostgreSQL refuses)
-            if dialect == "sqlite":            # everything in the main file, so a file copy is the whole database
+            writer.dispose()  # no connection may stay open on a template (PostgreSQL refuses)
+            if dialect == "sqlite":  # everything in the main file, so a file copy is the whole database
                 with closing(sqlite3.connect(make_url(url).database)) as conn:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             made[dialect] = url
@@ -165,6 +173,7 @@ def reader(db_url):
 def tiny_world_url(tmp_path_factory) -> str:
     """A seeded tiny world in SQLite (seed.build_world, preset 'tiny'), built once per test session; read-only use."""
     from seed import build_world
+
     path = tmp_path_factory.mktemp("tiny-world") / "gridscope.db"
     engine = make_engine(f"sqlite:///{path}", read_only=False)
     upgrade(engine)
@@ -176,6 +185,7 @@ def tiny_world_url(tmp_path_factory) -> str:
 def copy_world(source_url: str, target_dir) -> str:
     """A private, writable copy of a seeded SQLite world (a file copy is ~100× faster than seeding again)."""
     from pathlib import Path
+
     target = Path(target_dir) / "gridscope.db"
     shutil.copyfile(source_url.removeprefix("sqlite:///"), target)
     return f"sqlite:///{target}"
@@ -186,6 +196,7 @@ def clear_app_caches() -> None:
     import streamlit as st
 
     from ui import live
+
     st.cache_data.clear()
     st.cache_resource.clear()
     live.clear_last_good()

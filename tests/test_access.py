@@ -1,6 +1,7 @@
 """Roles and sign-in (issue 10, "Access"): which pages each role gets, pages refusing to render when reached anyway,
 street and department scopes, the wall without personal data, local argon2 accounts, the proxy header and the
 kiosk token. Pages run in AppTest over a small world built in code (SQLite)."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ from tests.conftest import clear_app_caches
 from ui import access, auth
 
 ROOT = Path(__file__).resolve().parent.parent
-PHONE = "13912345678"          # a reporter's phone number: personal data the wall must never show
+PHONE = "13912345678"  # a reporter's phone number: personal data the wall must never show
 ROLES = {"boss": "leader", "wang": "department_head:2", "li": "street_head:1", "screen": "wall", "guest": "visitor"}
 
 
@@ -36,13 +37,19 @@ def world(tmp_path, monkeypatch):
     make_reference(engine)
     now = local_now()
     cases = {}
-    for grid, dept in ((11, 1), (11, 2), (31, 1), (31, 2)):    # grid 11: street 1, grid 31: street 2
-        cases[(grid, dept)] = add_case(engine, grid_id=grid, department_id=dept, reported_at=now - timedelta(hours=5),
-                                       dispatched_at=now - timedelta(hours=5), channel="hotline",
-                                       deadline_at=now + timedelta(hours=4), reporter_id=PHONE,
-                                       address=f"地址{grid}-{dept}", events=[dict(
-                                           at=now - timedelta(hours=5), action="report", to_status="pending_verify",
-                                           actor_id=PHONE)])
+    for grid, dept in ((11, 1), (11, 2), (31, 1), (31, 2)):  # grid 11: street 1, grid 31: street 2
+        cases[(grid, dept)] = add_case(
+            engine,
+            grid_id=grid,
+            department_id=dept,
+            reported_at=now - timedelta(hours=5),
+            dispatched_at=now - timedelta(hours=5),
+            channel="hotline",
+            deadline_at=now + timedelta(hours=4),
+            reporter_id=PHONE,
+            address=f"地址{grid}-{dept}",
+            events=[dict(at=now - timedelta(hours=5), action="report", to_status="pending_verify", actor_id=PHONE)],
+        )
     engine.dispose()
     monkeypatch.setenv("GRIDSCOPE_DB_URL", url)
     _clear()
@@ -62,6 +69,7 @@ def proxy(monkeypatch):
         headers.clear()
         if name:
             headers["x-forwarded-user"] = name
+
     return as_user
 
 
@@ -81,40 +89,69 @@ def page(name: str, query: dict | None = None) -> AppTest:
 
 def registered(at: AppTest) -> set[str]:
     """The registered pages by file stem (the sign-in gate, a function, as 'login')."""
-    return {Path(info["script_path"]).stem if str(info.get("script_path", "")).endswith(".py")
-            and "/pages/" in str(info["script_path"]) else "login" for info in at._registered_pages.values()}
+    return {
+        Path(info["script_path"]).stem
+        if str(info.get("script_path", "")).endswith(".py") and "/pages/" in str(info["script_path"])
+        else "login"
+        for info in at._registered_pages.values()
+    }
 
 
 def rendered_text(at: AppTest) -> str:
     """Everything a viewer could read: text elements and every dataframe cell."""
     parts = []
-    for kind in ("markdown", "caption", "text", "title", "header", "subheader", "metric", "info", "warning",
-                 "error", "success", "toast", "table"):
+    for kind in (
+        "markdown",
+        "caption",
+        "text",
+        "title",
+        "header",
+        "subheader",
+        "metric",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "toast",
+        "table",
+    ):
         for el in getattr(at, kind, []):
             parts.append(str(getattr(el, "value", "")))
             parts.append(str(getattr(el, "label", "")))
     for df in at.dataframe:
         parts.append(df.value.to_csv())
-    parts += [el.proto.body for el in at.get("html")]        # the wall's panels (st.html)
+    parts += [el.proto.body for el in at.get("html")]  # the wall's panels (st.html)
     return "\n".join(parts)
 
 
 # --- the table -----------------------------------------------------------------------------------------------------------
 def test_every_role_has_an_entry_and_only_known_pages():
     from ui.shell import PAGE_TITLES
+
     assert set(access.PAGE_ACCESS) == set(auth.ROLES)
     for role, pages in access.PAGE_ACCESS.items():
         if pages != access.ALL_PAGES:
             assert pages <= set(PAGE_TITLES.keys()), role
-            assert "wall" in pages, role                    # the default page exists for everybody
+            assert "wall" in pages, role  # the default page exists for everybody
     assert not {"backlog", "reporting", "weekly", "data_quality"} & access.PAGE_ACCESS["wall"]
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("leader", ("leader", None, None)), ("department_head:3", ("department_head", 3, None)),
-    ("street_head:12", ("street_head", None, 12)), ("wall", ("wall", None, None)),
-    ("admin", None), ("leader:1", None), ("street_head:", None), ("street_head:1 OR 1=1", None),
-    ("department_head:²", None), (None, None), (7, None)])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("leader", ("leader", None, None)),
+        ("department_head:3", ("department_head", 3, None)),
+        ("street_head:12", ("street_head", None, 12)),
+        ("wall", ("wall", None, None)),
+        ("admin", None),
+        ("leader:1", None),
+        ("street_head:", None),
+        ("street_head:1 OR 1=1", None),
+        ("department_head:²", None),
+        (None, None),
+        (7, None),
+    ],
+)
 def test_role_specs(spec, expected):
     user = auth.parse_role("x", spec, "test")
     assert (None if user is None else (user.role, user.department_id, user.street_id)) == expected
@@ -128,17 +165,21 @@ def test_demo_mode_everyone_is_leader_with_a_visible_marker(world):
     assert any("未启用登录" in c.value for c in at.sidebar.caption)
 
 
-@pytest.mark.parametrize("name, pages", [
-    ("boss", {"wall", "map", "backlog", "departments", "reporting", "weekly", "data_quality"}),
-    ("wang", {"wall", "departments", "backlog"}),
-    ("li", {"wall", "map", "backlog"})])
+@pytest.mark.parametrize(
+    "name, pages",
+    [
+        ("boss", {"wall", "map", "backlog", "departments", "reporting", "weekly", "data_quality"}),
+        ("wang", {"wall", "departments", "backlog"}),
+        ("li", {"wall", "map", "backlog"}),
+    ],
+)
 def test_navigation_registers_only_the_roles_pages(world, proxy, name, pages):
     proxy(name)
     at = app()
     assert not at.exception
     assert registered(at) == pages
-    assert any(name in c.value for c in at.sidebar.caption)          # who is signed in is shown
-    assert "城市运行态势" in rendered_text(at)                            # the default page rendered
+    assert any(name in c.value for c in at.sidebar.caption)  # who is signed in is shown
+    assert "城市运行态势" in rendered_text(at)  # the default page rendered
 
 
 def test_unregistered_page_cannot_be_switched_to(world, proxy):
@@ -162,12 +203,16 @@ def test_proxy_header_is_ignored_unless_proxy_mode(world, monkeypatch):
     monkeypatch.setenv("GRIDSCOPE_AUTH_MODE", "local")
     monkeypatch.setattr(auth, "request_headers", lambda: {"x-forwarded-user": "boss"})
     at = app()
-    assert registered(at) == {"login"} and at.text_input      # a sign-in form, not boss's dashboard
+    assert registered(at) == {"login"} and at.text_input  # a sign-in form, not boss's dashboard
 
 
-@pytest.mark.parametrize("name, forbidden", [
-    ("li", ["data_quality", "departments", "reporting", "weekly"]),
-    ("wang", ["data_quality", "map", "reporting", "weekly"])])
+@pytest.mark.parametrize(
+    "name, forbidden",
+    [
+        ("li", ["data_quality", "departments", "reporting", "weekly"]),
+        ("wang", ["data_quality", "map", "reporting", "weekly"]),
+    ],
+)
 def test_pages_refuse_to_render_when_reached_anyway(world, proxy, name, forbidden):
     proxy(name)
     for key in forbidden:
@@ -204,7 +249,7 @@ def test_street_head_cannot_open_another_streets_grid_or_case(world, proxy):
 
 
 def test_department_head_opens_only_their_departments_case_files(world, proxy):
-    proxy("wang")                                              # department 2
+    proxy("wang")  # department 2
     for (grid, dept), case_id in world["cases"].items():
         at = app({"grid": str(grid), "case": str(case_id)})
         at.switch_page("pages/backlog.py").run()
@@ -226,7 +271,7 @@ def test_department_head_sees_their_own_department_on_the_scorecard(world, proxy
     at = app({"dept": "cg"})
     at.switch_page("pages/departments.py").run()
     assert not at.exception
-    assert at.query_params.get("dept") in ("lh", ["lh"])       # department 2 = 绿化市容局 (code lh)
+    assert at.query_params.get("dept") in ("lh", ["lh"])  # department 2 = 绿化市容局 (code lh)
 
 
 # --- the wall: kiosk role, read-only, no personal data ----------------------------------------------------------------------
@@ -263,17 +308,17 @@ def test_wall_role_never_shows_reporter_data(world):
 def test_local_accounts_store_only_argon2_hashes(tmp_path):
     path = tmp_path / "users.toml"
     auth.add_user("zhang", "correct horse", "department_head", department_id=2, path=path)
-    auth.add_user("赵\"六", "pw2", "street_head", street_id=1, path=path)
+    auth.add_user('赵"六', "pw2", "street_head", street_id=1, path=path)
     text = path.read_text()
     assert "correct horse" not in text and "$argon2id$" in text
     assert oct(path.stat().st_mode)[-3:] == "600"
     user = auth.authenticate("zhang", "correct horse", path)
     assert (user.role, user.department_id, user.street_id) == ("department_head", 2, None)
-    assert auth.authenticate("赵\"六", "pw2", path).street_id == 1
+    assert auth.authenticate('赵"六', "pw2", path).street_id == 1
     assert auth.authenticate("zhang", "wrong", path) is None
     assert auth.authenticate("nobody", "correct horse", path) is None
     with pytest.raises(ValueError):
-        auth.add_user("x", "pw", "department_head", path=path)      # no department
+        auth.add_user("x", "pw", "department_head", path=path)  # no department
     with pytest.raises(ValueError):
         auth.add_user("x", "pw", "admin", path=path)
     assert auth.remove_user("zhang", path) and auth.authenticate("zhang", "correct horse", path) is None
@@ -281,6 +326,7 @@ def test_local_accounts_store_only_argon2_hashes(tmp_path):
 
 def test_cli_add_user(tmp_path, monkeypatch, capsys):
     import io
+
     path = tmp_path / "u.toml"
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
     assert auth.main(["add-user", "boss", "--role", "leader", "--password-stdin", "--file", str(path)]) == 0
@@ -308,9 +354,9 @@ def test_local_sign_in_form_and_sign_out(world, tmp_path, monkeypatch):
     assert not at.exception
     assert registered(at) == {"wall", "map", "backlog"}
     assert at.session_state["filters"].street_id == 1
-    at.sidebar.button[0].click().run()                        # 退出登录
+    at.sidebar.button[0].click().run()  # 退出登录
     assert auth.SESSION_KEY not in at.session_state
-    assert "城市运行态势" not in rendered_text(at)               # the page it was on refuses to render
+    assert "城市运行态势" not in rendered_text(at)  # the page it was on refuses to render
     assert registered(app()) == {"login"}
 
 

@@ -1,4 +1,5 @@
 """Action items (督办事项) on both dialects: create → carried into later weeks → done; validation; injection text."""
+
 from __future__ import annotations
 
 import json
@@ -27,15 +28,23 @@ def world(writer):
 
 
 def test_create_carry_done(world, writer, reader):
-    item = ai.create_item(writer, department_id=1, text="清理甲路垃圾点并建立长效保洁",
-                          due_date=W2 + timedelta(days=6), week=W1 + timedelta(days=2), created_by="指挥中心", case_numbers=world["case_no"],
-                          flag_ref="street:1:A", now=NOW)
+    item = ai.create_item(
+        writer,
+        department_id=1,
+        text="清理甲路垃圾点并建立长效保洁",
+        due_date=W2 + timedelta(days=6),
+        week=W1 + timedelta(days=2),
+        created_by="指挥中心",
+        case_numbers=world["case_no"],
+        flag_ref="street:1:A",
+        now=NOW,
+    )
     first = ai.items_for_week(reader, W1)
     assert list(first["id"]) == [item]
     row = first.iloc[0]
     assert row["created_week"] == W1 and not row["carried"] and row["status_in_week"] == "open"
     assert row["linked_case_ids"] == [world["case_id"]] and row["flag_ref"] == "street:1:A"
-    assert ai.items_for_week(reader, W1 - timedelta(days=7)).empty          # not before it was raised
+    assert ai.items_for_week(reader, W1 - timedelta(days=7)).empty  # not before it was raised
 
     # carried into the next weeks by query (no copies), overdue once past its due date
     for week, n in ((W2, 2), (W3, 3)):
@@ -63,7 +72,7 @@ def test_create_carry_done(world, writer, reader):
     with pytest.raises(ai.ActionItemError) as again:
         ai.mark_done(writer, item, note="again", week=W3, now=datetime(2026, 3, 17, 10))
     assert (again.value.code, again.value.values) == ("missing_or_done", {"value": item})
-    assert ai.record_carry(writer, W4, now=datetime(2026, 3, 23)) == 0       # done items are not carried
+    assert ai.record_carry(writer, W4, now=datetime(2026, 3, 23)) == 0  # done items are not carried
 
 
 def test_edit_records_history(world, writer, reader):
@@ -76,36 +85,52 @@ def test_edit_records_history(world, writer, reader):
     assert json.loads(hist.iloc[1]["note"]) == {"text": "补种行道树 12 株", "due_date": W4.isoformat()}
 
 
-@pytest.mark.parametrize("kwargs, code, field, values", [
-    (dict(text="   "), "empty_field", "text", {}),
-    (dict(text="x" * 501), "too_long", "text", {"limit": 500}),
-    (dict(created_by="y" * 65), "too_long", "who", {"limit": 64}),
-    (dict(due_date="2026-03-09"), "bad_due_date", "due_date", {}),
-    (dict(due_date=W1 - timedelta(days=1)), "due_out_of_range", "due_date", {"start": "2026-03-02"}),
-    (dict(due_date=date(2028, 1, 1)), "due_out_of_range", "due_date", {"start": "2026-03-02"}),
-    (dict(department_id=None), "no_department", "department", {}),
-    (dict(department_id=99), "unknown_department", "department", {"value": 99}),
-    (dict(case_numbers="NOPE-1"), "unknown_cases", "case_numbers", {"value": "NOPE-1"}),
-    (dict(case_numbers="bad'no"), "bad_case_no", "case_numbers", {"value": "bad'no"}),
-    (dict(case_numbers=" ".join(f"T{i}" for i in range(25))), "too_many_cases", "case_numbers", {"limit": 20}),
-    (dict(flag_ref="street;drop"), "bad_flag_ref", "flag_ref", {"value": "street;drop"}),
-    (dict(text="a\x00b"), "control_chars", "text", {}),
-])
+@pytest.mark.parametrize(
+    "kwargs, code, field, values",
+    [
+        (dict(text="   "), "empty_field", "text", {}),
+        (dict(text="x" * 501), "too_long", "text", {"limit": 500}),
+        (dict(created_by="y" * 65), "too_long", "who", {"limit": 64}),
+        (dict(due_date="2026-03-09"), "bad_due_date", "due_date", {}),
+        (dict(due_date=W1 - timedelta(days=1)), "due_out_of_range", "due_date", {"start": "2026-03-02"}),
+        (dict(due_date=date(2028, 1, 1)), "due_out_of_range", "due_date", {"start": "2026-03-02"}),
+        (dict(department_id=None), "no_department", "department", {}),
+        (dict(department_id=99), "unknown_department", "department", {"value": 99}),
+        (dict(case_numbers="NOPE-1"), "unknown_cases", "case_numbers", {"value": "NOPE-1"}),
+        (dict(case_numbers="bad'no"), "bad_case_no", "case_numbers", {"value": "bad'no"}),
+        (dict(case_numbers=" ".join(f"T{i}" for i in range(25))), "too_many_cases", "case_numbers", {"limit": 20}),
+        (dict(flag_ref="street;drop"), "bad_flag_ref", "flag_ref", {"value": "street;drop"}),
+        (dict(text="a\x00b"), "control_chars", "text", {}),
+    ],
+)
 def test_validation(world, writer, reader, kwargs, code, field, values):
     args = dict(department_id=1, text="整改", due_date=W2, week=W1, now=NOW) | kwargs
     with pytest.raises(ai.ActionItemError) as caught:
         ai.create_item(writer, **args)
     assert (caught.value.code, caught.value.field, caught.value.values) == (code, field, values)
-    assert code in str(caught.value)                   # the log line names the code (in English)
+    assert code in str(caught.value)  # the log line names the code (in English)
     assert ai.items_for_week(reader, W1).empty
 
 
 def test_every_error_is_worded_in_both_languages():
     """The page words an error from its code (weekly.po ``err_<code>``) and field (``field_<field>``)."""
     from core.i18n import translate
-    codes = {"empty_field", "too_long", "control_chars", "bad_case_no", "too_many_cases", "unknown_cases",
-             "bad_due_date", "due_out_of_range", "due_too_far", "no_department", "unknown_department",
-             "bad_flag_ref", "missing_or_done"}
+
+    codes = {
+        "empty_field",
+        "too_long",
+        "control_chars",
+        "bad_case_no",
+        "too_many_cases",
+        "unknown_cases",
+        "bad_due_date",
+        "due_out_of_range",
+        "due_too_far",
+        "no_department",
+        "unknown_department",
+        "bad_flag_ref",
+        "missing_or_done",
+    }
     for lang in ("zh", "en"):
         for field in ai.FIELDS:
             assert translate("weekly", f"field_{field}", lang)
@@ -122,8 +147,7 @@ def test_case_numbers_split_on_chinese_separators():
 
 def test_injection_strings_are_stored_as_text(world, writer, reader):
     nasty = "'); DROP TABLE action_items; -- <script>alert(1)</script> \" OR 1=1"
-    item = ai.create_item(writer, department_id=1, text=nasty, due_date=W2, week=W1, created_by="x' OR '1'='1",
-                          now=NOW)
+    item = ai.create_item(writer, department_id=1, text=nasty, due_date=W2, week=W1, created_by="x' OR '1'='1", now=NOW)
     ai.mark_done(writer, item, note=nasty, week=W1, now=NOW)
     row = ai.items_for_week(reader, W1).iloc[0]
     assert row["text"] == nasty and row["done_note"] == nasty and row["created_by"] == "x' OR '1'='1"

@@ -1,6 +1,7 @@
 """Local sign-in under attack (issue 16, finding 7): attempt limits per account and per client with exponential
 back-off, a failure log with counts, no password hashing while locked out, and a removed or changed account signed
 out on its next run. AppTests of app.py over a tiny world; argon2 made cheap (the parameters live in each hash)."""
+
 from __future__ import annotations
 
 import logging
@@ -22,10 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class CountingHasher:
     """A cheap argon2id hasher that counts verifications (the expensive step an attacker makes us do)."""
+
     verified = 0
 
     def __init__(self):
         from argon2 import PasswordHasher
+
         self._inner = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
     def hash(self, password):
@@ -101,10 +104,10 @@ def test_account_is_locked_after_its_attempts_and_the_lock_costs_no_hashing(acco
         attempt(at, "li", "guess")
         assert not signed_in(at) and "错误" in errors(at)
     assert CountingHasher.verified == 3
-    attempt(at, "li", "pw-li")                    # the right password, but the account is locked
+    attempt(at, "li", "pw-li")  # the right password, but the account is locked
     assert not signed_in(at)
-    assert "30" in errors(at) and "错误" not in errors(at)      # "too many attempts, try again in 30 s"
-    assert CountingHasher.verified == 3                            # refused before any argon2 work
+    assert "30" in errors(at) and "错误" not in errors(at)  # "too many attempts, try again in 30 s"
+    assert CountingHasher.verified == 3  # refused before any argon2 work
     # every failure is logged with the account and the client, and counted
     failures = [r.getMessage() for r in caplog.records if "sign-in failed" in r.getMessage()]
     assert len(failures) == 3 and all("'li'" in m and "127.0.0.1" in m for m in failures)
@@ -126,27 +129,26 @@ def test_each_further_failure_doubles_the_lock_up_to_the_cap(monkeypatch):
     for _ in range(8):
         assert throttle.wait_seconds("li", "10.0.0.1") == 0
         locks.append(throttle.failed("li", "10.0.0.1"))
-        clock.now += locks[-1]                                 # wait the lock out, then fail again
+        clock.now += locks[-1]  # wait the lock out, then fail again
     assert locks == [0, 0, 30, 60, 120, 240, 300, 300]
     throttle.succeeded("li", "10.0.0.1")
-    assert throttle.failed("li", "10.0.0.1") == 0                  # a success forgets the account's failures
+    assert throttle.failed("li", "10.0.0.1") == 0  # a success forgets the account's failures
 
 
 def test_one_client_guessing_many_accounts_is_locked_out(accounts):
     at = app()
-    for name in ("a1", "a2", "a3", "a4", "a5"):                    # unknown names cost a hash too (no enumeration)
+    for name in ("a1", "a2", "a3", "a4", "a5"):  # unknown names cost a hash too (no enumeration)
         attempt(at, name, "guess")
     assert CountingHasher.verified == 5
-    attempt(at, "boss", "pw-boss")                                  # a new account, the same client: refused
+    attempt(at, "boss", "pw-boss")  # a new account, the same client: refused
     assert not signed_in(at) and CountingHasher.verified == 5
-    assert auth.SIGN_IN.wait_seconds("boss", "10.7.7.7") == 0       # …while another client may still try
+    assert auth.SIGN_IN.wait_seconds("boss", "10.7.7.7") == 0  # …while another client may still try
 
 
 def test_removed_account_is_signed_out_on_its_next_run(accounts):
     at = app()
     attempt(at, "li", "pw-li")
-    assert signed_in(at) and "wall" in {Path(str(i.get("script_path", ""))).stem
-                                        for i in at._registered_pages.values()}
+    assert signed_in(at) and "wall" in {Path(str(i.get("script_path", ""))).stem for i in at._registered_pages.values()}
     auth.remove_user("li", accounts["path"])
     at.run()
     assert not signed_in(at)
@@ -173,4 +175,4 @@ def test_unchanged_account_stays_signed_in_without_rehashing(accounts):
     for _ in range(3):
         at.run()
         assert signed_in(at)
-    assert CountingHasher.verified == verified                      # the re-check reads the file, hashes nothing
+    assert CountingHasher.verified == verified  # the re-check reads the file, hashes nothing

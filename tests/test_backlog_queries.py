@@ -1,4 +1,5 @@
 """Backlog and map queries with known answers on both dialects."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -7,24 +8,50 @@ from data_access import backlog_queries as bq
 from data_access.case_filter import CaseFilter
 from tests.builders import add_case, make_reference
 
-NOW = datetime(2026, 11, 20, 15, 0)      # Friday; working days back: 19 Thu, 18 Wed, 17 Tue, 16 Mon, 13 Fri, …
+NOW = datetime(2026, 11, 20, 15, 0)  # Friday; working days back: 19 Thu, 18 Wed, 17 Tue, 16 Mon, 13 Fri, …
 
 
 @pytest.fixture
 def world(writer):
     make_reference(writer)
     add_case(writer, reported_at=datetime(2026, 11, 20, 9), status="in_disposal", deadline_at=NOW + timedelta(1))
-    add_case(writer, reported_at=datetime(2026, 11, 18, 9), status="in_disposal", deadline_at=NOW - timedelta(1),
-             grid_id=12, channel="hotline")                                              # 2 wd, overdue
-    add_case(writer, reported_at=datetime(2026, 11, 14, 9), status="pending_check", grid_id=12)   # Sat: 5 wd
-    add_case(writer, reported_at=datetime(2026, 11, 2, 9), status="in_disposal", grid_id=21,
-             events=[dict(at=datetime(2026, 11, 2, 9), action="report", to_status="pending_verify"),
-                     dict(at=datetime(2026, 11, 2, 10), action="dispatch", from_status="pending_register",
-                          to_status="in_disposal", department_id=1)])                  # 14 wd
-    add_case(writer, reported_at=datetime(2026, 11, 1, 9), status="parked", parked_at=datetime(2026, 11, 10),
-             grid_id=21)
-    add_case(writer, reported_at=datetime(2026, 11, 12, 9), status="closed", closed_at=datetime(2026, 11, 19),
-             disposed_at=datetime(2026, 11, 18), deadline_at=datetime(2026, 11, 17), grid_id=31)   # open a week ago
+    add_case(
+        writer,
+        reported_at=datetime(2026, 11, 18, 9),
+        status="in_disposal",
+        deadline_at=NOW - timedelta(1),
+        grid_id=12,
+        channel="hotline",
+    )  # 2 wd, overdue
+    add_case(writer, reported_at=datetime(2026, 11, 14, 9), status="pending_check", grid_id=12)  # Sat: 5 wd
+    add_case(
+        writer,
+        reported_at=datetime(2026, 11, 2, 9),
+        status="in_disposal",
+        grid_id=21,
+        events=[
+            dict(at=datetime(2026, 11, 2, 9), action="report", to_status="pending_verify"),
+            dict(
+                at=datetime(2026, 11, 2, 10),
+                action="dispatch",
+                from_status="pending_register",
+                to_status="in_disposal",
+                department_id=1,
+            ),
+        ],
+    )  # 14 wd
+    add_case(
+        writer, reported_at=datetime(2026, 11, 1, 9), status="parked", parked_at=datetime(2026, 11, 10), grid_id=21
+    )
+    add_case(
+        writer,
+        reported_at=datetime(2026, 11, 12, 9),
+        status="closed",
+        closed_at=datetime(2026, 11, 19),
+        disposed_at=datetime(2026, 11, 18),
+        deadline_at=datetime(2026, 11, 17),
+        grid_id=31,
+    )  # open a week ago
     return NOW
 
 
@@ -65,7 +92,7 @@ def test_open_cases_case_file_and_timeline(world, reader):
     assert file["grid"] == "网格21" and file["street"] == "测试街道1"
     timeline = bq.case_timeline(reader, int(cases.iloc[0]["id"]))
     assert list(timeline["action"]) == ["report", "dispatch"]
-    assert bq.case_file(reader, 10 ** 9) is None
+    assert bq.case_file(reader, 10**9) is None
 
 
 def test_filter_rejects_unknown_vocabulary():

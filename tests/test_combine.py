@@ -1,4 +1,5 @@
 """Cauchy combination, Bonferroni and Benjamini–Hochberg against formulas, hand computation and statsmodels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,9 +20,9 @@ def test_cauchy_matches_formula():
 
 def test_cauchy_properties():
     assert combine.cauchy_combine([0.3]) == pytest.approx(0.3)
-    assert combine.cauchy_combine([0.04, 0.04, 0.04]) == pytest.approx(0.04)   # identical p -> same p
+    assert combine.cauchy_combine([0.04, 0.04, 0.04]) == pytest.approx(0.04)  # identical p -> same p
     tiny = combine.cauchy_combine([1e-20, 0.5])
-    assert 1e-20 < tiny < 1e-19                                              # ~ 2 * min p for a strong signal
+    assert 1e-20 < tiny < 1e-19  # ~ 2 * min p for a strong signal
     assert np.isnan(combine.cauchy_combine([np.nan]))
     assert combine.cauchy_combine([np.nan, 0.2]) == pytest.approx(0.2)
     # An indicator pointing the innocent way (p ~ 1) is capped and cannot cancel a strong signal.

@@ -1,6 +1,7 @@
 """On seeded worlds: the planted weak departments (seed_truth W1) sink to the bottom by O/E, and the department that
 only receives complex categories at average speed (H1) is not ranked last. Tests may read seed_truth; the analysis
 code never does."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ SEEDS = (7, 3)
 def seeded_worlds(tmp_path_factory):
     """Both worlds (SQLite files), seeded side by side on first use: ``{seed: (url, build summary)}``."""
     from tests.builders import build_worlds
+
     urls = {s: f"sqlite:///{tmp_path_factory.mktemp(f'seeded-{s}') / 'gridscope.db'}" for s in SEEDS}
     # A fixed end: the default (now) would make the world, and so the ranking, change from run to run.
     infos = build_worlds({s: (urls[s], dict(preset="tiny", seed=s, end=WORLD_END)) for s in SEEDS})
@@ -33,8 +35,9 @@ def seeded_worlds(tmp_path_factory):
 def seeded(request, seeded_worlds):
     url, info = seeded_worlds[request.param]
     reader = make_engine(url)
-    truth = fetch_frame(reader, select(SeedTruth.unit_id.label("code"), SeedTruth.behaviour)
-                        .where(SeedTruth.unit_type == "department"))
+    truth = fetch_frame(
+        reader, select(SeedTruth.unit_id.label("code"), SeedTruth.behaviour).where(SeedTruth.unit_type == "department")
+    )
     yield reader, info, truth
     reader.dispose()
 
@@ -65,7 +68,7 @@ def test_weak_departments_at_the_bottom_and_hard_only_not_last(seeded):
     hard = ranked[ranked["behaviour"] == "H1"]
     assert len(hard) == 1
     h1 = hard.iloc[0]
-    assert int(h1["oe_rank"]) < n - 2                       # not last, and above every weak department
+    assert int(h1["oe_rank"]) < n - 2  # not last, and above every weak department
     assert h1["oe"] > weak["oe"].max()
     # its raw on-time rate is lower than most departments' (case mix); O/E does not punish it for that
     raw_rank = ranked["ontime_rate"].rank(ascending=False, method="min")[hard.index[0]]
@@ -80,7 +83,7 @@ def test_weeks_rank_change_is_reported(seeded):
     table = card.table
     assert card.previous == (end - timedelta(days=14), end - timedelta(days=7))
     moved = table.loc[table["oe_ranked"], "oe_rank_change"]
-    assert moved.notna().sum() >= len(moved) - 2            # nearly all were ranked last week too
+    assert moved.notna().sum() >= len(moved) - 2  # nearly all were ranked last week too
     # the whole table is computed in the database: a handful of rows per department
     assert len(card.by_category) < 2000
 
@@ -98,25 +101,29 @@ def test_wall_call_matches_ranking(seeded):
 
 def test_sqlite_and_postgresql_agree(request, tmp_path):
     """The same seeded world on both dialects gives the same scorecards, to the last digit (ranks included)."""
+    from data_access.migrate import upgrade
+    from seed import build_world
     from seed.build import default_end
-    from tests.builders import build_worlds
     from tests.conftest import new_database
+
     tables = {}
-    # One end for both builds (the default, now, could move by a minute between them); seeded side by side.
-    world = dict(preset="tiny", seed=5, days=35, end=default_end())
-    urls = {dialect: new_database(dialect, request, tmp_path) for dialect in ("sqlite", "postgresql")}
-    infos = build_worlds({dialect: (url, world) for dialect, url in urls.items()})
-    for dialect, url in urls.items():
+    world_end = default_end()  # one end for both builds: the default (now) could move by a minute between them
+    for dialect in ("sqlite", "postgresql"):
+        url = new_database(dialect, request, tmp_path)
         writer = make_engine(url, read_only=False)
-        info = infos[dialect]
+        upgrade(writer)
+        info = build_world(writer, preset="tiny", seed=5, days=35, end=world_end)
         end = datetime.combine(info["end"].date(), datetime.min.time())
         dept = rd.scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
         street = rd.street_scorecard(writer, end - timedelta(days=14), end, now=info["end"]).table
         writer.dispose()
-        tables[dialect] = (dept.sort_values("department_id", ignore_index=True),
-                           street.sort_values("street_id", ignore_index=True))
+        tables[dialect] = (
+            dept.sort_values("department_id", ignore_index=True),
+            street.sort_values("street_id", ignore_index=True),
+        )
     for a, b in zip(tables["sqlite"], tables["postgresql"]):
         assert len(a) == len(b) > 0
         numeric = [c for c in a.columns if pd.api.types.is_numeric_dtype(a[c])]
-        pd.testing.assert_frame_equal(a[numeric].astype(float), b[numeric].astype(float), check_exact=False,
-                                      rtol=1e-9, atol=1e-9)
+        pd.testing.assert_frame_equal(
+            a[numeric].astype(float), b[numeric].astype(float), check_exact=False, rtol=1e-9, atol=1e-9
+        )

@@ -4,6 +4,7 @@ nginx (offline), failover when a process dies, and the dashboard's writes refuse
 
 One module-scoped topology (~10 s to bring up); the tests run in file order and the last one kills a process.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,10 +19,10 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import text
 
+from core.clock import local_now
 from data_access import reviews
 from data_access.engine import ReadOnlyDatabase, fetch_frame, make_engine
 from data_access.migrate import upgrade
-from core.clock import local_now
 from deploy import local
 from tests.browser.conftest import DONE, browser_type_launch_args  # noqa: F401 - the system Chromium for `browser`
 from tests.builders import add_case, make_reference
@@ -31,8 +32,11 @@ pytestmark = pytest.mark.deployment
 
 
 def _need(what: str, path) -> None:
-    require_component(what, path and os.access(path, os.X_OK),
-                      f"{path} is not an executable: the deployment tests run it (GRIDSCOPE_PG_BIN, GRIDSCOPE_NGINX)")
+    require_component(
+        what,
+        path and os.access(path, os.X_OK),
+        f"{path} is not an executable: the deployment tests run it (GRIDSCOPE_PG_BIN, GRIDSCOPE_NGINX)",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +50,27 @@ def topology():
     try:
         primary = local.throwaway_primary(work)
         import psycopg
-        with psycopg.connect(host="127.0.0.1", port=primary.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+
+        with psycopg.connect(
+            host="127.0.0.1", port=primary.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute("CREATE DATABASE gridscope")
         primary_url = primary.url("gridscope")
         writer = make_engine(primary_url, read_only=False)
         upgrade(writer)
-        make_reference(writer)              # 2 streets, 8 grids: the smallest world the wall draws
-        now = local_now().replace(tzinfo=None, microsecond=0)     # naive local time, as cases are stored
+        make_reference(writer)  # 2 streets, 8 grids: the smallest world the wall draws
+        now = local_now().replace(tzinfo=None, microsecond=0)  # naive local time, as cases are stored
         for hours in (1, 5, 30, 80):
             add_case(writer, grid_id=11 + hours % 2, reported_at=now - timedelta(hours=hours))
         writer.dispose()
-        with local.Deployment(primary_url, processes=2, replica=True, workdir=work / "site", debug_headers=True,
-                              extra_env={"GRIDSCOPE_STALE_AFTER_SECONDS": "3600"}) as deployment:
+        with local.Deployment(
+            primary_url,
+            processes=2,
+            replica=True,
+            workdir=work / "site",
+            debug_headers=True,
+            extra_env={"GRIDSCOPE_STALE_AFTER_SECONDS": "3600"},
+        ) as deployment:
             yield deployment
     finally:
         if primary is not None:
@@ -82,15 +94,17 @@ def test_rendered_nginx_site_lists_every_process():
     site = local.render_site([8501, 8502, 8503], "0.0.0.0:80")
     assert "@" not in "".join(line for line in site.splitlines() if not line.lstrip().startswith("#"))
     assert [line.strip() for line in site.splitlines() if line.strip().startswith("server 127.")] == [
-        f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in (8501, 8502, 8503)]
+        f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in (8501, 8502, 8503)
+    ]
     assert "listen 0.0.0.0:80;" in site and "hash $gridscope_node consistent;" in site
     # idle upstream connections are dropped before uvicorn's 5 s keep-alive ends (else resets count as failures)
     assert "keepalive_timeout 4s;" in site
-    assert "X-Gridscope-Backend" not in site          # internal addresses only with debug_headers (tests)
+    assert "X-Gridscope-Backend" not in site  # internal addresses only with debug_headers (tests)
 
 
 def test_writes_go_to_db_write_url(monkeypatch):
     from ui.db import write_url
+
     monkeypatch.setenv("GRIDSCOPE_DB_URL", "postgresql+psycopg://reader@replica/gridscope")
     monkeypatch.delenv("GRIDSCOPE_DB_WRITE_URL", raising=False)
     assert write_url() == "postgresql+psycopg://reader@replica/gridscope"
@@ -115,9 +129,18 @@ def test_replica_is_in_recovery_and_streams_writes(topology):
 
 
 def test_replica_refuses_the_dashboards_writes_with_a_clear_message(topology):
-    review = dict(unit_type="street", unit_id=1, family="A", indicator="A1", reason="A.A1.low",
-                  period_end=datetime(2026, 1, 1), status="reviewed", note="", reviewer="测试")
-    on_replica = make_engine(topology.read_url, read_only=False)      # even a writer session: it is a standby
+    review = dict(
+        unit_type="street",
+        unit_id=1,
+        family="A",
+        indicator="A1",
+        reason="A.A1.low",
+        period_end=datetime(2026, 1, 1),
+        status="reviewed",
+        note="",
+        reviewer="测试",
+    )
+    on_replica = make_engine(topology.read_url, read_only=False)  # even a writer session: it is a standby
     on_primary = make_engine(topology.write_url, read_only=False)
     try:
         with pytest.raises(ReadOnlyDatabase, match="db_write_url"):
@@ -143,8 +166,7 @@ def test_same_cookie_same_process_and_browsers_spread_over_both(topology):
     cookie = next(c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("gridscope_node="))
     first = _backend(headers)
     # the proxy's own cookie pins a browser: every request with it lands on the first response's process
-    assert {_backend(_get(topology.url + path, cookie)[1]) for path in ("/", "/_stcore/health", "/wall") * 3} \
-        == {first}
+    assert {_backend(_get(topology.url + path, cookie)[1]) for path in ("/", "/_stcore/health", "/wall") * 3} == {first}
     _, again, _ = _get(topology.url + "/", cookie)
     assert not any(c.startswith("gridscope_node=") for c in again.get_all("Set-Cookie") or [])
     # twenty browsers (fixed keys, so the result does not depend on chance) use both processes, each always the same
@@ -163,15 +185,21 @@ class Wall:
     def __init__(self, browser, topology, pinned_to: str | None = None):
         self.context = browser.new_context(viewport={"width": 1920, "height": 1080})
         if pinned_to:
-            self.context.add_cookies([{"name": "gridscope_node", "value": topology.sticky_key_for(pinned_to),
-                                       "url": topology.url}])
+            self.context.add_cookies(
+                [{"name": "gridscope_node", "value": topology.sticky_key_for(pinned_to), "url": topology.url}]
+            )
         self.page = self.context.new_page()
         self.outside = []
-        self.sockets = []                # frames received on each websocket the page opened, in order
+        self.sockets = []  # frames received on each websocket the page opened, in order
         self.page.on("websocket", self._on_socket)
-        self.page.on("request", lambda r: self.outside.append(r.url)
-                     if not r.url.startswith(("data:", "blob:", "about:"))
-                     and urlparse(r.url).hostname != "127.0.0.1" else None)
+        self.page.on(
+            "request",
+            lambda r: (
+                self.outside.append(r.url)
+                if not r.url.startswith(("data:", "blob:", "about:")) and urlparse(r.url).hostname != "127.0.0.1"
+                else None
+            ),
+        )
         response = self.page.goto(topology.url + "/?embed=true&refresh=600", wait_until="domcontentloaded")
         self.backend = response.headers["x-gridscope-backend"].split(",")[-1].strip()
 
@@ -181,6 +209,7 @@ class Wall:
 
         def count(_frame):
             self.sockets[index] += 1
+
         ws.on("framereceived", count)
 
     def wait_for_new_session(self, after: int, timeout_s: float = 90) -> None:
@@ -188,7 +217,7 @@ class Wall:
         deadline = time.monotonic() + timeout_s
         while not (len(self.sockets) > after and self.sockets[-1] > 0):
             assert time.monotonic() < deadline, f"no new session: websockets {self.sockets}"
-            self.page.wait_for_timeout(250)      # lets Playwright deliver the page's events
+            self.page.wait_for_timeout(250)  # lets Playwright deliver the page's events
 
     def wait_rendered(self) -> "Wall":
         self.page.wait_for_selector(DONE, timeout=90_000)
@@ -211,8 +240,11 @@ def test_wall_renders_through_nginx_from_the_replica_offline(topology, browser):
             assert "城市运行态势" in body and "数据时间" in body and "在办案件" in body
             assert wall.exceptions() == 0
             # the map image (drawn by the process this browser is pinned to) came through nginx
-            wall.page.wait_for_function("() => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
-                                        " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+            wall.page.wait_for_function(
+                "() => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+                " return i && i.complete && i.naturalWidth > 0; }",
+                timeout=30_000,
+            )
             assert wall.outside == [], f"requests left the host: {wall.outside}"
     finally:
         for wall in walls:
@@ -225,7 +257,7 @@ def test_killing_a_process_moves_new_sessions_to_the_other(topology, browser):
     wall = Wall(browser, topology, pinned_to=victim.address).wait_rendered()
     try:
         sockets_before = len(wall.sockets)
-        victim.process.kill()                                # a crash, not a clean stop
+        victim.process.kill()  # a crash, not a clean stop
         victim.process.wait(timeout=10)
         # every browser, pinned to the dead process or not, is now served by the other
         for i in range(10):

@@ -1,4 +1,5 @@
 """Engine guard-rails: bad URLs, read-only sessions, the per-query time limit and the row cap, on both dialects."""
+
 import pytest
 from sqlalchemy import select, text
 
@@ -15,11 +16,14 @@ from data_access.engine import (
 from data_access.schema import Street
 
 
-@pytest.mark.parametrize("url, message", [
-    ("not a url", "Cannot read the database URL"),
-    ("mysql://root@localhost/x", "Unsupported database 'mysql'"),
-    ("sqlite://", "in-memory"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("not a url", "Cannot read the database URL"),
+        ("mysql://root@localhost/x", "Unsupported database 'mysql'"),
+        ("sqlite://", "in-memory"),
+    ],
+)
 def test_bad_urls_get_a_clear_error(url, message):
     with pytest.raises(DatabaseConfigError, match=message):
         resolve_url(url)
@@ -43,6 +47,7 @@ def test_unreachable_postgres_is_unavailable():
 
 def test_sqlite_is_wal_with_foreign_keys(tmp_path):
     from data_access.migrate import upgrade
+
     writer = make_engine(f"sqlite:///{tmp_path / 'w.db'}", read_only=False)
     upgrade(writer)
     with writer.connect() as conn:
@@ -59,7 +64,7 @@ def test_reader_cannot_write(reader):
 SLOW = {
     # a recursive count that takes far longer than the limit on either dialect
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
-              "SELECT count(*) FROM c",
+    "SELECT count(*) FROM c",
     "postgresql": "SELECT pg_sleep(5)",
 }
 
@@ -74,6 +79,7 @@ def test_slow_query_is_stopped_with_a_clear_message(db_url, dialect):
 
 def test_too_many_rows_are_refused(writer, reader):
     from tests.builders import make_reference
+
     make_reference(writer)
     assert len(fetch_frame(reader, select(Street.id), row_cap=2)) == 2
     with pytest.raises(RowCapExceeded, match="more than 1 rows"):
@@ -83,22 +89,25 @@ def test_too_many_rows_are_refused(writer, reader):
 # --- query log (setting query_log) ------------------------------------------------------------------------------------
 def _log_lines(path):
     import json
+
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_query_log_is_off_by_default(db_url, monkeypatch):
     from data_access import engine as engine_module
+
     monkeypatch.delenv("GRIDSCOPE_QUERY_LOG", raising=False)
     opened = dict(engine_module._log_fds)
     engine = make_engine(db_url)
     fetch_frame(engine, text("select 1 as one"))
     engine.dispose()
-    assert engine_module._log_fds == opened          # no log file was opened
+    assert engine_module._log_fds == opened  # no log file was opened
 
 
 def test_query_log_records_statements_from_many_threads(db_url, dialect, tmp_path, monkeypatch):
     import os
     from concurrent.futures import ThreadPoolExecutor
+
     log = tmp_path / "logs" / "queries.jsonl"
     monkeypatch.setenv("GRIDSCOPE_QUERY_LOG", str(log))
     reader, writer = make_engine(db_url), make_engine(db_url, read_only=False)
@@ -108,7 +117,7 @@ def test_query_log_records_statements_from_many_threads(db_url, dialect, tmp_pat
         for _ in range(25):
             assert fetch_frame(reader, text(marker)).iloc[0, 0] == 12345
 
-    with ThreadPoolExecutor(8) as pool:          # several sessions' threads share one engine and one file
+    with ThreadPoolExecutor(8) as pool:  # several sessions' threads share one engine and one file
         list(pool.map(work, range(8)))
     with writer.begin() as conn:
         conn.execute(text("insert into dataset_info(key, value) values ('logged', 'yes')"))
@@ -117,7 +126,7 @@ def test_query_log_records_statements_from_many_threads(db_url, dialect, tmp_pat
     fetch_frame(reader, text("select :phone as phone"), {"phone": "13800138000"})
     reader.dispose(), writer.dispose()
 
-    lines = _log_lines(log)                      # every line is whole, valid JSON
+    lines = _log_lines(log)  # every line is whole, valid JSON
     marked = [r for r in lines if r["sql"] == marker]
     assert len(marked) == 8 * 25
     assert all(r["pid"] == os.getpid() and r["ro"] is True and r["ms"] >= 0 and "error" not in r for r in marked)
@@ -143,6 +152,7 @@ def test_query_log_truncates_long_statements_to_one_line(db_url, tmp_path, monke
 
 def test_postgres_session_settings_are_checked(monkeypatch):
     from data_access.engine import postgres_session_settings
+
     monkeypatch.setenv("GRIDSCOPE_POSTGRES_SESSION_SETTINGS", "jit=off work_mem=64MB")
     assert postgres_session_settings() == ["jit=off", "work_mem=64MB"]
     monkeypatch.setenv("GRIDSCOPE_POSTGRES_SESSION_SETTINGS", "jit=off; drop table cases")
@@ -154,8 +164,9 @@ def test_postgres_connections_carry_the_session_settings(db_url, dialect):
     if dialect != "postgresql":
         pytest.skip("SQLite has no session settings (this test runs on the PostgreSQL variant)")
     engine = make_engine(db_url)
-    assert fetch_frame(engine, text("select current_setting('jit') as jit, "
-                                    "current_setting('random_page_cost') as rpc")).iloc[0].tolist() == ["off", "1.1"]
+    assert fetch_frame(
+        engine, text("select current_setting('jit') as jit, current_setting('random_page_cost') as rpc")
+    ).iloc[0].tolist() == ["off", "1.1"]
 
 
 # --- a database that hangs instead of failing (issue 16, finding 5) ----------------------------------------------------
@@ -174,6 +185,7 @@ def hold_exclusive_lock(path, seconds: float = 60):
     """Another process holding an exclusive lock on the SQLite file (killed by the caller)."""
     import subprocess
     import sys
+
     proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     return proc
@@ -183,6 +195,7 @@ def test_sqlite_busy_wait_is_capped_by_the_query_time_limit(tmp_path, monkeypatc
     import time
 
     from data_access.migrate import upgrade
+
     monkeypatch.setenv("GRIDSCOPE_SQLITE_BUSY_TIMEOUT_MS", "10000")
     url = f"sqlite:///{tmp_path / 'locked.db'}"
     writer = make_engine(url, read_only=False)
@@ -194,11 +207,11 @@ def test_sqlite_busy_wait_is_capped_by_the_query_time_limit(tmp_path, monkeypatc
         started = time.monotonic()
         with pytest.raises(DatabaseUnavailable, match="locked"):
             fetch_frame(engine, text("select count(*) from dataset_info"))
-        assert time.monotonic() - started < 2.5       # the 1 s query limit, not the 10 s busy timeout
+        assert time.monotonic() - started < 2.5  # the 1 s query limit, not the 10 s busy timeout
     finally:
         locker.kill()
         locker.wait()
-    assert fetch_frame(engine, text("select count(*) as n from dataset_info")).iloc[0, 0] == 0   # lock gone: works
+    assert fetch_frame(engine, text("select count(*) as n from dataset_info")).iloc[0, 0] == 0  # lock gone: works
 
 
 def test_postgres_sockets_have_keepalives_and_a_tcp_user_timeout(db_url, dialect, monkeypatch):
@@ -207,6 +220,7 @@ def test_postgres_sockets_have_keepalives_and_a_tcp_user_timeout(db_url, dialect
     if dialect != "postgresql":
         pytest.skip("TCP settings of PostgreSQL connections (this test runs on the PostgreSQL variant)")
     import socket
+
     monkeypatch.setenv("GRIDSCOPE_POSTGRES_TCP_TIMEOUT_S", "8")
     engine = make_engine(db_url)
     try:
@@ -228,9 +242,10 @@ def test_postgres_server_that_accepts_but_never_answers_fails_within_the_limit()
     """The connection attempt itself is bounded by the query limit (libpq's connect_timeout, at least 2 s)."""
     import socket
     import time
+
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
-    server.listen(8)                       # the kernel completes the handshake; nobody ever answers
+    server.listen(8)  # the kernel completes the handshake; nobody ever answers
     try:
         engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{server.getsockname()[1]}/none", timeout_s=2)
         started = time.monotonic()

@@ -5,6 +5,7 @@ Seeds 201 and 202 are a regression guard: they were used neither for tuning (see
 (seeds 301–303, docs/flags.md). Only targets the method meets with a margin on tiny worlds are asserted; the unmet
 ones (strong-gaming recall, the G3 rank in every world) are reported in docs/flags.md with the reason.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -52,8 +53,8 @@ def test_fake_verifiers_and_reward_farmers_are_found_precisely(summary):
 
 def test_matching_rule_is_tight(summary):
     for world in summary["matching"]:
-        assert world["complex"]["recall"] >= 0.9           # known-same pairs (merged duplicates) still found
-        assert world["complex"]["chance"] <= 0.03          # the whole-grid rule matched ~20 % by chance
+        assert world["complex"]["recall"] >= 0.9  # known-same pairs (merged duplicates) still found
+        assert world["complex"]["chance"] <= 0.03  # the whole-grid rule matched ~20 % by chance
 
 
 def test_evaluation_output_is_complete(summary):

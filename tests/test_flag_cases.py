@@ -1,4 +1,5 @@
 """The cases behind a flag (data_access.flag_queries.flag_cases) on both dialects, on a world built in code."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,12 +21,20 @@ def test_family_a_lists_public_hard_problems_patrol_did_not_log(writer, reader, 
     missed = add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], grid_id=11)
     seen = add_case(writer, reported_at=T0, channel="app", category_id=cat["manhole"], grid_id=12)
     add_case(writer, reported_at=T0 + timedelta(days=2), channel="patrol", category_id=cat["manhole"], grid_id=12)
-    pid = add_case(writer, reported_at=T0 - timedelta(days=20), channel="patrol", category_id=cat["building"],
-                   grid_id=12)
-    merged = add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], grid_id=12,
-                      duplicate_of=pid, status="cancelled")
-    add_case(writer, reported_at=T0, channel="hotline", category_id=cat["garbage"], grid_id=11)     # simple
-    add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], grid_id=31)    # street 2
+    pid = add_case(
+        writer, reported_at=T0 - timedelta(days=20), channel="patrol", category_id=cat["building"], grid_id=12
+    )
+    merged = add_case(
+        writer,
+        reported_at=T0,
+        channel="hotline",
+        category_id=cat["building"],
+        grid_id=12,
+        duplicate_of=pid,
+        status="cancelled",
+    )
+    add_case(writer, reported_at=T0, channel="hotline", category_id=cat["garbage"], grid_id=11)  # simple
+    add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], grid_id=31)  # street 2
     add_case(writer, reported_at=datetime(2024, 2, 1), channel="hotline", category_id=cat["building"], grid_id=11)
     frame = fq.flag_cases(reader, "street", 1, "A", START, END)
     assert list(frame["id"]) == [missed]
@@ -45,15 +54,24 @@ def test_family_b_period_end_and_deadline_cases(writer, reader, world):
 
 
 def test_family_c_and_d_list_the_persons_cases(writer, reader, world):
-    slow = add_case(writer, reported_at=T0, verifier_id="V1", disposed_at=T0 + timedelta(hours=1),
-                    verified_at=T0 + timedelta(hours=5))
-    fast = add_case(writer, reported_at=T0, verifier_id="V1", disposed_at=T0 + timedelta(hours=1),
-                    verified_at=T0 + timedelta(hours=1, minutes=2))
+    slow = add_case(
+        writer,
+        reported_at=T0,
+        verifier_id="V1",
+        disposed_at=T0 + timedelta(hours=1),
+        verified_at=T0 + timedelta(hours=5),
+    )
+    fast = add_case(
+        writer,
+        reported_at=T0,
+        verifier_id="V1",
+        disposed_at=T0 + timedelta(hours=1),
+        verified_at=T0 + timedelta(hours=1, minutes=2),
+    )
     add_case(writer, reported_at=T0, verifier_id="V2", disposed_at=T0, verified_at=T0 + timedelta(minutes=1))
     frame = fq.flag_cases(reader, "verifier", "V1", "C", START, END)
     assert list(frame["id"]) == [fast, slow] and frame.iloc[0]["lag_min"] == pytest.approx(2, abs=0.01)
-    mine = [add_case(writer, reported_at=T0 + timedelta(days=k), channel="app", reporter_id="A1'--")
-            for k in range(3)]
+    mine = [add_case(writer, reported_at=T0 + timedelta(days=k), channel="app", reporter_id="A1'--") for k in range(3)]
     add_case(writer, reported_at=T0, channel="app", reporter_id="A2")
     assert sorted(fq.flag_cases(reader, "app_reporter", "A1'--", "D", START, END)["id"]) == mine
     assert len(fq.flag_cases(reader, "app_reporter", "A1'--", "D", START, END, limit=2)) == 2

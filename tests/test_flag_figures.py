@@ -1,5 +1,6 @@
 """Figures, tables and labels of the flags page: they draw screen models (no statistics) and word them through the
 catalogs, in both languages."""
+
 from datetime import datetime
 
 import numpy as np
@@ -22,19 +23,38 @@ def _model(proportion=True) -> FunnelModel:
     y = np.array([0.62, 0.58, 0.6, 0.61, 0.57, 0.2, 0.63, 0.5]) if proportion else np.linspace(-1, 1, 8)
     levels = ["none"] * 8
     levels[5], levels[7] = "red", "insufficient"
-    points = pd.DataFrame({"unit_type": "street", "unit_id": np.arange(1, 9), "key": [str(i) for i in range(1, 9)],
-                           "name": [f"测试街道{i}" for i in range(1, 9)], "shown_id": [str(i) for i in range(1, 9)],
-                           "n": n, "y": y, "z": np.linspace(-2, 2, 8), "level": levels,
-                           "selected": [i == 5 for i in range(8)]})
+    points = pd.DataFrame(
+        {
+            "unit_type": "street",
+            "unit_id": np.arange(1, 9),
+            "key": [str(i) for i in range(1, 9)],
+            "name": [f"测试街道{i}" for i in range(1, 9)],
+            "shown_id": [str(i) for i in range(1, 9)],
+            "n": n,
+            "y": y,
+            "z": np.linspace(-2, 2, 8),
+            "level": levels,
+            "selected": [i == 5 for i in range(8)],
+        }
+    )
     grid = np.array([10.0, 100.0, 500.0])
     if proportion:
         half = Z998 * np.sqrt(0.24 / grid + 0.001)
-        limits = pd.DataFrame({"n": grid, "lo95": 0.6 - half / 2, "hi95": 0.6 + half / 2, "lo998": 0.6 - half,
-                               "hi998": 0.6 + half})
+        limits = pd.DataFrame(
+            {"n": grid, "lo95": 0.6 - half / 2, "hi95": 0.6 + half / 2, "lo998": 0.6 - half, "hi998": 0.6 + half}
+        )
     else:
         limits = pd.DataFrame({"n": [10.0, 500.0], "lo95": -1.96, "hi95": 1.96, "lo998": -Z998, "hi998": Z998})
-    return FunnelModel("A", "A1" if proportion else "A2", "street", proportion, 0.6 if proportion else 0.0,
-                       0.001 if proportion else 0.0, limits, points)
+    return FunnelModel(
+        "A",
+        "A1" if proportion else "A2",
+        "street",
+        proportion,
+        0.6 if proportion else 0.0,
+        0.001 if proportion else 0.0,
+        limits,
+        points,
+    )
 
 
 def test_proportion_funnel_draws_the_models_limits_target_and_levels():
@@ -42,16 +62,16 @@ def test_proportion_funnel_draws_the_models_limits_target_and_levels():
     names = [t.name for t in fig.data]
     assert "99.8% 控制限" in names and "95% 控制限" in names and "类似单元典型值" in names
     limit = next(t for t in fig.data if t.name == "99.8% 控制限")
-    assert list(limit.x) == [10.0, 100.0, 500.0]                          # drawn as given, not re-estimated
+    assert list(limit.x) == [10.0, 100.0, 500.0]  # drawn as given, not re-estimated
     red = next(t for t in fig.data if t.name == "疑似")
     assert red.marker.color == LEVEL_COLOURS["red"] and list(red.x) == [500] and "测试街道6" in red.text[0]
     thin = next(t for t in fig.data if t.name == "数据不足")
-    assert list(thin.x) == [10]                                            # shown hollow, not as clean
+    assert list(thin.x) == [10]  # shown hollow, not as clean
     target = next(t for t in fig.data if t.name == "类似单元典型值")
     assert list(target.y) == [0.6, 0.6]
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.tickformat == ".0%"
     assert next(t for t in fig.data if t.name == "当前查看").x[0] == 500
-    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"                    # dark-friendly
+    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"  # dark-friendly
 
 
 def test_non_proportion_funnel_is_standardised():
@@ -70,15 +90,23 @@ def test_funnel_without_units_is_an_empty_figure():
 def test_figures_speak_english(monkeypatch):
     monkeypatch.setenv("GRIDSCOPE_LANGUAGE", "en")
     names = [t.name for t in make_funnel_figure(_model()).data]
-    assert {"99.8 % limit", "95 % limit", "Typical value", "No signal", "Suspected", "Not enough data",
-            "Selected"} <= set(names)
+    assert {
+        "99.8 % limit",
+        "95 % limit",
+        "Typical value",
+        "No signal",
+        "Suspected",
+        "Not enough data",
+        "Selected",
+    } <= set(names)
     trend = make_indicator_trend_figure(_trend(), "share")
     assert [t.name for t in trend.data] == ["This unit", "Typical of similar units"]
 
 
 def _trend() -> pd.DataFrame:
-    return pd.DataFrame({"window_end": [datetime(2024, 6, 2), datetime(2024, 6, 30)], "observed": [0.5, 0.9],
-                         "expected": [0.01, 0.02]})
+    return pd.DataFrame(
+        {"window_end": [datetime(2024, 6, 2), datetime(2024, 6, 30)], "observed": [0.5, 0.9], "expected": [0.01, 0.02]}
+    )
 
 
 def test_trend_figure_draws_the_cards_trend():
@@ -100,6 +128,7 @@ def test_labels_and_values():
 def test_the_family_has_one_name_everywhere(monkeypatch):
     """One catalog key per family (flags.po ``fam_<X>``): the list, the card title and the funnel tabs use it."""
     from ui.i18n import catalog
+
     for lang, family in (("zh", "刷单套奖"), ("en", "Reward farming")):
         monkeypatch.setenv("GRIDSCOPE_LANGUAGE", lang)
         assert catalog("flags")("fam_D") == family

@@ -1,4 +1,5 @@
 """The selective-reporting aggregates on both dialects, on tiny worlds with known answers (tests/builders.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,13 +25,13 @@ def test_channel_difficulty_counts(writer, reader, world):
     add_case(writer, reported_at=datetime(2024, 3, 29, 10), channel="patrol", category_id=cat["ads"])  # period end
     add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], grid_id=21)
     add_case(writer, reported_at=T0, channel="hotline", category_id=cat["building"], status="cancelled")
-    add_case(writer, reported_at=datetime(2024, 2, 28), channel="patrol")           # outside the window
+    add_case(writer, reported_at=datetime(2024, 2, 28), channel="patrol")  # outside the window
     frame = fq.channel_difficulty_counts(reader, START, END, period_end_days=5)
     patrol = frame[(frame.channel == "patrol") & (frame.community_id == 1)]
     assert patrol["n"].sum() == 3
     assert patrol["n_period_end"].sum() == 1
     assert patrol["n_self"].sum() == 1
-    assert set(patrol["week"]) == {0, 4}        # 4 March is in week 0 from 1 March; 29 March in week 4
+    assert set(patrol["week"]) == {0, 4}  # 4 March is in week 0 from 1 March; 29 March in week 4
     hot = frame[frame.channel == "hotline"]
     assert hot["n"].sum() == 1 and hot.iloc[0]["difficulty"] == "complex" and hot.iloc[0]["community_id"] == 2
     assert hot.iloc[0]["street_id"] == 1
@@ -54,8 +55,9 @@ def test_matched_reports(writer, reader, world):
     add_case(writer, reported_at=T0, channel="patrol", category_id=cat["building"], grid_id=22)
     add_case(writer, reported_at=T0 + timedelta(days=20), channel="patrol", category_id=cat["building"], grid_id=21)
     # Simple: hotline report with a patrol duplicate link, and a recoded hard one (different category) -> not matched.
-    pid = add_case(writer, reported_at=T0 - timedelta(days=30), channel="patrol", category_id=cat["garbage"],
-                   grid_id=11)
+    pid = add_case(
+        writer, reported_at=T0 - timedelta(days=30), channel="patrol", category_id=cat["garbage"], grid_id=11
+    )
     add_case(writer, reported_at=T0, channel="hotline", category_id=cat["garbage"], grid_id=11, duplicate_of=pid)
     frame = fq.matched_reports(reader, START, END, sides=("public", "patrol"))
     pub = frame[frame.side == "public"].set_index(["community_id", "difficulty"])
@@ -69,7 +71,7 @@ def test_matched_reports(writer, reader, world):
 
 
 def test_deadline_bunching(writer, reader, world):
-    for hours in (3.4, 3.8, 3.9, 1.0):          # limit 4 h (garbage): ratios 0.85, 0.95, 0.975, 0.25
+    for hours in (3.4, 3.8, 3.9, 1.0):  # limit 4 h (garbage): ratios 0.85, 0.95, 0.975, 0.25
         add_case(writer, reported_at=T0, disposed_at=T0 + timedelta(hours=5), disposal_work_hours=hours)
     frame = fq.deadline_bunching(reader, START, END)
     row = frame.iloc[0]
@@ -79,19 +81,36 @@ def test_deadline_bunching(writer, reader, world):
 def test_verifier_checks(writer, reader, world):
     base = dict(disposed_at=T0, status="closed")
     # v1: checks 1 min after disposal (instant), then 10 minutes later 20 km away 10 minutes later (impossible travel).
-    add_case(writer, reported_at=T0, verifier_id="v1", verified_at=T0 + timedelta(minutes=1), lat=31.0, lon=121.2,
-             **base)
-    add_case(writer, reported_at=T0, verifier_id="v1", verified_at=T0 + timedelta(minutes=11), lat=31.18,
-             lon=121.2, **base)
+    add_case(
+        writer, reported_at=T0, verifier_id="v1", verified_at=T0 + timedelta(minutes=1), lat=31.0, lon=121.2, **base
+    )
+    add_case(
+        writer, reported_at=T0, verifier_id="v1", verified_at=T0 + timedelta(minutes=11), lat=31.18, lon=121.2, **base
+    )
     # v2: honest: 2 h after disposal, 2 km in an hour, one failed check (返工).
-    add_case(writer, reported_at=T0, verifier_id="v2", verified_at=T0 + timedelta(hours=2), lat=31.0, lon=121.2,
-             rework_count=1, **base)
-    add_case(writer, reported_at=T0, verifier_id="v2", verified_at=T0 + timedelta(hours=3), lat=31.018, lon=121.2,
-             **base)
+    add_case(
+        writer,
+        reported_at=T0,
+        verifier_id="v2",
+        verified_at=T0 + timedelta(hours=2),
+        lat=31.0,
+        lon=121.2,
+        rework_count=1,
+        **base,
+    )
+    add_case(
+        writer, reported_at=T0, verifier_id="v2", verified_at=T0 + timedelta(hours=3), lat=31.018, lon=121.2, **base
+    )
     frame = fq.verifier_checks(reader, START, END).set_index("verifier_id")
     assert frame.loc["v1", ["n", "n_instant", "n_pairs", "n_impossible", "n_fail"]].tolist() == [2, 1, 1, 1, 0]
-    assert frame.loc["v2", ["n", "n_instant", "n_pairs", "n_impossible", "n_fail", "n_checks"]].tolist() == \
-        [2, 0, 1, 0, 1, 3]
+    assert frame.loc["v2", ["n", "n_instant", "n_pairs", "n_impossible", "n_fail", "n_checks"]].tolist() == [
+        2,
+        0,
+        1,
+        0,
+        1,
+        3,
+    ]
 
 
 def test_app_reporter_activity(writer, reader, world):
@@ -99,12 +118,22 @@ def test_app_reporter_activity(writer, reader, world):
     # r1 reports the same spot 3 times, each 2 days after the previous report was closed (reward farming pattern).
     t = T0
     for _ in range(3):
-        add_case(writer, reported_at=t, channel="app", reporter_id="r1", category_id=ads, lat=31.0001,
-                 lon=121.2001, closed_at=t + timedelta(days=1), status="closed")
+        add_case(
+            writer,
+            reported_at=t,
+            channel="app",
+            reporter_id="r1",
+            category_id=ads,
+            lat=31.0001,
+            lon=121.2001,
+            closed_at=t + timedelta(days=1),
+            status="closed",
+        )
         t += timedelta(days=3)
     add_case(writer, reported_at=T0, channel="app", reporter_id="r2", category_id=ads, lat=31.0001, lon=121.2001)
-    add_case(writer, reported_at=T0, channel="app", reporter_id="r2", category_id=ads, lat=31.01, lon=121.21,
-             grid_id=12)
+    add_case(
+        writer, reported_at=T0, channel="app", reporter_id="r2", category_id=ads, lat=31.01, lon=121.21, grid_id=12
+    )
     frame = fq.app_reporter_activity(reader, START, END).set_index("reporter_id")
     assert frame.loc["r1", ["n", "n_spots", "max_spot", "n_recur", "n_grids"]].tolist() == [3, 1, 3, 2, 1]
     assert frame.loc["r2", ["n", "n_spots", "max_spot", "n_recur", "n_grids"]].tolist() == [2, 2, 1, 0, 2]

@@ -1,4 +1,5 @@
 """The selective-reporting families on constructed aggregates with known answers (no database)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,28 +39,76 @@ def make_inputs(seed=0, hide=None, pad_end=None, pad_spread=None, tiny=(), weeks
                 end_share = 5 / 30
                 n_end = rng.binomial(n_pat, end_share) + extra_end
                 pat_total = n_pat + extra_end + extra_spread
-                counts.append(dict(street_id=s, community_id=s * 10, channel="patrol", difficulty=diff, week=week,
-                                   n=pat_total, n_period_end=n_end, n_self=0))
-                counts.append(dict(street_id=s, community_id=s * 10, channel="hotline", difficulty=diff, week=week,
-                                   n=n_pub, n_period_end=rng.binomial(n_pub, end_share), n_self=0))
+                counts.append(
+                    dict(
+                        street_id=s,
+                        community_id=s * 10,
+                        channel="patrol",
+                        difficulty=diff,
+                        week=week,
+                        n=pat_total,
+                        n_period_end=n_end,
+                        n_self=0,
+                    )
+                )
+                counts.append(
+                    dict(
+                        street_id=s,
+                        community_id=s * 10,
+                        channel="hotline",
+                        difficulty=diff,
+                        week=week,
+                        n=n_pub,
+                        n_period_end=rng.binomial(n_pub, end_share),
+                        n_self=0,
+                    )
+                )
                 both = int((seen_p & seen_q).sum())
                 first = rng.binomial(both, 0.5)
-                matched.append(dict(street_id=s, community_id=s * 10, side="public", difficulty=diff, n=n_pub,
-                                    n_matched=both, n_other_first=first))
-                matched.append(dict(street_id=s, community_id=s * 10, side="patrol", difficulty=diff, n=pat_total,
-                                    n_matched=both, n_other_first=both - first))
+                matched.append(
+                    dict(
+                        street_id=s,
+                        community_id=s * 10,
+                        side="public",
+                        difficulty=diff,
+                        n=n_pub,
+                        n_matched=both,
+                        n_other_first=first,
+                    )
+                )
+                matched.append(
+                    dict(
+                        street_id=s,
+                        community_id=s * 10,
+                        side="patrol",
+                        difficulty=diff,
+                        n=pat_total,
+                        n_matched=both,
+                        n_other_first=both - first,
+                    )
+                )
     counts = pd.DataFrame(counts)
-    matched = pd.DataFrame(matched).groupby(["street_id", "community_id", "side", "difficulty"],
-                                            as_index=False).sum()
-    bunching = pd.DataFrame({"street_id": range(1, N_STREETS + 1), "community_id": [s * 10 for s in
-                                                                                    range(1, N_STREETS + 1)],
-                             "n": 1000, "n_80_90": rng.binomial(200, 0.5, N_STREETS)})
+    matched = pd.DataFrame(matched).groupby(["street_id", "community_id", "side", "difficulty"], as_index=False).sum()
+    bunching = pd.DataFrame(
+        {
+            "street_id": range(1, N_STREETS + 1),
+            "community_id": [s * 10 for s in range(1, N_STREETS + 1)],
+            "n": 1000,
+            "n_80_90": rng.binomial(200, 0.5, N_STREETS),
+        }
+    )
     bunching["n_90_100"] = 200 - bunching["n_80_90"]
-    return {"counts": counts, "matched": matched, "bunching": bunching,
-            "verifiers": verifiers if verifiers is not None else pd.DataFrame(
-                columns=["verifier_id", "n", "n_instant", "n_pairs", "n_impossible", "n_fail", "n_checks"]),
-            "reporters": reporters if reporters is not None else pd.DataFrame(
-                columns=["reporter_id", "n", "n_spots", "max_spot", "n_recur", "n_grids"])}
+    return {
+        "counts": counts,
+        "matched": matched,
+        "bunching": bunching,
+        "verifiers": verifiers
+        if verifiers is not None
+        else pd.DataFrame(columns=["verifier_id", "n", "n_instant", "n_pairs", "n_impossible", "n_fail", "n_checks"]),
+        "reporters": reporters
+        if reporters is not None
+        else pd.DataFrame(columns=["reporter_id", "n", "n_spots", "max_spot", "n_recur", "n_grids"]),
+    }
 
 
 def street_levels(flags):
@@ -100,7 +149,9 @@ def test_little_data_is_insufficient_not_clean():
     card = flags[(flags["unit_type"] == "street") & (flags["unit_id"] == 9) & (flags["family"] == "A")].iloc[0]
     assert card["level"] == "insufficient" and not card["enough"]
     assert card["reason"] == "A.insufficient" and card["chance"] == "unknown"
-    flags, _ = fl.flags_from_windows(make_inputs(seed=6, tiny=(9,)), config=fl.FlagConfig(min_patrol=10_000, min_bunching=10_000))
+    flags, _ = fl.flags_from_windows(
+        make_inputs(seed=6, tiny=(9,)), config=fl.FlagConfig(min_patrol=10_000, min_bunching=10_000)
+    )
     levels, _ = street_levels(flags)
     assert levels[9] == "insufficient"
 
@@ -111,21 +162,35 @@ def test_no_planted_behaviour_gives_few_flags():
         flags, _ = fl.flags_from_windows(make_inputs(seed=seed))
         levels, _ = street_levels(flags)
         total += sum(lv in ("red", "amber") for lv in levels.values())
-    assert total <= 2          # 6 worlds × 30 honest streets
+    assert total <= 2  # 6 worlds × 30 honest streets
 
 
 def test_verifier_and_reporter_families():
     rng = np.random.default_rng(8)
     n = rng.integers(40, 120, 40)
-    ver = pd.DataFrame({"verifier_id": [f"v{i}" for i in range(40)], "n": n,
-                        "n_instant": rng.binomial(n, 0.01), "n_pairs": n - 1,
-                        "n_impossible": rng.binomial(n - 1, 0.01), "n_fail": rng.binomial(n, 0.04)})
+    ver = pd.DataFrame(
+        {
+            "verifier_id": [f"v{i}" for i in range(40)],
+            "n": n,
+            "n_instant": rng.binomial(n, 0.01),
+            "n_pairs": n - 1,
+            "n_impossible": rng.binomial(n - 1, 0.01),
+            "n_fail": rng.binomial(n, 0.04),
+        }
+    )
     ver.loc[0, ["n_instant", "n_impossible", "n_fail"]] = [int(n[0] * 0.6), int(n[0] * 0.3), 0]
     ver["n_checks"] = ver["n"] + ver["n_fail"]
     k = rng.integers(5, 15, 200)
-    rep = pd.DataFrame({"reporter_id": [f"r{i}" for i in range(200)], "n": k,
-                        "n_spots": k - rng.binomial(k, 0.05), "max_spot": 1, "n_recur": rng.binomial(k, 0.01),
-                        "n_grids": 2})
+    rep = pd.DataFrame(
+        {
+            "reporter_id": [f"r{i}" for i in range(200)],
+            "n": k,
+            "n_spots": k - rng.binomial(k, 0.05),
+            "max_spot": 1,
+            "n_recur": rng.binomial(k, 0.01),
+            "n_grids": 2,
+        }
+    )
     rep.loc[0, ["n", "n_spots", "max_spot", "n_recur"]] = [60, 4, 20, 40]
     rep.loc[1, ["n"]] = [2]
     inputs = make_inputs(seed=9, verifiers=ver, reporters=rep)
@@ -140,19 +205,32 @@ def test_verifier_and_reporter_families():
 
 
 def test_red_needs_persistence_or_backing():
-    base = pd.DataFrame({"unit_type": "street", "unit_id": [1, 1, 2], "family": ["A", "B", "A"],
-                         "street_id": [1, 1, 2], "family_p": [1e-6, 0.5, 1e-6], "lead_indicator": "A1",
-                         "enough": True, "p_unit": [2e-6, 2e-6, 2e-6], "q": [0.001, 0.001, 0.001],
-                         "q_family": [0.001, 0.8, 0.001]})
+    base = pd.DataFrame(
+        {
+            "unit_type": "street",
+            "unit_id": [1, 1, 2],
+            "family": ["A", "B", "A"],
+            "street_id": [1, 1, 2],
+            "family_p": [1e-6, 0.5, 1e-6],
+            "lead_indicator": "A1",
+            "enough": True,
+            "p_unit": [2e-6, 2e-6, 2e-6],
+            "q": [0.001, 0.001, 0.001],
+            "q_family": [0.001, 0.8, 0.001],
+        }
+    )
     out = fl.assign_levels(base)
     assert out["unit_level"].tolist() == ["amber", "amber", "amber"]
-    assert out["level"].tolist() == ["amber", "none", "amber"]        # family B carries no signal
+    assert out["level"].tolist() == ["amber", "none", "amber"]  # family B carries no signal
     prev = base.assign(q=[0.01, 0.01, 0.5])
     out = fl.assign_levels(base, [prev])
-    assert out.set_index(["unit_id", "family"])["unit_level"].to_dict() == {(1, "A"): "red", (1, "B"): "red",
-                                                                       (2, "A"): "amber"}
+    assert out.set_index(["unit_id", "family"])["unit_level"].to_dict() == {
+        (1, "A"): "red",
+        (1, "B"): "red",
+        (2, "A"): "amber",
+    }
     backed = base.assign(q_family=[0.001, 0.05, 0.001])
-    assert fl.assign_levels(backed)["level"].tolist() == ["red", "red", "amber"]   # B backs A: both carry it
+    assert fl.assign_levels(backed)["level"].tolist() == ["red", "red", "amber"]  # B backs A: both carry it
 
 
 def test_evidence_is_codes_and_numbers_never_prose():
@@ -169,8 +247,18 @@ def test_evidence_is_codes_and_numbers_never_prose():
             assert all(v is None or (isinstance(v, float) and np.isnan(v)) or str(v).isascii() for v in flags[col])
 
 
-@pytest.mark.parametrize("p,band", [(5e-5, "lt_10000"), (5e-4, "lt_1000"), (5e-3, "lt_100"), (0.02, "lt_20"),
-                                    (0.3, "ordinary"), (float("nan"), "unknown"), (None, "unknown")])
+@pytest.mark.parametrize(
+    "p,band",
+    [
+        (5e-5, "lt_10000"),
+        (5e-4, "lt_1000"),
+        (5e-3, "lt_100"),
+        (0.02, "lt_20"),
+        (0.3, "ordinary"),
+        (float("nan"), "unknown"),
+        (None, "unknown"),
+    ],
+)
 def test_chance_band(p, band):
     assert fl.chance_band(p) == band
 
@@ -193,12 +281,11 @@ def test_funnel_data_of_a_proportion_uses_the_tests_own_spread():
     lim = data.limits
     assert list(lim.columns) == ["n", "lo95", "hi95", "lo998", "hi998"] and lim["n"].is_monotonic_increasing
     width = lim["hi998"] - lim["lo998"]
-    assert width.iloc[0] > width.iloc[-1] > 0                       # narrows with volume, τ² keeps it open
+    assert width.iloc[0] > width.iloc[-1] > 0  # narrows with volume, τ² keeps it open
     assert ((lim["lo998"] <= lim["lo95"]) & (lim["hi95"] <= lim["hi998"])).all()
-    assert len(data.points) == len(a1) and set(data.points.columns) == {"unit_type", "unit_id", "n", "y", "z",
-                                                                         "enough"}
+    assert len(data.points) == len(a1) and set(data.points.columns) == {"unit_type", "unit_id", "n", "y", "z", "enough"}
     hider = data.points.set_index("unit_id").loc[3]
-    assert hider["y"] < np.interp(hider["n"], lim["n"], lim["lo998"])     # the planted hider is outside
+    assert hider["y"] < np.interp(hider["n"], lim["n"], lim["lo998"])  # the planted hider is outside
 
 
 def test_funnel_data_of_an_odds_ratio_is_standardised():
@@ -207,7 +294,7 @@ def test_funnel_data_of_an_odds_ratio_is_standardised():
     assert not data.proportion and data.target == 0.0
     assert data.limits[["lo998", "hi998"]].iloc[0].tolist() == pytest.approx([-fl.Z998, fl.Z998])
     assert data.points["y"].equals(data.points["z"])
-    assert fl.funnel_indicators(indicators, "A")[:2] == ["A1", "A1F"]      # proportions first
+    assert fl.funnel_indicators(indicators, "A")[:2] == ["A1", "A1F"]  # proportions first
 
 
 def test_funnel_data_of_a_family_without_units_is_empty():
@@ -234,8 +321,9 @@ def test_extreme_units_cannot_become_the_typical_value():
     rng = np.random.default_rng(21)
     n = np.array([200] * 12 + [400, 400])
     events = np.concatenate([rng.binomial(200, 0.25, 12), [2, 1]])
-    rows = fl.proportion_indicator("street", np.arange(14), "A", "A1F", events, n, np.ones(14, bool),
-                                   high_is_suspicious=False, winsor=0.25)
+    rows = fl.proportion_indicator(
+        "street", np.arange(14), "A", "A1F", events, n, np.ones(14, bool), high_is_suspicious=False, winsor=0.25
+    )
     assert 0.2 < rows["expected"].iloc[0] < 0.3
     assert (rows["z"].iloc[12:] < -3).all()
     assert (rows["z"].iloc[:12] > -3).all()
@@ -247,22 +335,32 @@ def test_reward_farmers_found_when_honest_app_users_never_repeat():
     problem is not a farmer."""
     rng = np.random.default_rng(22)
     k = rng.integers(5, 12, 30)
-    rep = pd.DataFrame({"reporter_id": [f"h{i}" for i in range(30)], "n": k, "n_spots": k, "max_spot": 1,
-                        "n_recur": 0, "n_grids": 2})
-    keen = pd.DataFrame({"reporter_id": ["keen"], "n": [8], "n_spots": [6], "max_spot": [3], "n_recur": [1],
-                         "n_grids": [1]})
+    rep = pd.DataFrame(
+        {"reporter_id": [f"h{i}" for i in range(30)], "n": k, "n_spots": k, "max_spot": 1, "n_recur": 0, "n_grids": 2}
+    )
+    keen = pd.DataFrame(
+        {"reporter_id": ["keen"], "n": [8], "n_spots": [6], "max_spot": [3], "n_recur": [1], "n_grids": [1]}
+    )
     m = rng.integers(60, 120, 6)
-    farm = pd.DataFrame({"reporter_id": [f"f{i}" for i in range(6)], "n": m, "n_spots": rng.integers(1, 4, 6),
-                         "max_spot": m // 2, "n_recur": m // 3, "n_grids": 1})
+    farm = pd.DataFrame(
+        {
+            "reporter_id": [f"f{i}" for i in range(6)],
+            "n": m,
+            "n_spots": rng.integers(1, 4, 6),
+            "max_spot": m // 2,
+            "n_recur": m // 3,
+            "n_grids": 1,
+        }
+    )
     reporters = pd.concat([rep, keen, farm], ignore_index=True)
     ind = fl.family_d_indicators(reporters)
     d1 = ind[ind["indicator"] == "D1"].set_index("unit_id")
-    assert d1.loc["h0", "expected"] < 0.1                          # typical: honest, not the farmers' ~0.97
+    assert d1.loc["h0", "expected"] < 0.1  # typical: honest, not the farmers' ~0.97
     assert (d1.loc[[f"f{i}" for i in range(6)], "z"] < -5).all()
     assert d1.loc["keen", "z"] > -3
     no_floor = fl.family_d_indicators(reporters, fl.FlagConfig(min_icc_people=0.0))
     keen_no_floor = no_floor[(no_floor["indicator"] == "D1") & (no_floor["unit_id"] == "keen")]["z"].iloc[0]
-    assert d1.loc["keen", "z"] >= keen_no_floor                     # the floor only makes it more cautious
+    assert d1.loc["keen", "z"] >= keen_no_floor  # the floor only makes it more cautious
     flags, _ = fl.flags_from_windows(make_inputs(seed=23, reporters=reporters))
     r = flags[flags["unit_type"] == "app_reporter"].drop_duplicates("unit_id").set_index("unit_id")["unit_level"]
     assert r[[f"f{i}" for i in range(6)]].isin(["red", "amber"]).all()
@@ -282,9 +380,10 @@ def _b2_world(seed, public_scale=None, pad=None):
             problems = rng.poisson(rate)
             pat = rng.binomial(problems, d)
             pat += int(round(pat * pad.get(s, 0.0)))
-            cats += [dict(street_id=s, community_id=s * 10, category_id=cat, grp="patrol", n=pat),
-                     dict(street_id=s, community_id=s * 10, category_id=cat, grp="public",
-                          n=rng.binomial(problems, q))]
+            cats += [
+                dict(street_id=s, community_id=s * 10, category_id=cat, grp="patrol", n=pat),
+                dict(street_id=s, community_id=s * 10, category_id=cat, grp="public", n=rng.binomial(problems, q)),
+            ]
         hp = rng.poisson(3000)
         hard.append(dict(unit_id=s, patrol_h=rng.binomial(hp, d * 0.6), public_h=rng.binomial(hp, q)))
     return pd.DataFrame(cats), pd.DataFrame(hard)
@@ -300,20 +399,30 @@ def test_b2_volume_is_not_fooled_by_a_quiet_hotline():
     assert z[4] > -2.5
     assert (z.drop(index=9) < -3).sum() == 0
     raw = fl._b2_volume(cats, "street", ids, fl.FlagConfig(b2_hard_adjust=False), hard).set_index("unit_id")["z"]
-    assert raw[4] < z[4]                # without the hard-problem ratio the quiet hotline looks like padding
+    assert raw[4] < z[4]  # without the hard-problem ratio the quiet hotline looks like padding
 
 
 def test_communities_can_be_asked_to_persist():
-    base = pd.DataFrame({"unit_type": ["street", "community", "community"], "unit_id": [1, 10, 11],
-                         "family": "A", "street_id": [1, 1, 1], "family_p": [1e-4, 1e-4, 1e-4],
-                         "lead_indicator": "A1", "enough": True, "p_unit": [1e-4] * 3, "q": [0.08, 0.08, 0.08],
-                         "q_family": [0.08] * 3})
+    base = pd.DataFrame(
+        {
+            "unit_type": ["street", "community", "community"],
+            "unit_id": [1, 10, 11],
+            "family": "A",
+            "street_id": [1, 1, 1],
+            "family_p": [1e-4, 1e-4, 1e-4],
+            "lead_indicator": "A1",
+            "enough": True,
+            "p_unit": [1e-4] * 3,
+            "q": [0.08, 0.08, 0.08],
+            "q_family": [0.08] * 3,
+        }
+    )
     prev = base.assign(q=[0.5, 0.09, 0.5])
     cfg = fl.FlagConfig(persist_types=("community",))
     out = fl.assign_levels(base, [prev], cfg).set_index("unit_id")["unit_level"]
     assert out.to_dict() == {1: "amber", 10: "amber", 11: "none"}
-    assert (fl.assign_levels(base, [prev])["unit_level"] == "amber").all()      # default: off
-    assert (fl.assign_levels(base, None, cfg)["unit_level"] == "amber").all()   # no history: no requirement
+    assert (fl.assign_levels(base, [prev])["unit_level"] == "amber").all()  # default: off
+    assert (fl.assign_levels(base, None, cfg)["unit_level"] == "amber").all()  # no history: no requirement
 
 
 def test_matching_needs_the_same_place(writer, reader):
@@ -327,14 +436,26 @@ def test_matching_needs_the_same_place(writer, reader):
     cat = make_reference(writer)["categories"]
     t0 = datetime(2024, 3, 4, 9, 0)
     # near: 20 m apart -> matched; far: 600 m apart in the same grid -> not matched.
-    add_case(writer, reported_at=t0 + timedelta(days=2), channel="hotline", category_id=cat["building"], grid_id=11,
-             lat=31.0, lon=121.2)
-    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["building"], grid_id=11, lat=31.00018,
-             lon=121.2)
-    add_case(writer, reported_at=t0 + timedelta(days=2), channel="hotline", category_id=cat["manhole"], grid_id=12,
-             lat=31.0, lon=121.2)
-    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["manhole"], grid_id=12, lat=31.0054,
-             lon=121.2)
+    add_case(
+        writer,
+        reported_at=t0 + timedelta(days=2),
+        channel="hotline",
+        category_id=cat["building"],
+        grid_id=11,
+        lat=31.0,
+        lon=121.2,
+    )
+    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["building"], grid_id=11, lat=31.00018, lon=121.2)
+    add_case(
+        writer,
+        reported_at=t0 + timedelta(days=2),
+        channel="hotline",
+        category_id=cat["manhole"],
+        grid_id=12,
+        lat=31.0,
+        lon=121.2,
+    )
+    add_case(writer, reported_at=t0, channel="patrol", category_id=cat["manhole"], grid_id=12, lat=31.0054, lon=121.2)
     start, end = datetime(2024, 3, 1), datetime(2024, 4, 1)
     pub = fq.matched_reports(reader, start, end)
     assert pub.loc[pub["difficulty"] == "complex", ["n", "n_matched", "n_other_first"]].sum().tolist() == [2, 1, 1]
@@ -357,9 +478,10 @@ def test_a2_reference_is_the_hotline_not_app_adoption():
     inputs["counts"] = pd.concat([c, app], ignore_index=True)
     z = {}
     for ref in ("public", "hotline"):
-        ind = fl.family_ab_indicators(inputs["counts"], inputs["matched"], inputs["bunching"], "street",
-                                      fl.FlagConfig(public_reference=ref))
+        ind = fl.family_ab_indicators(
+            inputs["counts"], inputs["matched"], inputs["bunching"], "street", fl.FlagConfig(public_reference=ref)
+        )
         z[ref] = ind[ind["indicator"] == "A2"].set_index("unit_id")["z"]
-    assert z["public"][5] < -3                       # no app in street 5: looks like hiding
+    assert z["public"][5] < -3  # no app in street 5: looks like hiding
     assert z["hotline"][5] > -2.5
     assert (z["hotline"] < -3).sum() == 0

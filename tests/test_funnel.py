@@ -1,4 +1,5 @@
 """Funnel limits and the additive over-dispersion estimate on constructed data with known answers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,35 +25,35 @@ def test_tau2_zero_without_overdispersion():
 def test_tau2_recovers_planted_overdispersion(tau):
     rng = np.random.default_rng(7)
     se = rng.uniform(0.05, 0.2, 2000)
-    y = rng.normal(0.0, np.sqrt(se ** 2 + tau ** 2))
+    y = rng.normal(0.0, np.sqrt(se**2 + tau**2))
     est = funnel.overdispersion_tau2(y, se, 0.0, winsor=0.0)
-    assert est == pytest.approx(tau ** 2, rel=0.15)
+    assert est == pytest.approx(tau**2, rel=0.15)
     # Winsorising trims the tails, so it underestimates a little — but a few extreme (gaming) units cannot inflate it.
     est_w = funnel.overdispersion_tau2(y, se, 0.0, winsor=0.10)
     y_out = y.copy()
     y_out[:40] = -5.0
     assert funnel.overdispersion_tau2(y_out, se, 0.0, winsor=0.10) == pytest.approx(est_w, rel=0.15)
-    assert funnel.overdispersion_tau2(y_out, se, 0.0, winsor=0.0) > 5 * tau ** 2
+    assert funnel.overdispersion_tau2(y_out, se, 0.0, winsor=0.0) > 5 * tau**2
 
 
 def test_tau2_matches_hand_computation():
     y = np.array([0.0, 1.0, -1.0, 2.0])
     se = np.array([0.5, 0.5, 0.5, 0.5])
     z = y / se
-    phi = np.mean(z ** 2)                            # (0 + 4 + 4 + 16) / 4 = 6
-    w = 1 / se ** 2
-    expected = (4 * phi - 3) / (w.sum() - (w ** 2).sum() / w.sum())  # (24 - 3) / (16 - 4) = 1.75
+    phi = np.mean(z**2)  # (0 + 4 + 4 + 16) / 4 = 6
+    w = 1 / se**2
+    expected = (4 * phi - 3) / (w.sum() - (w**2).sum() / w.sum())  # (24 - 3) / (16 - 4) = 1.75
     assert funnel.overdispersion_tau2(y, se, 0.0, winsor=0.0) == pytest.approx(expected) == pytest.approx(1.75)
 
 
 def test_funnel_z_and_planted_outlier():
     rng = np.random.default_rng(3)
     se = rng.uniform(0.05, 0.2, 300)
-    y = rng.normal(0.5, np.sqrt(se ** 2 + 0.15 ** 2))
-    y[0], se[0] = -0.8, 0.1                          # a planted low unit
+    y = rng.normal(0.5, np.sqrt(se**2 + 0.15**2))
+    y[0], se[0] = -0.8, 0.1  # a planted low unit
     f = funnel.funnel_z(y, se)
     assert f.target == pytest.approx(0.5, abs=0.05)
-    assert f.tau2 == pytest.approx(0.15 ** 2, rel=0.4)
+    assert f.tau2 == pytest.approx(0.15**2, rel=0.4)
     assert f.z[0] < -5 and f.p_low[0] < 1e-6
     # With tau2 the honest units are not over-flagged (two-sided 99.8 % limits: ~0.6 expected of 299).
     assert (np.abs(f.z[1:]) > 3.09).sum() <= 3
@@ -93,15 +94,16 @@ def test_innocent_side_tau2_ignores_a_third_of_units_gaming():
     two_sided = funnel.overdispersion_tau2(y, se, 0.5, winsor=0.25)
     one_sided = funnel.overdispersion_tau2(y, se, 0.5, winsor=0.25, innocent_side=1)
     assert one_sided < two_sided
-    assert one_sided == pytest.approx(0.1 ** 2, rel=0.8)
+    assert one_sided == pytest.approx(0.1**2, rel=0.8)
     # Fewer than 3 units on the innocent side: falls back to the winsorised estimate.
-    assert funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25, innocent_side=1) == \
-        funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25)
+    assert funnel.overdispersion_tau2(
+        [0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25, innocent_side=1
+    ) == funnel.overdispersion_tau2([0.1, 0.5, 0.6], [0.05] * 3, 0.5, winsor=0.25)
 
 
 def test_proportion_limits_narrow_with_volume_and_keep_tau():
     lo, hi = funnel.proportion_limits(0.6, 0.0, np.array([10, 1000]), 3.090232)
     assert hi[0] - lo[0] > hi[1] - lo[1] > 0
     lo_t, hi_t = funnel.proportion_limits(0.6, 0.01, np.array([1e6]), 3.090232)
-    assert hi_t[0] - lo_t[0] == pytest.approx(2 * 3.090232 * 0.1, rel=1e-3)      # τ keeps the limits open
+    assert hi_t[0] - lo_t[0] == pytest.approx(2 * 3.090232 * 0.1, rel=1e-3)  # τ keeps the limits open
     assert lo.min() >= 0 and hi.max() <= 1

@@ -1,5 +1,6 @@
 """The dashboard's PostgreSQL user can read everything and write only flag reviews and action items: the grants
 block of docs/deployment.md is run as written against a fresh database, then checked by connecting as that role."""
+
 from __future__ import annotations
 
 import re
@@ -61,6 +62,7 @@ def reader_role(request, pg_admin):
         engine = make_engine(role_url, read_only=read_only)
         engines.append(engine)
         return engine
+
     yield owner, connect, role
     for engine in engines:
         engine.dispose()
@@ -88,23 +90,54 @@ def test_reader_role_reads_everything_and_writes_only_reviews_and_action_items(r
     assert queries.count_reported(reader, datetime(2024, 3, 1), datetime(2024, 4, 1)) == 1
     assert len(queries.streets(reader)) == 2
     # writes outside reviews / action items are refused by the database, not only by the app
-    for stmt in (insert(Case).values(case_no="X1", channel="patrol", category_id=1, grid_id=11, community_id=1,
-                                     street_id=1, lat=31.0, lon=121.2, reported_at=datetime(2024, 3, 5),
-                                     status="in_disposal", updated_at=datetime(2024, 3, 5)),
-                 update(Case).values(status="closed"),
-                 text("DELETE FROM case_events"), text("DELETE FROM flag_reviews"),
-                 text("UPDATE flag_reviews SET note = 'x'"), text("CREATE TABLE sneaky (id int)"),
-                 text("DROP TABLE cases"), text("TRUNCATE workdays")):
+    for stmt in (
+        insert(Case).values(
+            case_no="X1",
+            channel="patrol",
+            category_id=1,
+            grid_id=11,
+            community_id=1,
+            street_id=1,
+            lat=31.0,
+            lon=121.2,
+            reported_at=datetime(2024, 3, 5),
+            status="in_disposal",
+            updated_at=datetime(2024, 3, 5),
+        ),
+        update(Case).values(status="closed"),
+        text("DELETE FROM case_events"),
+        text("DELETE FROM flag_reviews"),
+        text("UPDATE flag_reviews SET note = 'x'"),
+        text("CREATE TABLE sneaky (id int)"),
+        text("DROP TABLE cases"),
+        text("TRUNCATE workdays"),
+    ):
         with pytest.raises(DENIED, match="permission denied|must be owner"):
             with writer.begin() as conn:
                 conn.execute(stmt)
     # the two permitted writes, through the same functions the pages use
-    review_id = reviews.add_review(writer, unit_type="street", unit_id=1, family="A", status="reviewed",
-                                   note="已电话核实", reviewer="张三", period_end=datetime(2024, 3, 31))
-    item = action_items.create_item(writer, department_id=1, text="清理暴露垃圾", due_date=date(2024, 3, 15),
-                                    week=date(2024, 3, 4), created_by="李四", now=datetime(2024, 3, 4, 10))
-    action_items.mark_done(writer, item, note="已完成", week=date(2024, 3, 11), who="李四",
-                           now=datetime(2024, 3, 12, 9))
+    review_id = reviews.add_review(
+        writer,
+        unit_type="street",
+        unit_id=1,
+        family="A",
+        status="reviewed",
+        note="已电话核实",
+        reviewer="张三",
+        period_end=datetime(2024, 3, 31),
+    )
+    item = action_items.create_item(
+        writer,
+        department_id=1,
+        text="清理暴露垃圾",
+        due_date=date(2024, 3, 15),
+        week=date(2024, 3, 4),
+        created_by="李四",
+        now=datetime(2024, 3, 4, 10),
+    )
+    action_items.mark_done(
+        writer, item, note="已完成", week=date(2024, 3, 11), who="李四", now=datetime(2024, 3, 12, 9)
+    )
     with owner.connect() as conn:
         assert conn.execute(select(FlagReview.reviewer).where(FlagReview.id == review_id)).scalar_one() == "张三"
         assert conn.execute(text("select status from action_items where id = :i"), {"i": item}).scalar_one() == "done"
@@ -112,5 +145,13 @@ def test_reader_role_reads_everything_and_writes_only_reviews_and_action_items(r
         assert conn.execute(select(Case.status)).scalar_one() == "in_disposal"
     # the read-only session refuses even the permitted writes (pages read through it)
     with pytest.raises(DENIED):
-        reviews.add_review(reader, unit_type="street", unit_id=1, family="A", status="reviewed", note="x",
-                           reviewer="x", period_end=datetime(2024, 3, 31))
+        reviews.add_review(
+            reader,
+            unit_type="street",
+            unit_id=1,
+            family="A",
+            status="reviewed",
+            note="x",
+            reviewer="x",
+            period_end=datetime(2024, 3, 31),
+        )

@@ -1,4 +1,5 @@
 """The wall's HTML/SVG panels: values where the data says, escaped names, sane axes, empty data drawn, KPI texts."""
+
 import re
 
 import pandas as pd
@@ -28,7 +29,7 @@ def _widths(html: str) -> list[float]:
 def test_share_bars_are_relative_to_the_largest_and_sorted():
     mix = pd.DataFrame({"label": ["热线", "巡查", "APP"], "share": [0.2, 0.7, 0.1]})
     html = share_bars_html(mix, "label", "share", title="案件来源")
-    assert html.index("巡查") < html.index("热线") < html.index("APP")            # largest on top
+    assert html.index("巡查") < html.index("热线") < html.index("APP")  # largest on top
     assert _widths(html) == [100.0, round(100 * 0.2 / 0.7, 1), round(100 * 0.1 / 0.7, 1)]
     assert "70%" in html and "案件来源" in html
 
@@ -37,7 +38,7 @@ def test_oe_bars_go_right_of_one_in_green_and_left_in_red():
     frame = pd.DataFrame({"label": ["甲局", "乙局", "丙局"], "oe": [1.10, 0.80, 1.00]})
     html = oe_bars_html(frame, "label")
     rows = html.split("title=")[1:]
-    assert [re.search(r"'(.*?)'", r).group(1) for r in rows] == ["甲局", "丙局", "乙局"]     # best first
+    assert [re.search(r"'(.*?)'", r).group(1) for r in rows] == ["甲局", "丙局", "乙局"]  # best first
     good, even, bad = rows
     assert COLOURS["good"] in good and "left:50.0%" in good
     # the largest deviation nearly spans its half of the track (15 % headroom for the printed value)
@@ -47,18 +48,18 @@ def test_oe_bars_go_right_of_one_in_green_and_left_in_red():
 
 def test_names_are_escaped():
     hostile = "<img src=x onerror=alert(1)>"
-    html = share_bars_html(pd.DataFrame({"label": [hostile], "share": [1.0]}), "label", "share") + \
-        oe_bars_html(pd.DataFrame({"label": [hostile], "oe": [0.9]}), "label")
+    html = share_bars_html(pd.DataFrame({"label": [hostile], "share": [1.0]}), "label", "share") + oe_bars_html(
+        pd.DataFrame({"label": [hostile], "oe": [0.9]}), "label"
+    )
     assert "<img" not in html and "&lt;img" in html
 
 
 def test_trend_svg_scales_points_to_the_axis():
-    daily = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=3), "new": [0, 50, 100],
-                          "closed": [100, 50, 0]})
+    daily = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=3), "new": [0, 50, 100], "closed": [100, 50, 0]})
     svg = trend_svg(daily, {"new": "新增", "closed": "结案"}, width=500, height=240)
     lines = re.findall(r"points='([^']*)'", svg)
-    new = [tuple(map(float, p.split(","))) for p in lines[1].split()]      # closed is drawn first, then new
-    assert new[0][1] > new[1][1] > new[2][1]                               # rising line goes up the screen
+    new = [tuple(map(float, p.split(","))) for p in lines[1].split()]  # closed is drawn first, then new
+    assert new[0][1] > new[1][1] > new[2][1]  # rising line goes up the screen
     assert new[0][0] < new[1][0] < new[2][0]
     assert "11-01" in svg and "新增" in svg and "结案" in svg
 
@@ -72,6 +73,7 @@ def test_trend_svg_draws_with_no_data():
 def test_trend_chart_is_an_svg_image_with_escaped_labels():
     """st.html keeps HTML only, so the chart travels as a data-URI image; names stay text inside it."""
     import base64
+
     daily = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=2), "new": [3, 4], "closed": [1, 2]})
     html = trend_chart_html(daily, {"new": "<b>新增</b>", "closed": "结案"}, title="趋势")
     assert html.startswith("<div data-testid='wall-chart'>") and "趋势" in html and "<svg" not in html
@@ -95,9 +97,9 @@ def _css_px(length: str, window_px: float) -> float:
 def test_screen_rem_is_the_size_at_1080p_and_twice_it_at_4k():
     assert _css_px(screen_rem(1.0), 1920) == 16.0
     assert abs(_css_px(screen_rem(2.4), 3840) - 2 * 2.4 * 16) < 0.05
-    assert abs(_css_px(screen_rem(1.0), 2880) - 24) < 0.05          # in between: in proportion to the width
-    assert _css_px(screen_rem(0.9), 1280) == 0.9 * 16               # never smaller than at 1080p
-    assert _css_px(screen_rem(0.9), 7680) == 2 * 0.9 * 16           # nor larger than twice
+    assert abs(_css_px(screen_rem(1.0), 2880) - 24) < 0.05  # in between: in proportion to the width
+    assert _css_px(screen_rem(0.9), 1280) == 0.9 * 16  # never smaller than at 1080p
+    assert _css_px(screen_rem(0.9), 7680) == 2 * 0.9 * 16  # nor larger than twice
 
 
 def test_wall_html_does_not_depend_on_the_screen():
@@ -123,13 +125,20 @@ def test_kpi_tile_shows_title_value_and_coloured_change():
     html = kpi_tile_html(Kpi("overdue", 121, 130, "vs_day_ago", False, "good"), "超期未处置", "较24小时前", _pt)
     assert "data-testid='kpi'" in html and ">超期未处置<" in html and ">121<" in html
     assert COLOURS["good"] in html and "-9 " in html and "较24小时前" in html
-    assert "<span" not in tile_html("预警", "—")                    # no change: no second line
+    assert "<span" not in tile_html("预警", "—")  # no change: no second line
     assert "&lt;b&gt;" in tile_html("<b>", "1", "<b>", "bad", "<b>") and "<b>" not in tile_html("<b>", "1", "<b>")
 
 
 def test_worst_grids_table_escapes_names():
-    worst = pd.DataFrame({"grid_id": [1, 2], "grid": ["<script>x</script>", "网格2"], "street": ["街道甲", "街道乙"],
-                          "overdue": [3, 1], "open": [5, 2]})
+    worst = pd.DataFrame(
+        {
+            "grid_id": [1, 2],
+            "grid": ["<script>x</script>", "网格2"],
+            "street": ["街道甲", "街道乙"],
+            "overdue": [3, 1],
+            "open": [5, 2],
+        }
+    )
     html = worst_grids_html(worst, {"grid": "网格", "street": "街镇", "overdue": "超期", "open": "在办"})
     assert html.count("<tr") == 3 and "<script>" not in html and "&lt;script&gt;" in html
     assert html.index("街道甲") < html.index("街道乙") and ">3<" in html and ">5<" in html

@@ -1,6 +1,7 @@
 """Every user-facing string lives in the message catalogs (locale/), in Chinese and English with the same
 placeholders; no CJK text is written anywhere else in the application code; the language follows the URL/session
 with a safe default. The checks read the files, so they hold whatever else ran before them."""
+
 import ast
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ def catalog_problems(locale_dir: Path) -> list[str]:
                 problems.append(f"{domain_name}: no {lang} catalog")
                 continue
             from babel.messages.pofile import read_po
+
             with (locale_dir / lang / "LC_MESSAGES" / f"{domain_name}.po").open("rb") as fh:
                 texts[lang] = {m.id: m.string for m in read_po(fh) if m.id}
         for key in sorted(set().union(*(t.keys() for t in texts.values()))):
@@ -55,9 +57,14 @@ def cjk_literals(path: Path, root: Path = ROOT) -> list[str]:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docstrings.add(id(first.value))
-    return [f"{path.relative_to(root)}:{node.lineno}: {node.value[:40]!r}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-            and CJK.search(node.value)]
+    return [
+        f"{path.relative_to(root)}:{node.lineno}: {node.value[:40]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and CJK.search(node.value)
+    ]
 
 
 def test_the_real_catalogs_are_complete():
@@ -67,8 +74,10 @@ def test_the_real_catalogs_are_complete():
 
 def test_a_broken_catalog_is_caught(tmp_path):
     """The check above can fail: a missing English text, mismatched placeholders and a missing domain."""
-    for lang, body in (("zh", 'msgid "a"\nmsgstr "你好 {name}"\n\nmsgid "b"\nmsgstr "再见"\n'),
-                       ("en", 'msgid "a"\nmsgstr "Hello {who}"\n\nmsgid "b"\nmsgstr ""\n')):
+    for lang, body in (
+        ("zh", 'msgid "a"\nmsgstr "你好 {name}"\n\nmsgid "b"\nmsgstr "再见"\n'),
+        ("en", 'msgid "a"\nmsgstr "Hello {who}"\n\nmsgid "b"\nmsgstr ""\n'),
+    ):
         folder = tmp_path / lang / "LC_MESSAGES"
         folder.mkdir(parents=True)
         (folder / "probe.po").write_text(body, encoding="utf-8")

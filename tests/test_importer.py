@@ -1,5 +1,6 @@
 """The importer on both dialects: messy exports (made here) in every encoding, every row accounted for, idempotent
 re-imports, atomic failures, grid placement, coordinate systems, time zones and the CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,27 @@ from data_access import importer as im
 from data_access.schema import Case, CaseEvent, ImportQuarantine, ImportRun
 from tests.builders import make_reference
 
-SH_HEADER = ["TASKID", "INFOSOURCENAME", "INFOTYPENAME", "INFOBCNAME", "INFOSCNAME", "DISCOVERTIME", "DISPATCHTIME",
-             "SOLVINGTIME", "ENDTIME", "STATUSNAME", "STREETNAME", "COMMUNITYNAME", "ADDRESS", "COORDX", "COORDY",
-             "GRIDCODE", "KEEPERSN", "EXECUTEDEPTNAME", "DESCRIPTION"]
+SH_HEADER = [
+    "TASKID",
+    "INFOSOURCENAME",
+    "INFOTYPENAME",
+    "INFOBCNAME",
+    "INFOSCNAME",
+    "DISCOVERTIME",
+    "DISPATCHTIME",
+    "SOLVINGTIME",
+    "ENDTIME",
+    "STATUSNAME",
+    "STREETNAME",
+    "COMMUNITYNAME",
+    "ADDRESS",
+    "COORDX",
+    "COORDY",
+    "GRIDCODE",
+    "KEEPERSN",
+    "EXECUTEDEPTNAME",
+    "DESCRIPTION",
+]
 
 
 def grid_centre(grid_id: int) -> tuple[float, float]:
@@ -34,43 +53,105 @@ def gcj(grid_id: int) -> tuple[str, str]:
     return f"{lon:.7f}", f"{lat:.7f}"
 
 
-def sh_row(task, *, source="监督员上报", kind="事件", major="市容环境", minor="暴露垃圾", discover="2024-03-04 09:00:00",
-           dispatch="", solving="", end="", status="处置中", point=None, grid="", dept="城管执法局",
-           desc="路边有垃圾", address="测试路1号"):
+def sh_row(
+    task,
+    *,
+    source="监督员上报",
+    kind="事件",
+    major="市容环境",
+    minor="暴露垃圾",
+    discover="2024-03-04 09:00:00",
+    dispatch="",
+    solving="",
+    end="",
+    status="处置中",
+    point=None,
+    grid="",
+    dept="城管执法局",
+    desc="路边有垃圾",
+    address="测试路1号",
+):
     x, y = point if point is not None else ("", "")
-    return [task, source, kind, major, minor, discover, dispatch, solving, end, status, "测试街道1", "测试社区1",
-            address, x, y, grid, "J001", dept, desc]
+    return [
+        task,
+        source,
+        kind,
+        major,
+        minor,
+        discover,
+        dispatch,
+        solving,
+        end,
+        status,
+        "测试街道1",
+        "测试社区1",
+        address,
+        x,
+        y,
+        grid,
+        "J001",
+        dept,
+        desc,
+    ]
 
 
 # Row number (header = 1) → expected outcome of the messy Shanghai sample: a reason code, or "ok".
 def messy_shanghai_rows() -> tuple[list[list], dict[int, str]]:
     rows = [
-        sh_row("SJ0001", dispatch="2024-03-04 09:00:00", solving="2024-03-04 11:00:00",
-               end="2024-03-04 15:00:00", status="已结案", point=gcj(11)),                          # 2 ok
-        sh_row("SJ0002", grid="310117001020002", status="处置中",
-               dispatch="2024-03-04 10:00:00"),                                                    # 3 ok, by code
-        sh_row("SJ0003", source="12345市民服务热线", major="宣传广告", minor="非法小广告", point=gcj(12),
-               dept="某某物业公司"),                                                                 # 4 ok + warning
-        sh_row("SJ0004", discover="2024-13-45 99:00:00", point=gcj(11)),                            # 5 bad date
-        sh_row("SJ0005", discover="昨天下午", point=gcj(11)),                                        # 6 bad date
-        sh_row("SJ0001", point=gcj(21)),                                                           # 7 duplicate
-        sh_row("SJ0007", major="外星事务", minor="外星人入侵", point=gcj(11)),                          # 8 unknown cat
-        sh_row("SJ0008", point=("121.9000000", "31.9000000")),                                     # 9 outside
-        sh_row("", point=gcj(11)),                                                                 # 10 missing no
-        sh_row("SJ0010", discover="", point=gcj(11)),                                              # 11 missing time
-        sh_row("SJ0011", end="2024-03-01 08:00:00", status="已结案", point=gcj(11)),                  # 12 end < start
-        sh_row("SJ0012", source="飞鸽传书", point=gcj(11)),                                            # 13 unknown chan
-        ["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],              # 14 blank
-        sh_row("SJ0014", desc="'; DROP TABLE cases; --", point=gcj(21)),                           # 15 ok (hostile)
-        sh_row("SJ0015", major="=HYPERLINK(\"http://x\")", minor="=1+1", point=gcj(11)),           # 16 unknown cat
-        sh_row("SJ0016", kind="部件", major="公用设施", minor="井盖", point=gcj(22), dept="水务局"),        # 17 ok
-        sh_row("SJ0017", status="自行处置", end="2024-03-04 09:20:00", point=gcj(11)),                 # 18 ok
-        sh_row("SJ0018", point=gcj(11)) + ["多余", "列"],                                            # 19 malformed
-        sh_row("SJ0019", point=("121.2025", "北纬31")),                                             # 20 bad value
+        sh_row(
+            "SJ0001",
+            dispatch="2024-03-04 09:00:00",
+            solving="2024-03-04 11:00:00",
+            end="2024-03-04 15:00:00",
+            status="已结案",
+            point=gcj(11),
+        ),  # 2 ok
+        sh_row("SJ0002", grid="310117001020002", status="处置中", dispatch="2024-03-04 10:00:00"),  # 3 ok, by code
+        sh_row(
+            "SJ0003",
+            source="12345市民服务热线",
+            major="宣传广告",
+            minor="非法小广告",
+            point=gcj(12),
+            dept="某某物业公司",
+        ),  # 4 ok + warning
+        sh_row("SJ0004", discover="2024-13-45 99:00:00", point=gcj(11)),  # 5 bad date
+        sh_row("SJ0005", discover="昨天下午", point=gcj(11)),  # 6 bad date
+        sh_row("SJ0001", point=gcj(21)),  # 7 duplicate
+        sh_row("SJ0007", major="外星事务", minor="外星人入侵", point=gcj(11)),  # 8 unknown cat
+        sh_row("SJ0008", point=("121.9000000", "31.9000000")),  # 9 outside
+        sh_row("", point=gcj(11)),  # 10 missing no
+        sh_row("SJ0010", discover="", point=gcj(11)),  # 11 missing time
+        sh_row("SJ0011", end="2024-03-01 08:00:00", status="已结案", point=gcj(11)),  # 12 end < start
+        sh_row("SJ0012", source="飞鸽传书", point=gcj(11)),  # 13 unknown chan
+        ["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],  # 14 blank
+        sh_row("SJ0014", desc="'; DROP TABLE cases; --", point=gcj(21)),  # 15 ok (hostile)
+        sh_row("SJ0015", major='=HYPERLINK("http://x")', minor="=1+1", point=gcj(11)),  # 16 unknown cat
+        sh_row("SJ0016", kind="部件", major="公用设施", minor="井盖", point=gcj(22), dept="水务局"),  # 17 ok
+        sh_row("SJ0017", status="自行处置", end="2024-03-04 09:20:00", point=gcj(11)),  # 18 ok
+        sh_row("SJ0018", point=gcj(11)) + ["多余", "列"],  # 19 malformed
+        sh_row("SJ0019", point=("121.2025", "北纬31")),  # 20 bad value
     ]
-    expected = {2: "ok", 3: "ok", 4: "ok", 5: "bad_date", 6: "bad_date", 7: "duplicate", 8: "unknown_category",
-                9: "outside_district", 10: "missing_field", 11: "missing_field", 12: "bad_date", 13: "unknown_value",
-                15: "ok", 16: "unknown_category", 17: "ok", 18: "ok", 19: "malformed_row", 20: "bad_value"}
+    expected = {
+        2: "ok",
+        3: "ok",
+        4: "ok",
+        5: "bad_date",
+        6: "bad_date",
+        7: "duplicate",
+        8: "unknown_category",
+        9: "outside_district",
+        10: "missing_field",
+        11: "missing_field",
+        12: "bad_date",
+        13: "unknown_value",
+        15: "ok",
+        16: "unknown_category",
+        17: "ok",
+        18: "ok",
+        19: "malformed_row",
+        20: "bad_value",
+    }
     return rows, expected
 
 
@@ -84,7 +165,7 @@ def write_file(path: Path, header: list[str], rows: list[list], encoding: str) -
         for cells in sheet.iter_rows():
             for cell in cells:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"            # text that looks like a formula, as exports write it
+                    cell.data_type = "s"  # text that looks like a formula, as exports write it
         book.save(path)
         return path
     buf = io.StringIO()
@@ -107,8 +188,9 @@ def world(writer):
     return make_reference(writer)
 
 
-@pytest.mark.parametrize("encoding,suffix", [("utf-8", ".csv"), ("utf-8-sig", ".csv"), ("gbk", ".csv"),
-                                             ("gb18030", ".csv"), (None, ".xlsx")])
+@pytest.mark.parametrize(
+    "encoding,suffix", [("utf-8", ".csv"), ("utf-8-sig", ".csv"), ("gbk", ".csv"), ("gb18030", ".csv"), (None, ".xlsx")]
+)
 def test_messy_shanghai_export_accounts_for_every_row(writer, world, tmp_path, encoding, suffix):
     rows, expected = messy_shanghai_rows()
     path = write_file(tmp_path / f"messy{suffix}", SH_HEADER, rows, encoding)
@@ -123,8 +205,10 @@ def test_messy_shanghai_export_accounts_for_every_row(writer, world, tmp_path, e
     assert summary.inserted == want.pop("ok") and summary.updated == 0 and summary.unchanged == 0
     assert dict(summary.reasons) == want
     assert summary.warnings["unknown_department"] == 1
-    assert summary.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-bom", "gbk": "gb18030", "gb18030": "gb18030",
-                                None: "xlsx"}[encoding]
+    assert (
+        summary.encoding
+        == {"utf-8": "utf-8", "utf-8-sig": "utf-8-bom", "gbk": "gb18030", "gb18030": "gb18030", None: "xlsx"}[encoding]
+    )
     # Quarantine: table and CSV hold the same rows, with row numbers and reasons.
     with writer.connect() as conn:
         stored = {r.row_number: r.reason_code for r in conn.execute(select(ImportQuarantine))}
@@ -135,13 +219,13 @@ def test_messy_shanghai_export_accounts_for_every_row(writer, world, tmp_path, e
         quarantined = list(csv.DictReader(fh))
     assert {int(r["row"]): r["reason_code"] for r in quarantined} == stored
     formula = next(r for r in quarantined if r["row"] == "16")
-    assert formula["INFOBCNAME"].startswith("'=")                  # neutralised for Excel
+    assert formula["INFOBCNAME"].startswith("'=")  # neutralised for Excel
     assert json.loads(next(r for r in quarantined if r["row"] == "19")["_extra"]) == ["多余", "列"]
     # What landed, and where.
     assert set(landed) == {"SJ0001", "SJ0002", "SJ0003", "SJ0014", "SJ0016", "SJ0017"}
     assert landed["SJ0001"].grid_id == 11 and landed["SJ0001"].status == "closed"
-    assert abs(landed["SJ0001"].lon - grid_centre(11)[0]) < 1e-6       # GCJ-02 converted back to WGS84
-    assert landed["SJ0002"].grid_id == 22 and landed["SJ0002"].lat == pytest.approx(31.0075)   # by code: centroid
+    assert abs(landed["SJ0001"].lon - grid_centre(11)[0]) < 1e-6  # GCJ-02 converted back to WGS84
+    assert landed["SJ0002"].grid_id == 22 and landed["SJ0002"].lat == pytest.approx(31.0075)  # by code: centroid
     assert landed["SJ0003"].channel == "hotline" and landed["SJ0003"].department_id is None
     assert landed["SJ0014"].description == "'; DROP TABLE cases; --"
     assert landed["SJ0016"].category_id == world["categories"]["manhole"] and landed["SJ0016"].department_id == 3
@@ -156,8 +240,11 @@ def test_deadlines_events_and_durations(writer, world, tmp_path):
     im.import_file(writer, "shanghai_grid", write_file(tmp_path / "a.csv", SH_HEADER, rows, "utf-8"))
     with writer.connect() as conn:
         case = conn.execute(select(Case).where(Case.case_no == "SJ0001")).one()
-        events = conn.execute(select(CaseEvent.action, CaseEvent.at, CaseEvent.from_status, CaseEvent.to_status)
-                              .where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()
+        events = conn.execute(
+            select(CaseEvent.action, CaseEvent.at, CaseEvent.from_status, CaseEvent.to_status)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.at, CaseEvent.id)
+        ).all()
     # 暴露垃圾 has 4 working hours; dispatched Monday 09:00 → 12:00 is 3 h, lunch, 13:00 + 1 h.
     assert case.deadline_at == datetime(2024, 3, 4, 14, 0)
     assert case.disposal_work_hours == pytest.approx(2.0)
@@ -177,16 +264,25 @@ def test_reimport_changes_nothing_and_updates_are_diffed(writer, world, tmp_path
     assert again.reasons == first.reasons
     assert snapshot(writer) == before
     with writer.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 2   # the audit log grows
+        assert conn.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 2  # the audit log grows
     # A later export: case SJ0002 got disposed and closed. One update, its events extended, nothing duplicated.
-    rows[1] = sh_row("SJ0002", grid="310117001020002", status="已结案", dispatch="2024-03-04 10:00:00",
-                     solving="2024-03-05 10:00:00", end="2024-03-05 11:00:00")
+    rows[1] = sh_row(
+        "SJ0002",
+        grid="310117001020002",
+        status="已结案",
+        dispatch="2024-03-04 10:00:00",
+        solving="2024-03-05 10:00:00",
+        end="2024-03-05 11:00:00",
+    )
     later = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "b.csv", SH_HEADER, rows, "utf-8"))
     assert (later.inserted, later.updated, later.unchanged) == (0, 1, first.inserted - 1)
     with writer.connect() as conn:
         cid = conn.execute(select(Case.id, Case.status).where(Case.case_no == "SJ0002")).one()
-        actions = conn.execute(select(CaseEvent.action).where(CaseEvent.case_id == cid.id)
-                               .order_by(CaseEvent.at)).scalars().all()
+        actions = (
+            conn.execute(select(CaseEvent.action).where(CaseEvent.case_id == cid.id).order_by(CaseEvent.at))
+            .scalars()
+            .all()
+        )
         n_events = conn.execute(select(func.count()).select_from(CaseEvent)).scalar_one()
     assert cid.status == "closed" and actions == ["report", "register", "dispatch", "dispose", "close"]
     im.import_file(writer, "shanghai_grid", tmp_path / "b.csv")
@@ -205,7 +301,7 @@ def test_failure_mid_file_leaves_the_database_unchanged(writer, world, tmp_path,
 
     def failing(conn, chunk, summary):
         calls["n"] += 1
-        if calls["n"] == 3:                     # after two chunks were written in this transaction
+        if calls["n"] == 3:  # after two chunks were written in this transaction
             raise RuntimeError("disk on fire")
         return real(conn, chunk, summary)
 
@@ -237,35 +333,102 @@ def test_quarantine_rows_that_later_land_are_removed(writer, world, tmp_path):
     path = write_file(tmp_path / "a.csv", SH_HEADER, rows, "utf-8")
     im.import_file(writer, "shanghai_grid", path)
     with writer.begin() as conn:
-        conn.execute(text("INSERT INTO categories (id, code, kind, major_code, major_name, minor_name, difficulty, "
-                          "multi_department, time_limit_work_hours) VALUES (9, '1899', 'event', '18', :major, "
-                          ":minor, 'simple', :f, 8)"), {"major": "外星事务", "minor": "外星人入侵", "f": False})
+        conn.execute(
+            text(
+                "INSERT INTO categories (id, code, kind, major_code, major_name, minor_name, difficulty, "
+                "multi_department, time_limit_work_hours) VALUES (9, '1899', 'event', '18', :major, "
+                ":minor, 'simple', :f, 8)"
+            ),
+            {"major": "外星事务", "minor": "外星人入侵", "f": False},
+        )
     second = im.import_file(writer, "shanghai_grid", path)
     assert second.inserted == 1 and second.reasons["unknown_category"] == 1
     with writer.connect() as conn:
-        rows_q = conn.execute(select(ImportQuarantine.row_number).where(
-            ImportQuarantine.reason_code == "unknown_category")).scalars().all()
+        rows_q = (
+            conn.execute(select(ImportQuarantine.row_number).where(ImportQuarantine.reason_code == "unknown_category"))
+            .scalars()
+            .all()
+        )
     assert rows_q == [16]
 
 
 # --- the 311 profile: general mapping, due dates, time zones ----------------------------------------------------------
-NYC_HEADER = ["Unique Key", "Created Date", "Closed Date", "Agency", "Complaint Type", "Descriptor", "Status",
-              "Due Date", "Open Data Channel Type", "Latitude", "Longitude", "Incident Address"]
+NYC_HEADER = [
+    "Unique Key",
+    "Created Date",
+    "Closed Date",
+    "Agency",
+    "Complaint Type",
+    "Descriptor",
+    "Status",
+    "Due Date",
+    "Open Data Channel Type",
+    "Latitude",
+    "Longitude",
+    "Incident Address",
+]
 
 
 def nyc_rows():
     lon, lat = grid_centre(12)
     return [
-        ["5001", "03/04/2024 09:15:00 AM", "03/04/2024 02:00:00 PM", "DSNY", "Dirty Conditions", "Trash",
-         "Closed", "03/06/2024 09:15:00 AM", "PHONE", f"{lat}", f"{lon}", "1 Main St"],
-        ["5002", "03/04/2024 10:00:00 AM", "", "DOT", "Posting Advertisement", "Flyers", "Open", "", "MOBILE",
-         f"{lat}", f"{lon}", "2 Main St"],
-        ["5003", "03/04/2024 10:00:00 AM", "", "DSNY", "Rodent", "Rat Sighting", "Open", "", "ONLINE",
-         f"{lat}", f"{lon}", ""],
-        ["5004", "2024-03-04T11:00:00", "", "XYZ", "Illegal Parking", "Blocked Hydrant", "Assigned", "",
-         "", f"{lat}", f"{lon}", ""],
-        ["5005", "03/04/2024 10:00:00 AM", "", "DSNY", "Dirty Conditions", "Trash", "Open", "", "PHONE", "", "",
-         ""],
+        [
+            "5001",
+            "03/04/2024 09:15:00 AM",
+            "03/04/2024 02:00:00 PM",
+            "DSNY",
+            "Dirty Conditions",
+            "Trash",
+            "Closed",
+            "03/06/2024 09:15:00 AM",
+            "PHONE",
+            f"{lat}",
+            f"{lon}",
+            "1 Main St",
+        ],
+        [
+            "5002",
+            "03/04/2024 10:00:00 AM",
+            "",
+            "DOT",
+            "Posting Advertisement",
+            "Flyers",
+            "Open",
+            "",
+            "MOBILE",
+            f"{lat}",
+            f"{lon}",
+            "2 Main St",
+        ],
+        [
+            "5003",
+            "03/04/2024 10:00:00 AM",
+            "",
+            "DSNY",
+            "Rodent",
+            "Rat Sighting",
+            "Open",
+            "",
+            "ONLINE",
+            f"{lat}",
+            f"{lon}",
+            "",
+        ],
+        [
+            "5004",
+            "2024-03-04T11:00:00",
+            "",
+            "XYZ",
+            "Illegal Parking",
+            "Blocked Hydrant",
+            "Assigned",
+            "",
+            "",
+            f"{lat}",
+            f"{lon}",
+            "",
+        ],
+        ["5005", "03/04/2024 10:00:00 AM", "", "DSNY", "Dirty Conditions", "Trash", "Open", "", "PHONE", "", "", ""],
     ]
 
 
@@ -273,14 +436,14 @@ def test_generic_311_profile(writer, world, tmp_path):
     path = write_file(tmp_path / "311.csv", NYC_HEADER, nyc_rows(), "utf-8")
     summary = im.import_file(writer, "generic_311", path)
     assert summary.accounted and summary.inserted == 2
-    assert dict(summary.reasons) == {"unknown_category": 2, "missing_field": 1}   # Rodent; 机动车乱停放 not in world
+    assert dict(summary.reasons) == {"unknown_category": 2, "missing_field": 1}  # Rodent; 机动车乱停放 not in world
     with writer.connect() as conn:
         cases = {r.case_no: r for r in conn.execute(select(Case))}
     first, second = cases["311-5001"], cases["311-5002"]
     assert first.channel == "hotline" and first.status == "closed" and first.grid_id == 12
     assert first.reported_at == datetime(2024, 3, 4, 9, 15) and first.closed_at == datetime(2024, 3, 4, 14, 0)
-    assert first.deadline_at == datetime(2024, 3, 6, 9, 15)                 # the source's due date wins
-    assert first.department_id == world["departments"]["lh"]                # DSNY → 绿化市容局 via the list
+    assert first.deadline_at == datetime(2024, 3, 6, 9, 15)  # the source's due date wins
+    assert first.department_id == world["departments"]["lh"]  # DSNY → 绿化市容局 via the list
     assert second.channel == "app" and second.status == "pending_dispatch"
     assert second.category_id == world["categories"]["ads"]
     # No due date: 非法小广告 has 8 working hours from the report (no dispatch yet): Mon 10:00 → Tue 10:00.
@@ -290,8 +453,9 @@ def test_generic_311_profile(writer, world, tmp_path):
 def test_edited_profile_copy_with_another_time_zone(writer, world, tmp_path):
     """A user copies a shipped profile, edits the time zone and a mapping, and imports with the copy."""
     shipped = (im.PROFILE_DIR / "generic_311.toml").read_text(encoding="utf-8")
-    edited = shipped.replace('timezone = "Asia/Shanghai"', 'timezone = "UTC"') \
-        .replace('"Illegal Parking" = ["机动车乱停放"]', '"Illegal Parking" = ["暴露垃圾"]')
+    edited = shipped.replace('timezone = "Asia/Shanghai"', 'timezone = "UTC"').replace(
+        '"Illegal Parking" = ["机动车乱停放"]', '"Illegal Parking" = ["暴露垃圾"]'
+    )
     copy = tmp_path / "my_311.toml"
     copy.write_text(edited, encoding="utf-8")
     path = write_file(tmp_path / "311.csv", NYC_HEADER, nyc_rows(), "utf-8")
@@ -300,22 +464,41 @@ def test_edited_profile_copy_with_another_time_zone(writer, world, tmp_path):
     with writer.connect() as conn:
         first = conn.execute(select(Case).where(Case.case_no == "311-5001")).one()
         parked = conn.execute(select(Case).where(Case.case_no == "311-5004")).one()
-    assert first.reported_at == datetime(2024, 3, 4, 17, 15)              # 09:15 UTC = 17:15 in Shanghai
+    assert first.reported_at == datetime(2024, 3, 4, 17, 15)  # 09:15 UTC = 17:15 in Shanghai
     assert parked.department_id is None and summary.warnings["unknown_department"] == 2
-    assert parked.status == "in_disposal" and parked.channel == "hotline"   # empty channel → profile default
+    assert parked.status == "in_disposal" and parked.channel == "hotline"  # empty channel → profile default
 
 
 def test_projected_coordinates_profile(writer, world, tmp_path):
     shipped = (im.PROFILE_DIR / "generic_311.toml").read_text(encoding="utf-8")
     copy = tmp_path / "metres.toml"
-    copy.write_text(shipped.replace('system = "wgs84"', 'system = "projected"\norigin_lon = 121.2\n'
-                                    'origin_lat = 31.0\nfalse_easting = 10000\nfalse_northing = 20000'),
-                    encoding="utf-8")
+    copy.write_text(
+        shipped.replace(
+            'system = "wgs84"',
+            'system = "projected"\norigin_lon = 121.2\n'
+            "origin_lat = 31.0\nfalse_easting = 10000\nfalse_northing = 20000",
+        ),
+        encoding="utf-8",
+    )
     lon, lat = grid_centre(21)
     x = 10000 + (lon - 121.2) * 111_412.84 * np.cos(np.radians(31.0))
     y = 20000 + (lat - 31.0) * (111_132.954 - 559.822 * np.cos(2 * np.radians(31.0)))
-    rows = [["7001", "03/04/2024 09:15:00 AM", "", "DSNY", "Dirty Conditions", "", "Open", "", "PHONE",
-             f"{y:.2f}", f"{x:.2f}", ""]]
+    rows = [
+        [
+            "7001",
+            "03/04/2024 09:15:00 AM",
+            "",
+            "DSNY",
+            "Dirty Conditions",
+            "",
+            "Open",
+            "",
+            "PHONE",
+            f"{y:.2f}",
+            f"{x:.2f}",
+            "",
+        ]
+    ]
     summary = im.import_file(writer, str(copy), write_file(tmp_path / "m.csv", NYC_HEADER, rows, "utf-8"))
     assert summary.inserted == 1
     with writer.connect() as conn:
@@ -323,10 +506,12 @@ def test_projected_coordinates_profile(writer, world, tmp_path):
 
 
 def test_grid_code_wins_and_unknown_code_falls_back_to_the_point(writer, world, tmp_path):
-    rows = [sh_row("G1", grid="310117001010001", point=gcj(22)),    # code (grid 11) wins over the point (22)
-            sh_row("G2", grid="999999999999999", point=gcj(22)),    # unknown code: placed by point, warning
-            sh_row("G3", grid="999999999999999"),                   # unknown code, no point: outside
-            sh_row("G4", grid="310117001010002", point=("121.9", "31.9"))]   # point outside, code valid
+    rows = [
+        sh_row("G1", grid="310117001010001", point=gcj(22)),  # code (grid 11) wins over the point (22)
+        sh_row("G2", grid="999999999999999", point=gcj(22)),  # unknown code: placed by point, warning
+        sh_row("G3", grid="999999999999999"),  # unknown code, no point: outside
+        sh_row("G4", grid="310117001010002", point=("121.9", "31.9")),
+    ]  # point outside, code valid
     summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "g.csv", SH_HEADER, rows, "utf-8"))
     assert summary.inserted == 3 and dict(summary.reasons) == {"outside_district": 1}
     assert summary.warnings["grid_code_unknown"] == 1 and summary.warnings["bad_point_used_grid"] == 1
@@ -336,7 +521,7 @@ def test_grid_code_wins_and_unknown_code_falls_back_to_the_point(writer, world, 
 
 
 def test_points_on_shared_boundaries_are_placed_once(writer, world, tmp_path):
-    ref_rows = [sh_row("B1", point=im.wgs84_to_gcj02(121.2025, 31.005))]   # edge between grids 11 and 12
+    ref_rows = [sh_row("B1", point=im.wgs84_to_gcj02(121.2025, 31.005))]  # edge between grids 11 and 12
     ref_rows[0][13:15] = [f"{v:.9f}" for v in ref_rows[0][13:15]]
     summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "b.csv", SH_HEADER, ref_rows, "utf-8"))
     assert summary.inserted == 1
@@ -364,7 +549,7 @@ def test_encoding_detection():
     assert im.decode(text.encode("utf-8")) == (text, "utf-8")
     assert im.decode(b"\xef\xbb\xbf" + text.encode("utf-8")) == (text, "utf-8-bom")
     assert im.decode(text.encode("gbk")) == (text, "gb18030")
-    assert im.decode("𠀀".encode("gb18030"))[1] == "gb18030"                # outside GBK: GB18030 four-byte
+    assert im.decode("𠀀".encode("gb18030"))[1] == "gb18030"  # outside GBK: GB18030 four-byte
 
 
 # --- profiles and CLI -------------------------------------------------------------------------------------------------

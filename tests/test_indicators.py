@@ -1,4 +1,5 @@
 """Pure indicator maths on hand-made numbers: rates, zero denominators, composite score, grades, percentiles."""
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,18 @@ def test_rate_zero_denominator_is_nan():
 
 
 def _cats(**cols):
-    base = dict(department_id=[1], category_id=[1], disposed=[0], ontime=[0], ontime_original=[0], rework=[0],
-                extended=[0], overdue=[0], overdue_extended=[0], hours_n=[0])
+    base = dict(
+        department_id=[1],
+        category_id=[1],
+        disposed=[0],
+        ontime=[0],
+        ontime_original=[0],
+        rework=[0],
+        extended=[0],
+        overdue=[0],
+        overdue_extended=[0],
+        hours_n=[0],
+    )
     base.update(cols)
     return pd.DataFrame(base)
 
@@ -34,9 +45,20 @@ EMPTY_HOURS = pd.DataFrame(columns=["department_id", "lo", "width", "n"])
 
 
 def test_department_table_rates():
-    cats = pd.DataFrame(dict(department_id=[1, 1], category_id=[1, 2], disposed=[6, 2], ontime=[5, 1],
-                             ontime_original=[4, 1], rework=[1, 1], extended=[1, 0], overdue=[1, 1],
-                             overdue_extended=[0, 1], hours_n=[6, 2]))
+    cats = pd.DataFrame(
+        dict(
+            department_id=[1, 1],
+            category_id=[1, 2],
+            disposed=[6, 2],
+            ontime=[5, 1],
+            ontime_original=[4, 1],
+            rework=[1, 1],
+            extended=[1, 0],
+            overdue=[1, 1],
+            overdue_extended=[0, 1],
+            hours_n=[6, 2],
+        )
+    )
     events = pd.DataFrame(dict(department_id=[1], dispatched=[10], returned=[1]))
     sat = pd.DataFrame(dict(department_id=[1], satisfied=[3], basic=[1], unsatisfied=[1], answered=[5]))
     t = ind.department_table(cats, events, sat, EMPTY_HOURS).iloc[0]
@@ -52,14 +74,20 @@ def test_department_only_overdue_has_no_rework_rate():
     t = ind.department_table(_cats(overdue=[3]), EMPTY_EVENTS, EMPTY_SAT, EMPTY_HOURS).iloc[0]
     assert t["due"] == 3 and t["disposal_rate"] == 0.0 and math.isnan(t["rework_rate"])
     # the score leaves the unknown component out and rescales the others: (0·30 + 0·20 + 0·20 + 1·10) / 80
-    score = ind.composite_score(ind.department_table(_cats(overdue=[3]), EMPTY_EVENTS, EMPTY_SAT, EMPTY_HOURS),
-                                WEIGHTS)
+    score = ind.composite_score(ind.department_table(_cats(overdue=[3]), EMPTY_EVENTS, EMPTY_SAT, EMPTY_HOURS), WEIGHTS)
     assert score.iloc[0] == pytest.approx(100 * 10 / 80)
 
 
 def test_composite_score_and_normalisation():
-    table = pd.DataFrame(dict(disposal_rate=[1.0, 0.9], ontime_rate=[1.0, 0.8], rework_rate=[0.0, 0.1],
-                              overdue_rate=[0.0, 0.1], extension_rate=[0.0, 0.2]))
+    table = pd.DataFrame(
+        dict(
+            disposal_rate=[1.0, 0.9],
+            ontime_rate=[1.0, 0.8],
+            rework_rate=[0.0, 0.1],
+            overdue_rate=[0.0, 0.1],
+            extension_rate=[0.0, 0.2],
+        )
+    )
     s = ind.composite_score(table, WEIGHTS)
     assert s.iloc[0] == pytest.approx(100.0)
     assert s.iloc[1] == pytest.approx(0.9 * 30 + 0.8 * 20 + 0.9 * 20 + 0.9 * 20 + 0.8 * 10)
@@ -74,8 +102,15 @@ def test_composite_score_and_normalisation():
 
 
 def test_all_missing_score_is_nan():
-    table = pd.DataFrame(dict(disposal_rate=[np.nan], ontime_rate=[np.nan], rework_rate=[np.nan],
-                              overdue_rate=[np.nan], extension_rate=[np.nan]))
+    table = pd.DataFrame(
+        dict(
+            disposal_rate=[np.nan],
+            ontime_rate=[np.nan],
+            rework_rate=[np.nan],
+            overdue_rate=[np.nan],
+            extension_rate=[np.nan],
+        )
+    )
     assert math.isnan(ind.composite_score(table, WEIGHTS).iloc[0])
 
 
@@ -90,8 +125,22 @@ def test_settings_defaults_are_valid():
     ind.normalised_weights(settings.get("score_weights"))
 
 
-@pytest.mark.parametrize("score,grade", [(100, "A"), (90, "A"), (89.99, "B"), (75, "B"), (60, "C"), (59.9, "D"),
-                                         (40, "D"), (39.99, "E"), (0, "E"), (float("nan"), None), (None, None)])
+@pytest.mark.parametrize(
+    "score,grade",
+    [
+        (100, "A"),
+        (90, "A"),
+        (89.99, "B"),
+        (75, "B"),
+        (60, "C"),
+        (59.9, "D"),
+        (40, "D"),
+        (39.99, "E"),
+        (0, "E"),
+        (float("nan"), None),
+        (None, None),
+    ],
+)
 def test_grades(score, grade):
     assert ind.grade_of(score, GRADES) == grade
 
@@ -117,7 +166,7 @@ def test_simulate_rate_shapes_and_zero_trials():
     sims = ind.simulate_rate([10, 0, 5], [10, 0, 10], 500, rng)
     assert sims.shape == (3, 500)
     assert np.isnan(sims[1]).all()
-    assert sims[0].std() > 0                  # 100 % still varies
+    assert sims[0].std() > 0  # 100 % still varies
     assert abs(sims[2].mean() - 0.5) < 0.03
 
 

@@ -1,5 +1,6 @@
 """Hostile input on both dialects: every public query and importer entry point that takes user-controllable values
 is fed SQL-injection strings, unicode and very long strings; the tables stay intact and results stay sane."""
+
 from __future__ import annotations
 
 import inspect
@@ -8,7 +9,8 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, inspect as sa_inspect, select, text
+from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from data_access import importer as im
 from data_access import quality_queries as qq
@@ -18,9 +20,25 @@ from data_access.schema import Case, ImportRun
 from tests.builders import add_case, make_reference
 from tests.test_importer import SH_HEADER, gcj, sh_row, write_file
 
-HOSTILE = ["'; DROP TABLE cases; --", "1 OR 1=1", "1; DELETE FROM cases", "Robert'); DROP TABLE streets;--",
-           "网格' OR '1'='1", "\" OR \"\"=\"", "%", "_", "\\", ":street_id", "$1", "?", "🙂" * 20, "a" * 100_000,
-           "id", "__class__", "metadata"]
+HOSTILE = [
+    "'; DROP TABLE cases; --",
+    "1 OR 1=1",
+    "1; DELETE FROM cases",
+    "Robert'); DROP TABLE streets;--",
+    "网格' OR '1'='1",
+    '" OR ""="',
+    "%",
+    "_",
+    "\\",
+    ":street_id",
+    "$1",
+    "?",
+    "🙂" * 20,
+    "a" * 100_000,
+    "id",
+    "__class__",
+    "metadata",
+]
 T0 = datetime(2024, 3, 4, 9)
 START, END, NOW = datetime(2024, 3, 1), datetime(2024, 4, 1), datetime(2024, 3, 20, 12)
 # Errors a hostile argument may legitimately cause: a plain refusal, never a changed database.
@@ -84,9 +102,17 @@ def _arguments(fn, reader, hostile, target: str) -> dict:
 def _targets(fn) -> list[str]:
     """Parameters a URL, a widget or a file could fill: ids, column choices, limits and free strings."""
     hints = typing.get_type_hints(fn)
-    return [p for p in inspect.signature(fn).parameters
-            if p != "engine" and ("str" in str(hints.get(p, "")) or "int" in str(hints.get(p, ""))
-                                  or p.endswith("_id") or p in ("by", "unit", "limit"))]
+    return [
+        p
+        for p in inspect.signature(fn).parameters
+        if p != "engine"
+        and (
+            "str" in str(hints.get(p, ""))
+            or "int" in str(hints.get(p, ""))
+            or p.endswith("_id")
+            or p in ("by", "unit", "limit")
+        )
+    ]
 
 
 QUERY_CASES = [(name, target) for name, fn in _query_functions() for target in _targets(fn)]
@@ -116,8 +142,12 @@ def test_queries_refuse_or_ignore_hostile_values(reader, writer, world):
                 # A hostile street matches no street: the same answer as for a street that does not exist.
                 baseline = fn(**_arguments(fn, reader, -999, target))
                 if isinstance(result, pd.DataFrame):
-                    pd.testing.assert_frame_equal(result.reset_index(drop=True), baseline.reset_index(drop=True),
-                                                  check_dtype=False, obj=f"{name}({_short(hostile)})")
+                    pd.testing.assert_frame_equal(
+                        result.reset_index(drop=True),
+                        baseline.reset_index(drop=True),
+                        check_dtype=False,
+                        obj=f"{name}({_short(hostile)})",
+                    )
                 else:
                     assert result == baseline, (name, _short(hostile))
             if result is not None:
@@ -132,7 +162,7 @@ def test_street_filter_cannot_widen_a_count(reader, world):
         try:
             assert queries.count_reported(reader, START, END, street_id=hostile) == 0
         except GridscopeDBError:
-            pass                                # PostgreSQL refuses a non-integer for an integer parameter
+            pass  # PostgreSQL refuses a non-integer for an integer parameter
 
 
 # --- data-quality queries ---------------------------------------------------------------------------------------------
@@ -164,7 +194,7 @@ def test_hostile_cells_land_verbatim_or_are_quarantined(writer, world, tmp_path)
         rows.append(sh_row(f"C{i:03d}", major=hostile, minor=hostile, point=gcj(11)))
         rows.append(sh_row(f"S{i:03d}", source=hostile, status=hostile, point=gcj(11)))
         rows.append(sh_row(f"G{i:03d}", grid=hostile, point=gcj(21)))
-    header = SH_HEADER[:-1] + ["DESCRIPTION'); DROP TABLE cases;--"]     # a hostile column name is just a name
+    header = SH_HEADER[:-1] + ["DESCRIPTION'); DROP TABLE cases;--"]  # a hostile column name is just a name
     path = write_file(tmp_path / "hostile'; DROP TABLE cases;--.csv", header, rows, "utf-8")
     before = census(writer)
     summary = im.import_file(writer, "shanghai_grid", path)
@@ -179,12 +209,12 @@ def test_hostile_cells_land_verbatim_or_are_quarantined(writer, world, tmp_path)
     for i, hostile in enumerate(HOSTILE):
         h = stored[f"H{i:03d}"]
         assert h.address == hostile[:128] and h.department_id is None
-        assert h.description is None            # the DESCRIPTION column was renamed: not mapped
+        assert h.description is None  # the DESCRIPTION column was renamed: not mapped
         if len(hostile) <= 32 and hostile.strip():
-            assert hostile.strip() in stored or summary.reasons["duplicate"]     # verbatim case number
-        assert f"G{i:03d}" in stored and stored[f"G{i:03d}"].grid_id == 21    # unknown code: placed by point
+            assert hostile.strip() in stored or summary.reasons["duplicate"]  # verbatim case number
+        assert f"G{i:03d}" in stored and stored[f"G{i:03d}"].grid_id == 21  # unknown code: placed by point
     assert summary.reasons["unknown_category"] == len(HOSTILE) - 0
-    assert summary.reasons["bad_value"] == 1                      # the 100 000-character case number
+    assert summary.reasons["bad_value"] == 1  # the 100 000-character case number
     assert summary.warnings["truncated"] >= 1
     again = im.import_file(writer, "shanghai_grid", path)
     assert again.inserted == 0 and again.updated == 0 and census(writer)["cases"] == after["cases"]
@@ -208,5 +238,4 @@ def test_huge_cell_is_read(writer, world, tmp_path):
     summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "big.csv", SH_HEADER, rows, "utf-8"))
     assert summary.inserted == 1
     with writer.connect() as conn:
-        assert conn.execute(select(func.length(Case.description)).where(Case.case_no == "BIG1")).scalar_one() \
-            == 300_000
+        assert conn.execute(select(func.length(Case.description)).where(Case.case_no == "BIG1")).scalar_one() == 300_000

@@ -1,4 +1,5 @@
 """Failure-tolerant loading: last good values, stale flags, panels that never raise."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,9 +27,9 @@ def test_resilient_returns_last_good_value_when_the_loader_fails(monkeypatch):
     state["fail"] = True
     stale = live.resilient(loader, 1)
     assert stale.value == {"x": 1} and stale.stale and "cannot be reached" in stale.error
-    assert live.resilient(loader, 2).value is None          # nothing good yet for other arguments
+    assert live.resilient(loader, 2).value is None  # nothing good yet for other arguments
     state["fail"] = False
-    assert not live.resilient(loader, 1).stale               # recovers by itself
+    assert not live.resilient(loader, 1).stale  # recovers by itself
 
 
 def test_old_data_is_stale_even_without_error(monkeypatch):
@@ -39,8 +40,9 @@ def test_old_data_is_stale_even_without_error(monkeypatch):
 
 def test_panel_swallows_errors_but_not_streamlit_control_flow():
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
     with live.panel():
-        raise ValueError("boom")                              # shown as a caption, not raised
+        raise ValueError("boom")  # shown as a caption, not raised
     with pytest.raises(StopException):
         with live.panel():
             raise StopException()
@@ -56,12 +58,13 @@ def test_derived_builds_once_per_key_and_shares_the_object():
     first = live.derived(("map", 1), lambda: build("a"))
     again = live.derived(("map", 1), lambda: build("b"))
     assert again is first and calls == ["a"]
-    assert live.derived(("map", 2), lambda: build("c"))["tag"] == "c"      # a new data fetch → a new object
+    assert live.derived(("map", 2), lambda: build("c"))["tag"] == "c"  # a new data fetch → a new object
 
 
 def test_derived_concurrent_viewers_wait_for_one_build():
     import threading
     import time
+
     calls = []
 
     def slow():
@@ -84,7 +87,7 @@ def test_derived_forgets_failures_and_stays_bounded():
 
     with pytest.raises(RuntimeError):
         live.derived(("broken",), fail)
-    assert live.derived(("broken",), lambda: "ok") == "ok"      # not remembered as failed
+    assert live.derived(("broken",), lambda: "ok") == "ok"  # not remembered as failed
     for i in range(live._DERIVED_MAX + 10):
         live.derived(("n", i), lambda i=i: i)
     assert len(live._derived) == live._DERIVED_MAX and not live._building
@@ -94,6 +97,7 @@ def test_derived_forgets_failures_and_stays_bounded():
 def test_a_loader_that_does_not_return_in_time_counts_as_failed(monkeypatch):
     import threading
     import time
+
     monkeypatch.setattr(live, "refresh_budget", lambda: 0.3, raising=False)
     release = threading.Event()
     calls = []
@@ -101,18 +105,18 @@ def test_a_loader_that_does_not_return_in_time_counts_as_failed(monkeypatch):
     def loader(x):
         calls.append(x)
         if len(calls) > 1:
-            release.wait(10)                   # a database that hangs instead of failing
+            release.wait(10)  # a database that hangs instead of failing
         return live.Fetched({"x": x, "call": len(calls)}, live.local_now())
 
     assert live.resilient(loader, 1).value == {"x": 1, "call": 1}
     started = time.monotonic()
     hung = live.resilient(loader, 1)
     assert time.monotonic() - started < 1.0
-    assert hung.value == {"x": 1, "call": 1} and hung.stale and hung.error     # last good value, stale banner
+    assert hung.value == {"x": 1, "call": 1} and hung.stale and hung.error  # last good value, stale banner
     # the next refresh does not start a second query for the same arguments while the first is still stuck
     again = live.resilient(loader, 1)
     assert again.stale and len(calls) == 2
-    release.set()                              # the database answers again: recovery by itself
+    release.set()  # the database answers again: recovery by itself
     deadline = time.monotonic() + 5
     while (fresh := live.resilient(loader, 1)).stale:
         assert time.monotonic() < deadline
@@ -123,6 +127,7 @@ def test_a_loader_that_does_not_return_in_time_counts_as_failed(monkeypatch):
 def test_the_budget_is_shared_by_every_loader_of_one_page_run(tmp_path, monkeypatch):
     """Loaders run one after another: the deadline is per refresh, not per loader."""
     from streamlit.testing.v1 import AppTest
+
     script = tmp_path / "page.py"
     script.write_text(
         "import threading, time\n"
@@ -134,7 +139,8 @@ def test_the_budget_is_shared_by_every_loader_of_one_page_run(tmp_path, monkeypa
         "    return live.Fetched(i, live.local_now())\n"
         "started = time.monotonic()\n"
         "results = [live.resilient(slow, i) for i in range(4)]\n"
-        "st.write(f'elapsed={time.monotonic() - started:.2f} failed={sum(r.error is not None for r in results)}')\n")
+        "st.write(f'elapsed={time.monotonic() - started:.2f} failed={sum(r.error is not None for r in results)}')\n"
+    )
     monkeypatch.setattr(live, "refresh_budget", lambda: 0.5, raising=False)
     at = AppTest.from_file(str(script), default_timeout=30).run()
     text = at.markdown[0].value
@@ -146,6 +152,7 @@ def test_live_cache_refreshes_an_expired_entry_before_answering():
     """An expired entry is fetched again in the refresh that finds it expired (under the refresh deadline), so a
     database that hangs shows up at the first refresh after the cache expired, not two TTLs later."""
     import time
+
     calls = []
 
     @live.live_cache(ttl=0.3)
@@ -169,8 +176,8 @@ def test_freshness_line_turns_itself_into_a_warning_in_the_browser(monkeypatch):
     assert f"data-fetched='{fetched.isoformat(timespec='seconds')}'" in html
     assert "数据时间 " + fetched.strftime("%H:%M:%S") in html
     delay = float(html.split("animation:gs-stale 1ms linear ")[1].split("s")[0])
-    assert 19 <= delay <= 20.5                   # 120 s stale age − 100 s already old, sooner than 2 × 30 s
-    assert "@keyframes gs-stale" in html and "http" not in html     # nothing is fetched from anywhere
+    assert 19 <= delay <= 20.5  # 120 s stale age − 100 s already old, sooner than 2 × 30 s
+    assert "@keyframes gs-stale" in html and "http" not in html  # nothing is fetched from anywhere
     fresh = live.freshness_html(live.local_now(), refresh_s=30)
     assert float(fresh.split("animation:gs-stale 1ms linear ")[1].split("s")[0]) == 60
     assert "—" in live.freshness_html(None, refresh_s=30)

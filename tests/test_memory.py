@@ -1,4 +1,5 @@
 """ui/memory.py: with the allocator tuned, large short-lived buffers freed in a session thread go back to the system."""
+
 import platform
 import subprocess
 import sys
@@ -35,8 +36,13 @@ print((rss() - before) / 1e6)
 
 
 def _retained_mb(tuned: bool) -> float:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), tuned=tuned)], capture_output=True,
-                         text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT), tuned=tuned)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return float(out.stdout.strip())
 
 
@@ -50,9 +56,10 @@ def test_freed_large_buffers_are_returned_to_the_system():
 @pytest.mark.component("glibc", platform.libc_ver()[0] == "glibc", "the allocator settings are glibc's (mallopt)")
 def test_tuning_is_applied_once_and_reports_success(monkeypatch):
     import ui.memory
+
     calls = []
     monkeypatch.setattr(ui.memory, "_tuned", None)
     monkeypatch.setattr(ui.memory, "_apply", lambda: calls.append(1) or True)
     assert tune_allocator() is True and tune_allocator() is True and len(calls) == 1
     monkeypatch.undo()
-    assert ui.memory._apply() is True          # glibc accepts both settings
+    assert ui.memory._apply() is True  # glibc accepts both settings

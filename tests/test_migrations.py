@@ -1,4 +1,5 @@
 """Migrations create the schema on empty databases of both dialects, upgrade step by step, and match the models."""
+
 from datetime import date
 
 from alembic.autogenerate import compare_metadata
@@ -33,7 +34,7 @@ def test_upgrade_revision_by_revision(empty_db_url):
     revisions = [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()][::-1]
     for rev in revisions:
         upgrade(engine, rev)
-    upgrade(engine)                              # already at head: a no-op
+    upgrade(engine)  # already at head: a no-op
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     assert current == revisions[-1]
@@ -55,8 +56,8 @@ def test_calendar_widened_for_old_data_survives_later_upgrades(empty_db_url):
     upgrade(engine)
     first = settings.get("calendar_first_year")
     assert ensure_calendar(engine, first_year=first - 3) > 0
-    assert ensure_calendar(engine, first_year=first - 3) == 0       # already covered: nothing rewritten
-    upgrade(engine)                                                 # a later migration keeps the wider table
+    assert ensure_calendar(engine, first_year=first - 3) == 0  # already covered: nothing rewritten
+    upgrade(engine)  # a later migration keeps the wider table
     with engine.connect() as conn:
         lo, hi, n = conn.execute(select(func.min(Workday.day), func.max(Workday.day), func.count())).one()
     assert str(lo)[:10] == f"{first - 3}-01-01"

@@ -7,6 +7,7 @@ shows no traceback, and recovers by itself when the database is back.
   started here; killing the proxy drops every open connection and refuses new ones (what a server stop or a
   network cut looks like to the client), starting it again on the same port is the server coming back.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,9 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
+from core.clock import local_now
 from data_access.engine import make_engine
 from data_access.migrate import upgrade
-from core.clock import local_now
 from tests.builders import add_case, make_reference
 from tests.conftest import clear_app_caches, new_database
 
@@ -57,7 +58,7 @@ class TcpProxy:
             try:
                 client, _ = server.accept()
             except OSError:
-                return                                  # closed by kill()
+                return  # closed by kill()
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
@@ -85,7 +86,7 @@ class TcpProxy:
 
     def kill(self) -> None:
         if self._server is not None:
-            try:        # wakes the blocked accept(); close() alone leaves the port listening on Linux
+            try:  # wakes the blocked accept(); close() alone leaves the port listening on Linux
                 self._server.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
@@ -108,9 +109,14 @@ def _build(url: str) -> None:
     now = local_now()
     for hours, status in ((2, "in_disposal"), (30, "in_disposal"), (50, "closed")):
         reported = now - timedelta(hours=hours)
-        add_case(engine, reported_at=reported, status=status, dispatched_at=reported,
-                 deadline_at=now + timedelta(hours=5), closed_at=reported + timedelta(hours=3)
-                 if status == "closed" else None)
+        add_case(
+            engine,
+            reported_at=reported,
+            status=status,
+            dispatched_at=reported,
+            deadline_at=now + timedelta(hours=5),
+            closed_at=reported + timedelta(hours=3) if status == "closed" else None,
+        )
     engine.dispose()
 
 
@@ -141,11 +147,11 @@ def assert_outage_then_recovery(at: AppTest, break_db, restore_db) -> None:
     assert not at.exception and not banner(at)
     assert open_backlog(at) == "2"
     break_db()
-    for _ in range(2):                         # stays up through several refreshes of the outage
+    for _ in range(2):  # stays up through several refreshes of the outage
         refresh(at)
         assert not at.exception, at.exception
         assert banner(at), [w.value for w in at.warning]
-        assert open_backlog(at) == "2"          # the last good figures are still on screen
+        assert open_backlog(at) == "2"  # the last good figures are still on screen
     restore_db()
     refresh(at)
     assert not at.exception
@@ -180,7 +186,7 @@ def test_sqlite_file_unreadable_garbage_header(tmp_path, monkeypatch):
 
     def corrupt():
         shutil.copy(db, good)
-        with db.open("r+b") as fh:              # "file is not a database": what an unreadable file looks like
+        with db.open("r+b") as fh:  # "file is not a database": what an unreadable file looks like
             fh.write(b"\x00garbage" * 16)
 
     assert_outage_then_recovery(wall_app(), corrupt, lambda: shutil.copy(good, db))
@@ -193,8 +199,9 @@ def test_postgresql_connection_cut_and_back(request, tmp_path, monkeypatch):
     proxy = TcpProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
     proxy.start()
     request.addfinalizer(proxy.kill)
-    monkeypatch.setenv("GRIDSCOPE_DB_URL", parsed.set(host="127.0.0.1", port=proxy.port)
-                       .render_as_string(hide_password=False))
+    monkeypatch.setenv(
+        "GRIDSCOPE_DB_URL", parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    )
     monkeypatch.setenv("GRIDSCOPE_QUERY_TIMEOUT_S", "5")
     at = wall_app()
     assert_outage_then_recovery(at, proxy.kill, proxy.start)

@@ -1,4 +1,5 @@
 """AppTest for the backlog page: street → community → grid → case file, filters and exports."""
+
 from pathlib import Path
 
 from sqlalchemy import text
@@ -19,8 +20,12 @@ def _open(query=None) -> AppTest:
 
 def _one_open_case(url):
     with make_engine(url).connect() as conn:
-        return conn.execute(text("SELECT id, grid_id, community_id, street_id FROM cases "
-                                 "WHERE status = 'in_disposal' ORDER BY id LIMIT 1")).one()
+        return conn.execute(
+            text(
+                "SELECT id, grid_id, community_id, street_id FROM cases "
+                "WHERE status = 'in_disposal' ORDER BY id LIMIT 1"
+            )
+        ).one()
 
 
 def test_street_level_lists_every_street_worst_first(app_db):
@@ -40,7 +45,7 @@ def test_drill_down_to_a_grid_and_a_case_file(app_db):
     assert not at.exception and 0 < len(communities) < 40
     at = _open({"street": str(street_id), "grid": str(grid_id), "case": str(case_id)})
     assert not at.exception
-    assert len(at.dataframe) == 4                    # grids, open cases, case fields, timeline
+    assert len(at.dataframe) == 4  # grids, open cases, case fields, timeline
     assert len(at.dataframe[1].value) > 0
     assert any("流转记录" in md.value for md in at.markdown)
     assert at.get("progress"), "the SLA clock is shown for a case with a deadline"
@@ -67,21 +72,36 @@ def test_exports_hold_the_table_as_shown():
     import pandas as pd
 
     from ui.backlog import csv_bytes, unit_table, xlsx_bytes
-    units = pd.DataFrame({"unit_id": [1], "name": ["测试街道1"], "population": [20000], "open": [4], "overdue": [1],
-                          "age_0_1": [1], "age_1_3": [1], "age_3_7": [1], "age_over_7": [1],
-                          "oldest_reported_at": [pd.Timestamp("2026-11-02 09:00")], "parked": [1],
-                          "open_week_ago": [1], "change": [3], "per_1000": [0.2]})
+
+    units = pd.DataFrame(
+        {
+            "unit_id": [1],
+            "name": ["测试街道1"],
+            "population": [20000],
+            "open": [4],
+            "overdue": [1],
+            "age_0_1": [1],
+            "age_1_3": [1],
+            "age_3_7": [1],
+            "age_over_7": [1],
+            "oldest_reported_at": [pd.Timestamp("2026-11-02 09:00")],
+            "parked": [1],
+            "open_week_ago": [1],
+            "change": [3],
+            "per_1000": [0.2],
+        }
+    )
     table = unit_table(units)
     assert list(table.columns)[:3] == ["名称", "在办", "超期"] and len(table.columns) == 11
     raw = csv_bytes(table)
-    assert raw.startswith(b"\xef\xbb\xbf") and "测试街道1".encode() in raw        # BOM: Excel reads the names
+    assert raw.startswith(b"\xef\xbb\xbf") and "测试街道1".encode() in raw  # BOM: Excel reads the names
     back = pd.read_excel(io.BytesIO(xlsx_bytes(table)), sheet_name="backlog")
     assert list(back.columns) == list(table.columns) and back.iloc[0, 1] == 4
 
 
 def test_a_malformed_id_is_ignored_with_a_notice(app_db):
     _, grid_id, _, street_id = _one_open_case(app_db)
-    at = _open({"street": str(street_id), "grid": str(grid_id), "case": "２"})      # a full-width digit
+    at = _open({"street": str(street_id), "grid": str(grid_id), "case": "２"})  # a full-width digit
     assert not at.exception
     assert any("case=２" in t.value for t in at.toast)
-    assert "case" not in at.query_params and len(at.dataframe) == 2     # grids and open cases, no case file
+    assert "case" not in at.query_params and len(at.dataframe) == 2  # grids and open cases, no case file

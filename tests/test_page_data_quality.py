@@ -1,4 +1,5 @@
 """The 数据质量 page (AppTest) on both dialects: import statistics, quarantine reasons, empty database, no database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,6 +33,7 @@ def imported(db_url, writer, tmp_path, monkeypatch):
     """A world with two seeded cases and the messy Shanghai sample imported; the page reads this database."""
     make_reference(writer)
     from datetime import datetime
+
     add_case(writer, reported_at=datetime(2024, 1, 10, 9))
     add_case(writer, reported_at=datetime(2024, 2, 10, 9), address=None)
     rows, _ = messy_shanghai_rows()
@@ -99,6 +101,7 @@ def test_coverage_and_monthly_volume_count_only_the_window(imported, db_url):
     from datetime import datetime
 
     from data_access.engine import make_engine
+
     reader = make_engine(db_url)
     whole = qq.source_coverage(reader)
     recent = qq.source_coverage(reader, since=datetime(2024, 2, 1))
@@ -106,7 +109,7 @@ def test_coverage_and_monthly_volume_count_only_the_window(imported, db_url):
     seed_recent = recent[recent["source"] == qq.SEED_SOURCE].iloc[0]
     assert (seed_whole["cases"], seed_whole["months"]) == (2, 2)
     assert (seed_recent["cases"], seed_recent["months"]) == (1, 1)
-    assert seed_recent["missing_address"] == 1          # the February case has no address
+    assert seed_recent["missing_address"] == 1  # the February case has no address
     months = qq.monthly_volume(reader, qq.SEED_SOURCE, since=datetime(2024, 2, 1))
     assert months["month"].tolist() == ["2024-02"]
     reader.dispose()
@@ -114,6 +117,7 @@ def test_coverage_and_monthly_volume_count_only_the_window(imported, db_url):
 
 def test_window_starts_on_the_first_of_a_month():
     from datetime import datetime
+
     assert qq.window_start(datetime(2026, 11, 20, 18), 12) == datetime(2025, 12, 1)
     assert qq.window_start(datetime(2026, 2, 3), 3) == datetime(2025, 12, 1)
     assert qq.window_start(None, 12) is None

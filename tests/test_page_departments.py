@@ -1,4 +1,5 @@
 """AppTest for the 部门考评 page on a small seeded world (SQLite): renders, ranks, switches department, validates URL."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def seeded_url(tiny_world_url):
-    return tiny_world_url          # read-only use of the session's seeded world
+    return tiny_world_url  # read-only use of the session's seeded world
 
 
 @pytest.fixture

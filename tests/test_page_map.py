@@ -1,4 +1,5 @@
 """AppTest for the case map: offline deck with the expected layers and bounded size, filters, grid drill-down."""
+
 import json
 from pathlib import Path
 
@@ -27,8 +28,12 @@ def _spec(at: AppTest) -> tuple[dict, int]:
 def _busiest_grid(url: str) -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
-        return conn.execute(text("SELECT grid_id FROM cases WHERE status IN ('in_disposal','pending_check') "
-                                 "GROUP BY grid_id ORDER BY count(*) DESC LIMIT 1")).scalar_one()
+        return conn.execute(
+            text(
+                "SELECT grid_id FROM cases WHERE status IN ('in_disposal','pending_check') "
+                "GROUP BY grid_id ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).scalar_one()
 
 
 def test_map_is_offline_with_expected_layers_and_small_payload(app_db):

@@ -4,6 +4,7 @@ The world is built once per module and the flags are computed once, as the worke
 compute_and_store``): the pages only read the stored result. Streamlit's caches and the last-good values are cleared
 between tests.
 """
+
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,11 @@ PAGE = "pages/reporting.py"
 @pytest.fixture(scope="module")
 def seeded_url(tmp_path_factory, tiny_world_url):
     from tests.conftest import copy_world
-    url = copy_world(tiny_world_url, tmp_path_factory.mktemp("reporting"))   # reviews are written: a private copy
+
+    url = copy_world(tiny_world_url, tmp_path_factory.mktemp("reporting"))  # reviews are written: a private copy
     flags_cache.clear()
     writer = make_engine(url, read_only=False)
-    flags.compute_and_store(writer, local_now())                            # the worker's job, once
+    flags.compute_and_store(writer, local_now())  # the worker's job, once
     writer.dispose()
     yield url
     flags_cache.clear()
@@ -60,6 +62,7 @@ def test_page_renders_flags_and_an_evidence_card_without_reading_seed_truth(db):
 
     def record(_conn, _cursor, statement, *_args):
         statements.append(statement)
+
     event.listen(Engine, "before_cursor_execute", record)
     try:
         at = _page()
@@ -69,16 +72,16 @@ def test_page_renders_flags_and_an_evidence_card_without_reading_seed_truth(db):
     assert not any("seed_truth" in s for s in statements), "the flags page must never read the planted truth"
     metrics = {m.label: m.value for m in at.metric}
     assert {"疑似", "建议核查", "本期已复核", "数据不足的街镇/社区"} <= set(metrics)
-    assert int(metrics["疑似"]) + int(metrics["建议核查"]) > 0        # the tiny world has planted gaming
-    assert len(at.dataframe) >= 1                                      # the flag list
+    assert int(metrics["疑似"]) + int(metrics["建议核查"]) > 0  # the tiny world has planted gaming
+    assert len(at.dataframe) >= 1  # the flag list
     pick = _widget(at.selectbox, "查看证据卡")
     assert pick.options and pick.value
     text = "\n".join(md.value for md in at.markdown)
     assert "证据卡" in text and "观察到的情况" in text and "请先排除的正常原因" in text
     assert "疑似" in text or "建议核查" in text
-    assert any("预警仅提示" in w.value for w in at.warning)            # "worth a look", never an accusation
+    assert any("预警仅提示" in w.value for w in at.warning)  # "worth a look", never an accusation
     assert not any(word in text for word in ("造假者", "违规单位", "处分"))
-    assert len(at.tabs) >= 2                                           # one funnel per family
+    assert len(at.tabs) >= 2  # one funnel per family
     # The card's words come from the catalogs (analytics returns codes): title, what was seen, chance.
     card = flags.active_flags(flags_cache.flag_bundle().report.flags).iloc[0]
     family = {"A": "隐瞒复杂案件", "B": "冲量", "C": "核查造假", "D": "刷单套奖"}[card["family"]]
@@ -88,13 +91,13 @@ def test_page_renders_flags_and_an_evidence_card_without_reading_seed_truth(db):
 
 def test_a_link_opens_its_flag_and_the_funnel_of_its_family(db):
     active = flags.active_flags(flags_cache.flag_bundle(block=True).report.flags)
-    last = active[active["family"] != "A"].iloc[-1]                  # not the first tab
+    last = active[active["family"] != "A"].iloc[-1]  # not the first tab
     wanted = f"{last['unit_type']}:{reviews.unit_key(last['unit_id'])}:{last['family']}"
     at = _page({"flag": wanted})
     assert not at.exception
     assert _widget(at.selectbox, "查看证据卡").value == wanted
     tab = next(t for t in at.tabs if t.label.startswith(last["family"]))
-    assert tab.selectbox[0].value == last["indicator"]           # the funnel starts on the flag's lead indicator
+    assert tab.selectbox[0].value == last["indicator"]  # the funnel starts on the flag's lead indicator
     if len(tab.radio):
         assert tab.radio[0].value == last["unit_type"]
     bad = _page({"flag": "street:no-such:A"})
@@ -125,8 +128,9 @@ def test_a_review_is_stored_and_shown_on_later_views(db):
     assert any("专项整治期间巡查力量调整'); DROP TABLE cases; --" in t.astype(str).to_string() for t in tables)
     engine = make_engine(db)
     with engine.connect() as conn:
-        row = conn.execute(select(FlagReview.unit_type, FlagReview.unit_id, FlagReview.family, FlagReview.status,
-                                  FlagReview.reviewer)).one()
+        row = conn.execute(
+            select(FlagReview.unit_type, FlagReview.unit_id, FlagReview.family, FlagReview.status, FlagReview.reviewer)
+        ).one()
     engine.dispose()
     assert f"{row.unit_type}:{row.unit_id}:{row.family}" == card
     assert row.status == "dismissed" and row.reviewer == "王核查"
@@ -148,8 +152,9 @@ def test_a_review_without_a_reviewer_is_refused_with_a_message(db):
     assert any("未保存" in e.value for e in at.error)
     engine = make_engine(db)
     with engine.connect() as conn:
-        notes = conn.execute(select(func.count()).select_from(FlagReview)
-                             .where(FlagReview.note == "没有署名")).scalar_one()
+        notes = conn.execute(
+            select(func.count()).select_from(FlagReview).where(FlagReview.note == "没有署名")
+        ).scalar_one()
     engine.dispose()
     assert notes == 0
 
@@ -162,18 +167,24 @@ def test_page_in_english(db):
     text = "\n".join(md.value for md in at.markdown)
     assert "What was seen" in text and "similar units typically" in text and "By chance in fewer than" in text
     assert "Suspected: " in text or "Worth a look: " in text
-    own_words = [h.value for h in at.subheader] + [m.label for m in at.metric] + [w.value for w in at.warning] + \
-        [b.label for b in at.selectbox] + [e.label for e in at.expander]
+    own_words = (
+        [h.value for h in at.subheader]
+        + [m.label for m in at.metric]
+        + [w.value for w in at.warning]
+        + [b.label for b in at.selectbox]
+        + [e.label for e in at.expander]
+    )
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(own_words)), own_words
 
 
 def _wall_text(at) -> str:
-    return "\n".join([md.value for md in at.markdown] + [c.value for c in at.caption] +
-                     [el.proto.body for el in at.get("html")])      # the wall's panels (st.html)
+    return "\n".join(
+        [md.value for md in at.markdown] + [c.value for c in at.caption] + [el.proto.body for el in at.get("html")]
+    )  # the wall's panels (st.html)
 
 
 def test_wall_shows_the_active_flag_count_and_top_three(db):
-    bundle = flags_cache.flag_bundle(block=True)      # stored by the module's fixture: read, never computed
+    bundle = flags_cache.flag_bundle(block=True)  # stored by the module's fixture: read, never computed
     active = flags_cache.active_flags(bundle.report.flags)
     summary = flags_cache.active_flags_summary()
     # a flag dismissed by a reviewer (the review test above) no longer counts as active on the wall
@@ -181,8 +192,11 @@ def test_wall_shows_the_active_flag_count_and_top_three(db):
     latest = reviews.latest_reviews(engine, since=bundle.report.window[0])
     engine.dispose()
     dismissed = {(r.unit_type, r.unit_id, r.family) for r in latest.itertuples() if r.status == "dismissed"}
-    still = [k for k in (reviews.flag_key(r["unit_type"], r["unit_id"], r["family"]) for _, r in active.iterrows())
-             if k not in dismissed]
+    still = [
+        k
+        for k in (reviews.flag_key(r["unit_type"], r["unit_id"], r["family"]) for _, r in active.iterrows())
+        if k not in dismissed
+    ]
     assert summary["total"] == len(still)
     assert len(summary["top"]) == min(3, summary["total"])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
@@ -199,8 +213,9 @@ def test_wall_never_computes_and_says_when_no_result_is_stored(tiny_world_url, t
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("a page computed the flags")
+
     monkeypatch.setattr(flags, "compute_with_history", refuse)
-    monkeypatch.setenv("GRIDSCOPE_DB_URL", copy_world(tiny_world_url, tmp_path))     # no worker has run here
+    monkeypatch.setenv("GRIDSCOPE_DB_URL", copy_world(tiny_world_url, tmp_path))  # no worker has run here
     clear_app_caches()
     flags_cache.clear()
     try:

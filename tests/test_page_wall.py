@@ -1,4 +1,5 @@
 """AppTest smoke tests for the shell and the wall page on a small world built in code."""
+
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -17,19 +18,32 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def wall_db(tmp_path, monkeypatch):
     from data_access.migrate import upgrade
+
     url = f"sqlite:///{tmp_path / 'wall.db'}"
     engine = make_engine(url, read_only=False)
     upgrade(engine)
     make_reference(engine)
     now = local_now()
-    for hours, status, deadline in [(2, "in_disposal", 5), (30, "in_disposal", -3), (50, "closed", 10),
-                                    (5, "pending_dispatch", None), (400, "closed", 20)]:
+    for hours, status, deadline in [
+        (2, "in_disposal", 5),
+        (30, "in_disposal", -3),
+        (50, "closed", 10),
+        (5, "pending_dispatch", None),
+        (400, "closed", 20),
+    ]:
         reported = now - timedelta(hours=hours)
         closed = reported + timedelta(hours=3) if status == "closed" else None
-        add_case(engine, reported_at=reported, status=status, channel="hotline" if hours % 2 else "patrol",
-                 deadline_at=None if deadline is None else now + timedelta(hours=deadline),
-                 dispatched_at=reported, disposed_at=closed, closed_at=closed,
-                 satisfaction="satisfied" if closed else None)
+        add_case(
+            engine,
+            reported_at=reported,
+            status=status,
+            channel="hotline" if hours % 2 else "patrol",
+            deadline_at=None if deadline is None else now + timedelta(hours=deadline),
+            dispatched_at=reported,
+            disposed_at=closed,
+            closed_at=closed,
+            satisfaction="satisfied" if closed else None,
+        )
     engine.dispose()
     monkeypatch.setenv("GRIDSCOPE_DB_URL", url)
     clear_app_caches()
@@ -65,7 +79,7 @@ def test_wall_renders_kpis_in_chinese(wall_db):
     values = kpis(at)
     assert list(values)[:3] == ["今日新增", "在办案件", "超期未处置"]
     assert values["在办案件"] == "3" and values["超期未处置"] == "1"
-    assert not any("演示数据" in body for body in html_blocks(at))     # not seeded by `seed`: no demo badge
+    assert not any("演示数据" in body for body in html_blocks(at))  # not seeded by `seed`: no demo badge
 
 
 def test_wall_switches_to_english(wall_db):
@@ -96,6 +110,7 @@ def _map_images(at: AppTest) -> list[str]:
 def test_every_screen_shares_one_map_build_per_data_refresh(wall_db, monkeypatch):
     """N screens on the wall cost one map drawing (and PNG encoding) per data refresh, not one per screen."""
     import ui.map_image
+
     real, builds = ui.map_image.make_district_png, []
 
     def counting(*args, **kwargs):
@@ -103,7 +118,7 @@ def test_every_screen_shares_one_map_build_per_data_refresh(wall_db, monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ui.map_image, "make_district_png", counting)
-    screens = [_run({"embed": "true"}) for _ in range(3)]       # three sessions, same cached data
+    screens = [_run({"embed": "true"}) for _ in range(3)]  # three sessions, same cached data
     assert all(not at.exception for at in screens)
     urls = {url for at in screens for url in _map_images(at)}
     assert len(builds) == 1 and len(urls) == 1
@@ -116,4 +131,4 @@ def test_wall_map_is_an_image_not_a_deck(wall_db):
     assert not at.exception
     assert len(_map_images(at)) == 1 and not at.get("deck_gl_json_chart") and not at.get("plotly_chart")
     assert sum("data-testid='wall-chart'" in body for body in html_blocks(at)) == 3
-    assert not at.markdown          # st.html: no markdown parser in the browser for the wall's panels
+    assert not at.markdown  # st.html: no markdown parser in the browser for the wall's panels

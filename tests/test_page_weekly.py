@@ -1,6 +1,7 @@
 """AppTest for the 周例会 page on a tiny seeded world (SQLite): week selection and URL validation, action item
 create → carried into the next week → done (the page writes only on those clicks: rendering never carries), and
 both download buttons."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,7 +23,8 @@ PAGE = str(ROOT / "pages" / "weekly.py")
 @pytest.fixture(scope="module")
 def seeded_url(tmp_path_factory, tiny_world_url):
     from tests.conftest import copy_world
-    return copy_world(tiny_world_url, tmp_path_factory.mktemp("weekly-page"))   # action items are written
+
+    return copy_world(tiny_world_url, tmp_path_factory.mktemp("weekly-page"))  # action items are written
 
 
 def _clear():
@@ -64,8 +66,9 @@ def test_week_selection_and_url(page_db):
     pick = at.selectbox(key="weekly_week")
     older = pick.options[2] if len(pick.options) > 2 else pick.options[-1]
     before = [m.value for m in at.metric]
-    pick.set_value(pick.options[-1] if isinstance(pick.options[-1], date) else date.fromisoformat(
-        str(pick.options[-1])[:10])).run()
+    pick.set_value(
+        pick.options[-1] if isinstance(pick.options[-1], date) else date.fromisoformat(str(pick.options[-1])[:10])
+    ).run()
     assert not at.exception
     assert at.query_params["week"] in (str(_week(at)), [str(_week(at))])
     assert [m.value for m in at.metric] != before or older is not None
@@ -148,5 +151,7 @@ def test_english(page_db):
     assert not at.exception, at.exception
     assert at.title[0].value == "Weekly meeting"
     assert {"Department agenda", "Hotspots", "Action items", "Meeting pack"} <= {t.label for t in at.tabs}
-    assert [b.proto.label for b in at.get("download_button")] == ["Download meeting pack (PDF)",
-                                                                  "Download meeting pack (Excel)"]
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Download meeting pack (PDF)",
+        "Download meeting pack (Excel)",
+    ]

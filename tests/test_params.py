@@ -1,4 +1,5 @@
 """The one URL-value parser never raises and accepts only plain ASCII numbers in range."""
+
 from datetime import date
 
 import pytest
@@ -6,11 +7,28 @@ import pytest
 from core import params
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("30", 30), (" 7 ", 7), ("2", 2), ("3600", 3600),
-    ("²", None), ("１２", None), ("١٢", None), ("3601", None), ("1", None), ("-5", None), ("5.0", None),
-    ("9" * 400, None), ("", None), ("abc", None), ("![x](http://h/b.png)", None), (None, None), (12, None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("30", 30),
+        (" 7 ", 7),
+        ("2", 2),
+        ("3600", 3600),
+        ("²", None),
+        ("１２", None),
+        ("١٢", None),
+        ("3601", None),
+        ("1", None),
+        ("-5", None),
+        ("5.0", None),
+        ("9" * 400, None),
+        ("", None),
+        ("abc", None),
+        ("![x](http://h/b.png)", None),
+        (None, None),
+        (12, None),
+    ],
+)
 def test_parse_int(raw, expected):
     assert params.parse_int(raw, 2, 3600) == expected
 

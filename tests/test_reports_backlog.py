@@ -1,4 +1,5 @@
 """The backlog screen models (reports.backlog) on a tiny world with known answers, on both dialects."""
+
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -8,7 +9,7 @@ from reports import backlog
 from reports.backlog import BacklogParams, CaseFileParams, GridCasesParams
 from tests.builders import add_case, make_reference
 
-NOW = datetime(2026, 11, 20, 15, 0)      # Friday; working days back: 19 Thu, 18 Wed, 17 Tue, 16 Mon, 13 Fri, …
+NOW = datetime(2026, 11, 20, 15, 0)  # Friday; working days back: 19 Thu, 18 Wed, 17 Tue, 16 Mon, 13 Fri, …
 
 
 @pytest.fixture
@@ -17,22 +18,60 @@ def world(writer):
     closed since last week). Returns the ids of the cases a test opens."""
     make_reference(writer)
     ids = {}
-    ids["fresh"] = add_case(writer, reported_at=datetime(2026, 11, 20, 9), status="in_disposal",
-                            registered_at=datetime(2026, 11, 20, 9), dispatched_at=datetime(2026, 11, 20, 9),
-                            deadline_at=datetime(2026, 11, 20, 17))
-    ids["extended"] = add_case(writer, reported_at=datetime(2026, 11, 18, 9), status="in_disposal",
-                               deadline_at=NOW - timedelta(days=1), extended_deadline_at=NOW + timedelta(days=2),
-                               grid_id=12, department_id=2, channel="hotline")
-    ids["overdue"] = add_case(writer, reported_at=datetime(2026, 11, 14, 9), status="pending_check", grid_id=12,
-                              deadline_at=NOW - timedelta(hours=2), reporter_id="13900000000")
-    ids["old"] = add_case(writer, reported_at=datetime(2026, 11, 2, 9), status="in_disposal", grid_id=21,
-                          events=[dict(at=datetime(2026, 11, 2, 9), action="report", to_status="pending_verify"),
-                                  dict(at=datetime(2026, 11, 2, 10), action="dispatch",
-                                       from_status="pending_register", to_status="in_disposal", department_id=1)])
-    add_case(writer, reported_at=datetime(2026, 11, 1, 9), status="parked", parked_at=datetime(2026, 11, 10),
-             grid_id=21)
-    add_case(writer, reported_at=datetime(2026, 11, 12, 9), status="closed", closed_at=datetime(2026, 11, 19),
-             disposed_at=datetime(2026, 11, 18), deadline_at=datetime(2026, 11, 17), grid_id=31)
+    ids["fresh"] = add_case(
+        writer,
+        reported_at=datetime(2026, 11, 20, 9),
+        status="in_disposal",
+        registered_at=datetime(2026, 11, 20, 9),
+        dispatched_at=datetime(2026, 11, 20, 9),
+        deadline_at=datetime(2026, 11, 20, 17),
+    )
+    ids["extended"] = add_case(
+        writer,
+        reported_at=datetime(2026, 11, 18, 9),
+        status="in_disposal",
+        deadline_at=NOW - timedelta(days=1),
+        extended_deadline_at=NOW + timedelta(days=2),
+        grid_id=12,
+        department_id=2,
+        channel="hotline",
+    )
+    ids["overdue"] = add_case(
+        writer,
+        reported_at=datetime(2026, 11, 14, 9),
+        status="pending_check",
+        grid_id=12,
+        deadline_at=NOW - timedelta(hours=2),
+        reporter_id="13900000000",
+    )
+    ids["old"] = add_case(
+        writer,
+        reported_at=datetime(2026, 11, 2, 9),
+        status="in_disposal",
+        grid_id=21,
+        events=[
+            dict(at=datetime(2026, 11, 2, 9), action="report", to_status="pending_verify"),
+            dict(
+                at=datetime(2026, 11, 2, 10),
+                action="dispatch",
+                from_status="pending_register",
+                to_status="in_disposal",
+                department_id=1,
+            ),
+        ],
+    )
+    add_case(
+        writer, reported_at=datetime(2026, 11, 1, 9), status="parked", parked_at=datetime(2026, 11, 10), grid_id=21
+    )
+    add_case(
+        writer,
+        reported_at=datetime(2026, 11, 12, 9),
+        status="closed",
+        closed_at=datetime(2026, 11, 19),
+        disposed_at=datetime(2026, 11, 18),
+        deadline_at=datetime(2026, 11, 17),
+        grid_id=31,
+    )
     return ids
 
 
@@ -40,15 +79,15 @@ def test_street_level_lists_every_street_worst_first(world, reader):
     model = backlog.build(reader, BacklogParams(), now=NOW)
     assert (model.level, model.parent_id, model.street_name, model.community_name) == ("street", None, None, None)
     units = model.units
-    assert list(units["unit_id"]) == [1, 2]                       # street 1 has the overdue case
+    assert list(units["unit_id"]) == [1, 2]  # street 1 has the overdue case
     s1, s2 = units.iloc[0], units.iloc[1]
     assert (s1["open"], s1["overdue"], s1["parked"]) == (4, 1, 1)
     assert (s1["age_0_1"], s1["age_1_3"], s1["age_3_7"], s1["age_over_7"]) == (1, 1, 1, 1)
     assert s1["oldest_reported_at"] == pd.Timestamp(2026, 11, 2, 9)
     # a week ago only the 2 Nov case of street 1 was open (the parked one left on 10 Nov, the others came later)
     assert (s1["open_week_ago"], s1["change"]) == (1, 3)
-    assert s1["per_1000"] == pytest.approx(0.2)                     # 4 open among 20,000 residents
-    assert (s2["open"], s2["open_week_ago"], s2["change"]) == (0, 1, -1)   # cleared since last week: news too
+    assert s1["per_1000"] == pytest.approx(0.2)  # 4 open among 20,000 residents
+    assert (s2["open"], s2["open_week_ago"], s2["change"]) == (0, 1, -1)  # cleared since last week: news too
 
 
 def test_a_street_lists_its_communities(world, reader):
@@ -63,7 +102,7 @@ def test_a_grid_alone_finds_its_community(world, reader):
     model = backlog.build(reader, BacklogParams(street_id=1, grid_id=12), now=NOW)
     assert (model.level, model.parent_id, model.community_id, model.grid_id) == ("grid", 1, 1, 12)
     assert model.community_name == "测试社区1"
-    assert list(model.units["unit_id"]) == [12, 11]                 # both grids of the community, worst first
+    assert list(model.units["unit_id"]) == [12, 11]  # both grids of the community, worst first
     assert list(model.units["open"]) == [2, 1]
 
 
@@ -76,7 +115,7 @@ def test_filter_units_by_name_and_overdue(world, reader):
     units = backlog.build(reader, BacklogParams(), now=NOW).units
     assert list(backlog.filter_units(units, "街道2")["unit_id"]) == [2]
     assert list(backlog.filter_units(units, only_overdue=True)["unit_id"]) == [1]
-    assert backlog.filter_units(units, "(", only_overdue=True).empty      # plain text, not a pattern
+    assert backlog.filter_units(units, "(", only_overdue=True).empty  # plain text, not a pattern
 
 
 def test_resolve_level():
@@ -90,8 +129,8 @@ def test_grid_cases_show_the_effective_deadline(world, reader):
     model = backlog.grid_cases(reader, GridCasesParams(12), now=NOW)
     assert model.grid_name == "网格12"
     cases = model.cases.set_index("id")
-    assert list(model.cases["id"]) == [world["overdue"], world["extended"]]          # most urgent first
-    assert cases.loc[world["extended"], "deadline"] == pd.Timestamp(NOW + timedelta(days=2))   # after 延期
+    assert list(model.cases["id"]) == [world["overdue"], world["extended"]]  # most urgent first
+    assert cases.loc[world["extended"], "deadline"] == pd.Timestamp(NOW + timedelta(days=2))  # after 延期
     assert not cases.loc[world["extended"], "overdue"] and cases.loc[world["overdue"], "overdue"]
     assert "extended_deadline_at" not in model.cases
 
@@ -108,11 +147,11 @@ def test_case_file_with_clock_fields_and_timeline(world, reader):
     assert (file.clock.limit_hours, file.clock.used_hours, file.clock.colour) == (7.0, 5.0, "green")
     assert file.extended_deadline_at is None and file.deadline_at == datetime(2026, 11, 20, 17)
     assert file.fields["grid"] == "网格11" and file.fields["street"] == "测试街道1"
-    assert file.fields["status"] == "in_disposal" and file.fields["channel"] == "patrol"      # codes
+    assert file.fields["status"] == "in_disposal" and file.fields["channel"] == "patrol"  # codes
     assert not {"grid_id", "street_id", "category_id", "department_id"} & set(file.fields)
     assert "reporter_id" in file.fields
     old = backlog.case_file(reader, CaseFileParams(world["old"]), now=NOW)
-    assert old.clock is None                                        # no deadline
+    assert old.clock is None  # no deadline
     assert list(old.timeline["action"]) == ["report", "dispatch"]
 
 
@@ -124,4 +163,4 @@ def test_case_file_after_an_extension(world, reader):
 
 
 def test_unknown_case_file_is_none(world, reader):
-    assert backlog.case_file(reader, CaseFileParams(10 ** 9), now=NOW) is None
+    assert backlog.case_file(reader, CaseFileParams(10**9), now=NOW) is None

@@ -1,4 +1,5 @@
 """The data-quality screen model (reports.data_quality) on a tiny world with an import, on both dialects."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,8 @@ def test_sources_in_the_window(imported, reader):
     assert (sh["rows_total"], sh["rows_landed"], sh["rows_quarantined"], sh["cases"], sh["files"]) == (18, 6, 12, 6, 1)
     assert sh["landed_share"] == pytest.approx(6 / 18)
     seed = sources.loc[dq.SEED_SOURCE]
-    assert (seed["cases"], seed["months"]) == (2, 2)                 # the 2023 case is outside the window
-    assert seed["landed_share"] != seed["landed_share"]              # NaN: nothing was imported for the seed
+    assert (seed["cases"], seed["months"]) == (2, 2)  # the 2023 case is outside the window
+    assert seed["landed_share"] != seed["landed_share"]  # NaN: nothing was imported for the seed
 
 
 def test_missing_shares_reasons_runs_and_months(imported, reader):

@@ -4,6 +4,7 @@ department against its peers, its case lists and trend, and the period choices.
 
 The period is the week [Mon 2026-03-02, Mon 2026-03-09) (the worlds are those of tests/test_scorecard_queries.py).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,10 +41,18 @@ def _cases(writer, dept, category, n_ontime, n_late, day=2, month=3):
     two days later, disposed one day later when on time, three when late."""
     for k in range(n_ontime + n_late):
         late = k >= n_ontime
-        add_case(writer, reported_at=d(day, 9, month), dispatched_at=d(day, 9, month), status="closed",
-                 department_id=dept, category_id=category, deadline_at=d(day + 2, 10, month),
-                 disposed_at=d(day + 3, 10, month) if late else d(day + 1, 10, month),
-                 closed_at=d(day + 3, 12, month), disposal_work_hours=4.0)
+        add_case(
+            writer,
+            reported_at=d(day, 9, month),
+            dispatched_at=d(day, 9, month),
+            status="closed",
+            department_id=dept,
+            category_id=category,
+            deadline_at=d(day + 2, 10, month),
+            disposed_at=d(day + 3, 10, month) if late else d(day + 1, 10, month),
+            closed_at=d(day + 3, 12, month),
+            disposal_work_hours=4.0,
+        )
 
 
 # --- the scorecard ----------------------------------------------------------------------------------------------------
@@ -57,7 +66,7 @@ def test_department_counts_and_indicators(reader, dept_world):
     assert r["ontime_rate"] == pytest.approx(0.4)
     assert r["ontime_original_rate"] == pytest.approx(0.3)
     assert r["overdue_rate"] == pytest.approx(0.5)
-    assert r["rework_rate"] == pytest.approx(1 / 5)          # 返工率 denominator: 处置数
+    assert r["rework_rate"] == pytest.approx(1 / 5)  # 返工率 denominator: 处置数
     assert r["extension_rate"] == pytest.approx(0.2)
     assert (r["dispatched"], r["returned"]) == (1, 0)
     assert r["return_rate"] == pytest.approx(0.0)
@@ -80,10 +89,10 @@ def test_zero_denominators_are_missing_not_zero(reader, dept_world):
     for col in ("disposal_rate", "ontime_rate", "rework_rate", "extension_rate", "satisfaction_rate", "score", "oe"):
         assert math.isnan(r[col]), col
     assert pd.isna(r["grade"])
-    assert (r["dispatched"], r["returned"]) == (2, 1)       # the cancelled case's events are left out
+    assert (r["dispatched"], r["returned"]) == (2, 1)  # the cancelled case's events are left out
     assert r["return_rate"] == pytest.approx(0.5)
     assert not r["oe_ranked"] and r["oe_status"] == "no_data"
-    assert 3 not in set(card.table["department_id"])        # no cases at all: not listed
+    assert 3 not in set(card.table["department_id"])  # no cases at all: not listed
 
 
 def test_street_area_indicators(reader, street_world):
@@ -124,7 +133,7 @@ def test_case_mix_adjustment_in_the_database(writer, reader):
     # raw on-time rate puts dept 2 last; O/E does not
     assert t["ontime_rate"].idxmin() == 2
     assert t["oe"].idxmin() == 3
-    assert list(card.table["department_id"]) == [1, 2, 3]        # sorted by O/E rank
+    assert list(card.table["department_id"]) == [1, 2, 3]  # sorted by O/E rank
     cats = card.by_category.set_index(["department_id", "category_id"])
     assert cats.loc[(3, 1), "district_rate"] == pytest.approx(0.95)
     assert cats.loc[(3, 3), "expected"] == pytest.approx(5.0)
@@ -137,9 +146,18 @@ def test_rank_change_against_previous_week(writer, reader):
         for k in range(n_ontime + n_late):
             late = k >= n_ontime
             t = monday.replace(hour=9)
-            add_case(writer, reported_at=t, dispatched_at=t, status="closed", department_id=dept, category_id=1,
-                     deadline_at=t.replace(day=t.day + 2), disposed_at=t.replace(day=t.day + (3 if late else 1)),
-                     closed_at=t.replace(day=t.day + 3, hour=15))
+            add_case(
+                writer,
+                reported_at=t,
+                dispatched_at=t,
+                status="closed",
+                department_id=dept,
+                category_id=1,
+                deadline_at=t.replace(day=t.day + 2),
+                disposed_at=t.replace(day=t.day + (3 if late else 1)),
+                closed_at=t.replace(day=t.day + 3, hour=15),
+            )
+
     prev = datetime(2026, 2, 23)
     week(prev, 1, 40, 0)
     week(prev, 2, 20, 20)
@@ -150,15 +168,24 @@ def test_rank_change_against_previous_week(writer, reader):
     assert card.previous == (prev, START)
     assert (t.loc[2, "oe_rank"], t.loc[1, "oe_rank"]) == (1, 2)
     assert (t.loc[2, "oe_rank_change"], t.loc[1, "oe_rank_change"]) == (1, -1)
-    assert not t.loc[1, "oe_tied"]                         # 50 % vs 100 % on 40 cases: clearly apart
+    assert not t.loc[1, "oe_tied"]  # 50 % vs 100 % on 40 cases: clearly apart
 
 
 def test_street_filter_and_wall_call(writer, reader):
     """The wall calls ``scorecard`` with its street filter: only that street's cases count."""
     make_reference(writer)
     for grid, late in ((11, False), (11, False), (31, True)):
-        add_case(writer, grid_id=grid, reported_at=d(2, 9), dispatched_at=d(2, 9), status="closed", department_id=1,
-                 deadline_at=d(4), disposed_at=d(5) if late else d(3), closed_at=d(5, 12))
+        add_case(
+            writer,
+            grid_id=grid,
+            reported_at=d(2, 9),
+            dispatched_at=d(2, 9),
+            status="closed",
+            department_id=1,
+            deadline_at=d(4),
+            disposed_at=d(5) if late else d(3),
+            closed_at=d(5, 12),
+        )
     whole = rd.scorecard(reader, START, END, now=None, min_volume=1, with_previous=False)
     street1 = rd.scorecard(reader, START, END, now=None, min_volume=1, with_previous=False, street_id=1)
     assert whole.table.set_index("department_id").loc[1, "due"] == 3
@@ -183,8 +210,8 @@ def test_build_and_ranking_by_any_indicator(writer, reader):
     assert list(t["sel_rank"]) == [1, 2, 3] and list(t["department_id"]) == [1, 2, 3]
     assert (t["sel_rank_lo"] <= t["sel_rank"]).all() and (t["sel_rank"] <= t["sel_rank_hi"]).all()
     assert set(t["sel_status"]) <= {"clear", "tied"}
-    assert t["sel_rank_change"].isna().all()                 # nobody was ranked the week before
-    late = rd.ranking(card, "overdue")                      # a count: lower is better, no sampling model
+    assert t["sel_rank_change"].isna().all()  # nobody was ranked the week before
+    late = rd.ranking(card, "overdue")  # a count: lower is better, no sampling model
     assert late.higher_is_better is False and late.prefix == "sel"
 
 
@@ -206,7 +233,7 @@ def test_department_view_against_its_peers(writer, reader):
     _cases(writer, 3, 3, 10, 0)
     card = rd.build(reader, rd.ScorecardParams(START, END), now=NOW)
     assert rd.department_codes(card) == sorted(card.table["code"])
-    bottom = rd.default_department(card)                    # the bottom of the O/E ranking
+    bottom = rd.default_department(card)  # the bottom of the O/E ranking
     assert bottom == card.table.sort_values("oe_rank")["code"].iloc[-1]
     code = _row(card.table, 2)["code"]
     view = rd.department_view(card, code)
@@ -219,7 +246,7 @@ def test_department_view_against_its_peers(writer, reader):
     assert m.loc["ontime_rate", "delta"] == pytest.approx(0.75 - rates.median())
     assert m.loc["due", "kind"] == "count" and not m.loc["rework_rate", "higher_is_better"]
     peers = view.peers.set_index("key")
-    assert "return_rate" not in peers.index                 # no dispatch events: no 回退率, no row
+    assert "return_rate" not in peers.index  # no dispatch events: no 回退率, no row
     assert peers.loc["ontime_rate", "q1"] == pytest.approx(rates.quantile(0.25))
     assert peers.loc["ontime_rate", "q3"] == pytest.approx(rates.quantile(0.75))
     assert list(view.categories["category_id"]) == [1]
@@ -230,9 +257,9 @@ def test_department_view_against_its_peers(writer, reader):
 
 def test_department_cases_and_trend(writer, reader, dept_world):
     cases = rd.department_cases(reader, rd.DepartmentParams(1, START, END), now=END)
-    assert len(cases.overdue) == 2                          # h and n: still in disposal and past due
+    assert len(cases.overdue) == 2  # h and n: still in disposal and past due
     n = cases.overdue.set_index("case_no")
-    assert set(n["deadline"]) == {d(4), d(5)}               # n's extended deadline, h's original one
+    assert set(n["deadline"]) == {d(4), d(5)}  # n's extended deadline, h's original one
     assert cases.overdue["minor_name"].notna().all() and cases.overdue["minor_name_en"].notna().all()
     assert len(cases.reworked) == 1
     returned = rd.department_cases(reader, rd.DepartmentParams(2, START, END), now=END).returned
@@ -248,7 +275,7 @@ def test_department_cases_and_trend(writer, reader, dept_world):
 
 # --- periods ----------------------------------------------------------------------------------------------------------
 def test_period_choices():
-    anchor = date(2026, 3, 11)                              # a Wednesday
+    anchor = date(2026, 3, 11)  # a Wednesday
     weeks, default = rd.period_choices("week", anchor)
     assert weeks[0] == date(2026, 3, 9) and default == date(2026, 3, 2) and len(weeks) == 12
     months, default = rd.period_choices("month", anchor)
@@ -261,7 +288,7 @@ def test_period_choices():
 def test_custom_range():
     anchor = date(2026, 3, 11)
     assert rd.custom_range(date(2026, 3, 1), date(2026, 3, 5), anchor) == ((date(2026, 3, 1), date(2026, 3, 5)), True)
-    fallback = ((date(2026, 2, 12), anchor), False)         # the last four weeks
+    fallback = ((date(2026, 2, 12), anchor), False)  # the last four weeks
     assert rd.custom_range(date(2026, 3, 5), date(2026, 3, 1), anchor) == fallback
     assert rd.custom_range(None, date(2026, 3, 1), anchor) == fallback
     assert rd.custom_range(date(2025, 1, 1), date(2026, 3, 1), anchor) == fallback
@@ -271,13 +298,17 @@ def test_custom_range():
 
 def test_figures_build_from_the_models(reader, dept_world):
     from ui import scorecard_figures as figs
+
     card = rd.scorecard(reader, START, END, now=None, min_volume=1)
     t = card.table
     view = rd.department_view(card, "cg")
-    for fig in (figs.make_oe_figure(t, "name"), figs.make_indicator_figure(t, "name", "ontime_rate"),
-                figs.make_rank_interval_figure(t, "name", "oe"),
-                figs.make_oe_ranking_figure(t[t["oe"].notna()], "name"),
-                figs.make_category_figure(view.categories, "minor_name"),
-                figs.make_peer_figure(view.peers, {"ontime_rate": "On time"})):
+    for fig in (
+        figs.make_oe_figure(t, "name"),
+        figs.make_indicator_figure(t, "name", "ontime_rate"),
+        figs.make_rank_interval_figure(t, "name", "oe"),
+        figs.make_oe_ranking_figure(t[t["oe"].notna()], "name"),
+        figs.make_category_figure(view.categories, "minor_name"),
+        figs.make_peer_figure(view.peers, {"ontime_rate": "On time"}),
+    ):
         assert fig.to_dict()["data"]
     assert "On time" in list(figs.make_peer_figure(view.peers, {"ontime_rate": "On time"}).data[0].y)

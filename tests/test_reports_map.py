@@ -1,4 +1,5 @@
 """The case map's screen model on a small world with known answers, on SQLite and PostgreSQL."""
+
 import json
 from datetime import datetime, timedelta
 
@@ -18,13 +19,35 @@ def world(writer):
     ids = make_reference(writer)
     h = lambda n: NOW - timedelta(hours=n)  # noqa: E731
     add_case(writer, reported_at=h(1), status="in_disposal", deadline_at=NOW + timedelta(hours=2))
-    add_case(writer, reported_at=h(30), status="in_disposal", deadline_at=h(5), grid_id=12)         # overdue
-    add_case(writer, reported_at=h(30), status="pending_check", deadline_at=h(20),
-             extended_deadline_at=NOW + timedelta(days=2), extension_count=1, grid_id=12)         # extended: not
-    add_case(writer, reported_at=h(50), status="closed", channel="hotline", deadline_at=h(40),
-             disposed_at=h(45), closed_at=h(44))                                                   # on time
-    add_case(writer, reported_at=h(20), status="closed", channel="hotline", deadline_at=h(10),
-             disposed_at=h(8), closed_at=h(6), category_id=2)                                     # late disposal
+    add_case(writer, reported_at=h(30), status="in_disposal", deadline_at=h(5), grid_id=12)  # overdue
+    add_case(
+        writer,
+        reported_at=h(30),
+        status="pending_check",
+        deadline_at=h(20),
+        extended_deadline_at=NOW + timedelta(days=2),
+        extension_count=1,
+        grid_id=12,
+    )  # extended: not
+    add_case(
+        writer,
+        reported_at=h(50),
+        status="closed",
+        channel="hotline",
+        deadline_at=h(40),
+        disposed_at=h(45),
+        closed_at=h(44),
+    )  # on time
+    add_case(
+        writer,
+        reported_at=h(20),
+        status="closed",
+        channel="hotline",
+        deadline_at=h(10),
+        disposed_at=h(8),
+        closed_at=h(6),
+        category_id=2,
+    )  # late disposal
     add_case(writer, reported_at=h(2), status="cancelled", closed_at=h(1))
     add_case(writer, reported_at=h(5), status="pending_dispatch", channel="app", grid_id=31)
     return ids
@@ -40,7 +63,7 @@ def test_grid_measures_cover_every_grid_of_the_view(world, reader):
     assert grids.loc[11, "name"] == "网格11" and grids.loc[11, "population"] == 5000
     assert grids.loc[12, "m_overdue"] == 1 and grids.loc[12, "m_open"] == 2
     assert grids.loc[12, "m_new_per_1000"] == pytest.approx(2 / 5000 * 1000)
-    assert grids.loc[11, "m_ontime"] == pytest.approx(0.5) and grids.loc[22, "m_ontime"] == 1.0   # none disposed
+    assert grids.loc[11, "m_ontime"] == pytest.approx(0.5) and grids.loc[22, "m_ontime"] == 1.0  # none disposed
 
 
 def test_grid_measures_apply_the_filters(world, reader):
@@ -51,16 +74,24 @@ def test_grid_measures_apply_the_filters(world, reader):
     ads = case_map.grid_measures(reader, MapParams(days=7, category_ids=(2,)), now=NOW).set_index("grid_id")
     assert ads.loc[11, "disposed"] == 1 and ads.loc[11, "ontime"] == 0
     short = case_map.grid_measures(reader, MapParams(days=1), now=NOW).set_index("grid_id")
-    assert short.loc[11, "disposed"] == 1 and short.loc[12, "new"] == 0     # the window is the last day
+    assert short.loc[11, "disposed"] == 1 and short.loc[12, "new"] == 0  # the window is the last day
 
 
 def test_measure_values():
-    frame = pd.DataFrame({"population": [1000, 0], "open": [3, 0], "overdue": [1, 0], "new": [5, 2],
-                          "disposed": [4, 0], "ontime": [3, 0]})
+    frame = pd.DataFrame(
+        {
+            "population": [1000, 0],
+            "open": [3, 0],
+            "overdue": [1, 0],
+            "new": [5, 2],
+            "disposed": [4, 0],
+            "ontime": [3, 0],
+        }
+    )
     assert measure_values(frame, "m_open").tolist() == [3, 0]
     assert measure_values(frame, "m_overdue").tolist() == [1, 0]
-    assert measure_values(frame, "m_new_per_1000").tolist() == [5.0, 0.0]       # no population: 0, not infinity
-    assert measure_values(frame, "m_ontime").tolist() == [0.75, 1.0]             # nothing disposed: on time
+    assert measure_values(frame, "m_new_per_1000").tolist() == [5.0, 0.0]  # no population: 0, not infinity
+    assert measure_values(frame, "m_ontime").tolist() == [0.75, 1.0]  # nothing disposed: on time
     assert set(MEASURES) == {"m_overdue", "m_open", "m_new_per_1000", "m_ontime"}
     with pytest.raises(ValueError):
         measure_values(frame, "m_unknown")
@@ -68,7 +99,7 @@ def test_measure_values():
 
 def test_points_of_a_window_and_over_the_cap(world, reader, monkeypatch):
     day = case_map.points(reader, ALL, timedelta(hours=24), now=NOW)
-    assert day.n == 3 and len(day.frame) == 3           # 1 h, 20 h and 5 h ago; not the cancelled case
+    assert day.n == 3 and len(day.frame) == 3  # 1 h, 20 h and 5 h ago; not the cancelled case
     assert {"lat", "lon", "status", "channel", "major_code", "case_no", "reported_at"} <= set(day.frame.columns)
     app = case_map.points(reader, MapParams(channels=("app",)), timedelta(hours=24), now=NOW)
     assert app.n == 1 and app.frame["channel"].tolist() == ["app"]
@@ -79,14 +110,24 @@ def test_points_of_a_window_and_over_the_cap(world, reader, monkeypatch):
 
 def test_grid_cases_most_overdue_first_with_the_deadline_after_extensions(world, reader):
     cases = case_map.grid_cases(reader, ALL, 12, now=NOW)
-    assert list(cases.columns) == ["case_no", "status", "minor_name", "minor_name_en", "department", "reported_at",
-                                   "deadline", "overdue", "address"]
+    assert list(cases.columns) == [
+        "case_no",
+        "status",
+        "minor_name",
+        "minor_name_en",
+        "department",
+        "reported_at",
+        "deadline",
+        "overdue",
+        "address",
+    ]
     assert cases["status"].tolist() == ["in_disposal", "pending_check"]
     assert cases["overdue"].tolist() == [True, False]
-    assert pd.Timestamp(cases["deadline"].iloc[1]) == pd.Timestamp(NOW + timedelta(days=2))   # the extended one
+    assert pd.Timestamp(cases["deadline"].iloc[1]) == pd.Timestamp(NOW + timedelta(days=2))  # the extended one
     assert cases["department"].iloc[0] == "城管执法局"
-    assert case_map.grid_cases(reader, MapParams(statuses=("pending_check",)), 12, now=NOW)["status"].tolist() == \
-        ["pending_check"]
+    assert case_map.grid_cases(reader, MapParams(statuses=("pending_check",)), 12, now=NOW)["status"].tolist() == [
+        "pending_check"
+    ]
     assert case_map.grid_cases(reader, ALL, 22, now=NOW).empty
 
 
@@ -104,17 +145,31 @@ def test_view_streets_is_one_street_or_all():
 
 
 def test_params_make_the_case_filter():
-    flt = MapParams(street_id=1, channels=("hotline",), statuses=("in_disposal",), major_code="01",
-                    category_ids=(1,), department_ids=(2,)).case_filter()
-    assert (flt.street_id, flt.channels, flt.statuses, flt.major_code, flt.category_ids, flt.department_ids) == \
-        (1, ("hotline",), ("in_disposal",), "01", (1,), (2,))
+    flt = MapParams(
+        street_id=1,
+        channels=("hotline",),
+        statuses=("in_disposal",),
+        major_code="01",
+        category_ids=(1,),
+        department_ids=(2,),
+    ).case_filter()
+    assert (flt.street_id, flt.channels, flt.statuses, flt.major_code, flt.category_ids, flt.department_ids) == (
+        1,
+        ("hotline",),
+        ("in_disposal",),
+        "01",
+        (1,),
+        (2,),
+    )
     with pytest.raises(ValueError):
         MapParams(channels=("nonsense",)).case_filter()
 
 
 def test_polygon_rings_reads_polygons_and_multipolygons():
     poly = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
-    multi = {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [0, 0]]], [[[0, 0], [2, 0], [2, 2], [0, 2],
-                                                                                     [0, 0]]]]}
+    multi = {
+        "type": "MultiPolygon",
+        "coordinates": [[[[0, 0], [1, 0], [0, 0]]], [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]],
+    }
     assert polygon_rings(json.dumps(poly)) == poly["coordinates"][0]
     assert len(polygon_rings(json.dumps(multi))) == 5

@@ -1,4 +1,5 @@
 """Reference data for every screen (reports.reference) on both dialects."""
+
 from datetime import date
 
 from reports import reference
@@ -22,5 +23,5 @@ def test_is_demo():
 
 def test_work_calendar_from_the_database(reader):
     calendar = reference.work_calendar(reader)
-    assert calendar.is_workday(date(2026, 11, 20)) and not calendar.is_workday(date(2026, 11, 21))   # Fri, Sat
+    assert calendar.is_workday(date(2026, 11, 20)) and not calendar.is_workday(date(2026, 11, 21))  # Fri, Sat
     assert calendar.work_hours_per_day == 8.0

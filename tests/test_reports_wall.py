@@ -1,4 +1,5 @@
 """The wall's screen model on a small world with known answers, on SQLite and PostgreSQL."""
+
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -9,7 +10,7 @@ from reports import wall
 from reports.wall import Kpi, WallParams, tone
 from tests.builders import add_case, make_reference
 
-NOW = datetime(2026, 11, 20, 15, 0)      # a Friday
+NOW = datetime(2026, 11, 20, 15, 0)  # a Friday
 ALL = WallParams()
 
 
@@ -18,17 +19,41 @@ def world(writer):
     ids = make_reference(writer)
     h = lambda n: NOW - timedelta(hours=n)  # noqa: E731
     add_case(writer, reported_at=h(1), status="in_disposal", deadline_at=NOW + timedelta(hours=2))
-    add_case(writer, reported_at=h(30), status="in_disposal", deadline_at=h(5), grid_id=12)         # overdue
-    add_case(writer, reported_at=h(30), status="pending_check", deadline_at=h(20),
-             extended_deadline_at=NOW + timedelta(days=2), extension_count=1, grid_id=12)         # extended: not
-    add_case(writer, reported_at=h(50), status="closed", channel="hotline", deadline_at=h(40),
-             disposed_at=h(45), closed_at=h(44), satisfaction="satisfied")                         # on time
-    add_case(writer, reported_at=h(20), status="closed", channel="hotline", deadline_at=h(10),
-             disposed_at=h(8), closed_at=h(6), satisfaction="basic", rework_count=1)               # late disposal
+    add_case(writer, reported_at=h(30), status="in_disposal", deadline_at=h(5), grid_id=12)  # overdue
+    add_case(
+        writer,
+        reported_at=h(30),
+        status="pending_check",
+        deadline_at=h(20),
+        extended_deadline_at=NOW + timedelta(days=2),
+        extension_count=1,
+        grid_id=12,
+    )  # extended: not
+    add_case(
+        writer,
+        reported_at=h(50),
+        status="closed",
+        channel="hotline",
+        deadline_at=h(40),
+        disposed_at=h(45),
+        closed_at=h(44),
+        satisfaction="satisfied",
+    )  # on time
+    add_case(
+        writer,
+        reported_at=h(20),
+        status="closed",
+        channel="hotline",
+        deadline_at=h(10),
+        disposed_at=h(8),
+        closed_at=h(6),
+        satisfaction="basic",
+        rework_count=1,
+    )  # late disposal
     add_case(writer, reported_at=h(3), status="self_handled", closed_at=h(3))
     add_case(writer, reported_at=h(2), status="cancelled", closed_at=h(1))
     add_case(writer, reported_at=h(100), status="parked", parked_at=h(10), deadline_at=h(90), grid_id=31)
-    add_case(writer, reported_at=h(5), status="pending_dispatch", channel="app", grid_id=21)       # new since then
+    add_case(writer, reported_at=h(5), status="pending_dispatch", channel="app", grid_id=21)  # new since then
     return ids
 
 
@@ -74,8 +99,7 @@ def test_map_panel_has_the_backlog_the_points_and_the_worst_grids(world, reader)
     assert len(data.points) == 4 and {"lat", "lon", "status", "reported_at"} <= set(data.points.columns)
     worst = data.worst
     assert list(worst.columns) == ["grid_id", "grid", "street", "overdue", "open"]
-    assert worst.iloc[0].to_dict() == {"grid_id": 12, "grid": "网格12", "street": "测试街道1", "overdue": 1,
-                                       "open": 2}
+    assert worst.iloc[0].to_dict() == {"grid_id": 12, "grid": "网格12", "street": "测试街道1", "overdue": 1, "open": 2}
     assert set(worst["grid_id"]) == {11, 12, 21} and (worst["overdue"].diff().dropna() <= 0).all()
 
 
@@ -88,9 +112,10 @@ def test_map_panel_of_a_street_without_open_cases(world, reader):
 def test_worst_grids_are_the_most_overdue_then_the_most_open(writer, reader, monkeypatch):
     make_reference(writer)
     for grid_id in (11, 12, 21, 22, 31, 32, 41, 42):
-        for _ in range(grid_id % 3 + 1):        # 3 overdue cases in grids 11, 32 and 41
-            add_case(writer, grid_id=grid_id, reported_at=NOW - timedelta(hours=3),
-                     deadline_at=NOW - timedelta(hours=1))
+        for _ in range(grid_id % 3 + 1):  # 3 overdue cases in grids 11, 32 and 41
+            add_case(
+                writer, grid_id=grid_id, reported_at=NOW - timedelta(hours=3), deadline_at=NOW - timedelta(hours=1)
+            )
     monkeypatch.setattr(wall, "WORST_GRIDS", 3)
     worst = wall.map_panel(reader, ALL, now=NOW).worst
     assert list(worst["overdue"]) == [3, 3, 3] and set(worst["grid_id"]) == {11, 32, 41}
@@ -108,7 +133,7 @@ def test_side_panels_have_the_channel_mix_and_every_day_of_the_trend(world, read
 
 
 def test_department_ranking_is_the_departments_pages_ranking(world, reader, monkeypatch):
-    assert wall.department_ranking(reader, ALL, now=NOW).empty          # too few cases due to rank anyone
+    assert wall.department_ranking(reader, ALL, now=NOW).empty  # too few cases due to rank anyone
     monkeypatch.setenv("GRIDSCOPE_MIN_RANK_VOLUME", "1")
     ranked = wall.department_ranking(reader, ALL, now=NOW)
     assert list(ranked.columns) == ["department_id", "name", "name_en", "oe"]
@@ -116,12 +141,18 @@ def test_department_ranking_is_the_departments_pages_ranking(world, reader, monk
 
 
 def test_department_ranking_shows_the_best_and_the_worst_five(monkeypatch):
-    table = pd.DataFrame({"department_id": range(1, 13), "name": [f"d{i}" for i in range(1, 13)],
-                          "name_en": None, "oe": [1.3 - 0.05 * i for i in range(12)],
-                          "oe_ranked": [True] * 11 + [False]})
+    table = pd.DataFrame(
+        {
+            "department_id": range(1, 13),
+            "name": [f"d{i}" for i in range(1, 13)],
+            "name_en": None,
+            "oe": [1.3 - 0.05 * i for i in range(12)],
+            "oe_ranked": [True] * 11 + [False],
+        }
+    )
     monkeypatch.setattr(wall.departments, "scorecard", lambda *a, **k: SimpleNamespace(table=table))
     ranked = wall.department_ranking(None, ALL, now=NOW)
-    assert list(ranked["department_id"]) == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]     # 12 is not ranked
+    assert list(ranked["department_id"]) == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]  # 12 is not ranked
     few = table.head(6)
     monkeypatch.setattr(wall.departments, "scorecard", lambda *a, **k: SimpleNamespace(table=few))
-    assert list(wall.department_ranking(None, ALL, now=NOW)["department_id"]) == [1, 2, 3, 4, 5, 6]   # no repeats
+    assert list(wall.department_ranking(None, ALL, now=NOW)["department_id"]) == [1, 2, 3, 4, 5, 6]  # no repeats

@@ -4,6 +4,7 @@ The period is the week [Mon 2026-03-02, Mon 2026-03-09); "as of" is its end. The
 ``build_street_world``) are shared with tests/test_reports_departments.py, which checks the indicators, ranks and
 intervals built on these counts.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,28 +31,82 @@ def build_dept_world(writer) -> dict:
     ids = make_reference(writer)
     c = dict(department_id=1, category_id=1, dispatched_at=d(2, 9))
     # a: on time; hotline, satisfied
-    add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(3), deadline_at=d(4), closed_at=d(3, 12),
-             disposal_work_hours=3.0, channel="hotline", satisfaction="satisfied",
-             events=[_ev(d(2, 9), "dispatch", 1)], **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="closed",
+        disposed_at=d(3),
+        deadline_at=d(4),
+        closed_at=d(3, 12),
+        disposal_work_hours=3.0,
+        channel="hotline",
+        satisfaction="satisfied",
+        events=[_ev(d(2, 9), "dispatch", 1)],
+        **c,
+    )
     # b: late; hotline, basically satisfied
-    add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(5), deadline_at=d(4), closed_at=d(6),
-             disposal_work_hours=20.0, channel="hotline", satisfaction="basic", **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="closed",
+        disposed_at=d(5),
+        deadline_at=d(4),
+        closed_at=d(6),
+        disposal_work_hours=20.0,
+        channel="hotline",
+        satisfaction="basic",
+        **c,
+    )
     # c: on time only thanks to an approved extension; patrol (its satisfaction does not count)
-    add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(5), deadline_at=d(3),
-             extended_deadline_at=d(6), extension_count=1, closed_at=d(5, 12), disposal_work_hours=10.0,
-             satisfaction="satisfied", **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="closed",
+        disposed_at=d(5),
+        deadline_at=d(3),
+        extended_deadline_at=d(6),
+        extension_count=1,
+        closed_at=d(5, 12),
+        disposal_work_hours=10.0,
+        satisfaction="satisfied",
+        **c,
+    )
     # d: rework after a failed check, finally disposed on time
-    add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(4), deadline_at=d(5), closed_at=d(4, 15),
-             rework_count=1, disposal_work_hours=5.0,
-             events=[_ev(d(3), "dispose", 1), _ev(d(3, 12), "check_fail", 1)], **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="closed",
+        disposed_at=d(4),
+        deadline_at=d(5),
+        closed_at=d(4, 15),
+        rework_count=1,
+        disposal_work_hours=5.0,
+        events=[_ev(d(3), "dispose", 1), _ev(d(3, 12), "check_fail", 1)],
+        **c,
+    )
     # m: disposed on time, waiting for the check (still open)
-    add_case(writer, reported_at=d(2, 9), status="pending_check", disposed_at=d(4), deadline_at=d(5),
-             disposal_work_hours=8.0, **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="pending_check",
+        disposed_at=d(4),
+        deadline_at=d(5),
+        disposal_work_hours=8.0,
+        **c,
+    )
     # e, f: 自行处置 and 作废 never count, even with disposal times in the window
-    add_case(writer, reported_at=d(2, 9), status="self_handled", disposed_at=d(2, 11), closed_at=d(2, 11),
-             deadline_at=d(2, 12), **c)
-    add_case(writer, reported_at=d(2, 9), status="cancelled", disposed_at=d(3), closed_at=d(3), deadline_at=d(2, 12),
-             **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="self_handled",
+        disposed_at=d(2, 11),
+        closed_at=d(2, 11),
+        deadline_at=d(2, 12),
+        **c,
+    )
+    add_case(
+        writer, reported_at=d(2, 9), status="cancelled", disposed_at=d(3), closed_at=d(3), deadline_at=d(2, 12), **c
+    )
     # g: parked (挂账) before the end while overdue: leaves the denominators
     add_case(writer, reported_at=d(2, 9), status="parked", parked_at=d(3), deadline_at=d(2, 12), **c)
     # h: open and overdue at the end
@@ -59,25 +114,65 @@ def build_dept_world(writer) -> dict:
     # i: open, not yet due
     add_case(writer, reported_at=d(6, 9), status="in_disposal", deadline_at=d(20), **c)
     # n: open, overdue even after its extension
-    add_case(writer, reported_at=d(2, 9), status="in_disposal", deadline_at=d(3), extended_deadline_at=d(5),
-             extension_count=1, **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="in_disposal",
+        deadline_at=d(3),
+        extended_deadline_at=d(5),
+        extension_count=1,
+        **c,
+    )
     # j: disposed exactly at the end (next period), late: overdue undisposed at the end of this one
-    add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=datetime(2026, 3, 9), deadline_at=d(6),
-             closed_at=d(9, 12), disposal_work_hours=30.0, **c)
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        status="closed",
+        disposed_at=datetime(2026, 3, 9),
+        deadline_at=d(6),
+        closed_at=d(9, 12),
+        disposal_work_hours=30.0,
+        **c,
+    )
     # crossing the start: disposed just before the period — not in it
-    add_case(writer, reported_at=d(25, 9, 2), status="closed", disposed_at=datetime(2026, 3, 1, 23), deadline_at=d(2),
-             closed_at=d(2, 8), disposal_work_hours=4.0, **c)
+    add_case(
+        writer,
+        reported_at=d(25, 9, 2),
+        status="closed",
+        disposed_at=datetime(2026, 3, 1, 23),
+        deadline_at=d(2),
+        closed_at=d(2, 8),
+        disposal_work_hours=4.0,
+        **c,
+    )
     # k: force-closed after the end without a disposal, overdue at the end
     add_case(writer, reported_at=d(2, 9), status="force_closed", closed_at=d(10), deadline_at=d(5), **c)
     # l: parked after the end, overdue at the end
     add_case(writer, reported_at=d(2, 9), status="parked", parked_at=d(10), deadline_at=d(5), **c)
     # department 2: two dispatches, one return; plus a cancelled case whose return must not count
-    add_case(writer, reported_at=d(3, 9), status="pending_dispatch", department_id=None,
-             events=[_ev(d(3, 10), "dispatch", 2), _ev(d(3, 11), "return", 2, note="非本单位职责")])
-    add_case(writer, reported_at=d(3, 9), status="in_disposal", department_id=2, deadline_at=d(20),
-             events=[_ev(d(3, 10), "dispatch", 2)])
-    add_case(writer, reported_at=d(3, 9), status="cancelled", department_id=None, closed_at=d(4),
-             events=[_ev(d(3, 10), "dispatch", 2), _ev(d(3, 11), "return", 2)])
+    add_case(
+        writer,
+        reported_at=d(3, 9),
+        status="pending_dispatch",
+        department_id=None,
+        events=[_ev(d(3, 10), "dispatch", 2), _ev(d(3, 11), "return", 2, note="非本单位职责")],
+    )
+    add_case(
+        writer,
+        reported_at=d(3, 9),
+        status="in_disposal",
+        department_id=2,
+        deadline_at=d(20),
+        events=[_ev(d(3, 10), "dispatch", 2)],
+    )
+    add_case(
+        writer,
+        reported_at=d(3, 9),
+        status="cancelled",
+        department_id=None,
+        closed_at=d(4),
+        events=[_ev(d(3, 10), "dispatch", 2), _ev(d(3, 11), "return", 2)],
+    )
     return ids
 
 
@@ -90,7 +185,7 @@ def test_overdue_now_vs_at_period_end(dept_world, reader):
     # As of now (after all of it happened): j was disposed, k force-closed, l parked → only h and n remain.
     overdue = sq.overdue_counts(reader, datetime(2026, 3, 20, 12))
     by = dict(zip(overdue["department_id"], overdue["overdue"]))
-    assert by == {1: 3, 2: 1}    # h, n, and i (deadline 3-20 10:00 has passed at 12:00); dept 2's case too
+    assert by == {1: 3, 2: 1}  # h, n, and i (deadline 3-20 10:00 has passed at 12:00); dept 2's case too
     at_end = sq.overdue_counts(reader, END)
     assert dict(zip(at_end["department_id"], at_end["overdue"])) == {1: 5}
 
@@ -98,14 +193,14 @@ def test_overdue_now_vs_at_period_end(dept_world, reader):
 def test_next_period_counts_the_edge_case(dept_world, reader):
     nxt = sq.disposed_counts(reader, END, datetime(2026, 3, 16))
     r = nxt.set_index("department_id").loc[1]
-    assert (r["disposed"], r["ontime"]) == (1, 0)           # j, late
+    assert (r["disposed"], r["ontime"]) == (1, 0)  # j, late
     before = sq.disposed_counts(reader, datetime(2026, 2, 23), START)
     assert before.set_index("department_id").loc[1, "disposed"] == 1
 
 
 def test_department_case_lists(dept_world, reader):
     overdue = sq.department_overdue_cases(reader, 1, END)
-    assert len(overdue) == 2                                 # h and n are still in disposal and past due
+    assert len(overdue) == 2  # h and n are still in disposal and past due
     reworked = sq.department_reworked_cases(reader, 1, START, END)
     assert len(reworked) == 1 and reworked["rework_count"].iloc[0] == 1
     returned = sq.department_returned_cases(reader, 2, START, END)
@@ -115,8 +210,15 @@ def test_department_case_lists(dept_world, reader):
 def test_histogram_is_bounded(writer, reader):
     make_reference(writer)
     for hours in [0.2, 0.9, 39.5, 40.0, 47.9, 48.0, 200.0]:
-        add_case(writer, reported_at=d(2, 9), status="closed", disposed_at=d(3), deadline_at=d(4),
-                 disposal_work_hours=hours, dispatched_at=d(2, 9))
+        add_case(
+            writer,
+            reported_at=d(2, 9),
+            status="closed",
+            disposed_at=d(3),
+            deadline_at=d(4),
+            disposal_work_hours=hours,
+            dispatched_at=d(2, 9),
+        )
     hist = sq.disposal_hours_histogram(reader, START, END)
     bins = dict(zip(hist["lo"], hist["n"]))
     assert bins == {0: 2, 39: 1, 40: 2, 48: 1, 200: 1}
@@ -127,27 +229,85 @@ def build_street_world(writer) -> dict:
     """Street 1 with cases crossing the period edges, every channel and status; street 2 with one hotline request."""
     ids = make_reference(writer)
     s1 = dict(grid_id=11, department_id=1, dispatched_at=d(2, 9))
-    add_case(writer, reported_at=d(2, 9), registered_at=d(2, 9), status="closed", disposed_at=d(3), deadline_at=d(4),
-             closed_at=d(3, 12), **s1)                                                         # c1
-    add_case(writer, reported_at=d(2, 9), registered_at=d(2, 9), channel="hotline", status="closed",
-             disposed_at=d(5), deadline_at=d(4), closed_at=d(5, 12), satisfaction="unsatisfied", **s1)  # c2
-    add_case(writer, reported_at=d(3, 9), registered_at=d(3, 9), channel="app", status="in_disposal",
-             deadline_at=d(4), **s1)                                                            # c3
-    add_case(writer, reported_at=d(3, 9), channel="hotline", status="cancelled", closed_at=d(3, 12), **s1)   # c4
-    add_case(writer, reported_at=d(4, 9), registered_at=None, channel="hotline", status="pending_verify",
-             grid_id=11)                                                                       # c5
-    add_case(writer, reported_at=d(4, 9), registered_at=d(4, 9), status="self_handled", closed_at=d(4, 9),
-             grid_id=11, department_id=None)                                                   # c6
-    add_case(writer, reported_at=d(4, 9), registered_at=d(4, 9), channel="hotline", status="force_closed",
-             closed_at=d(6), deadline_at=d(5), **s1)                                            # c7
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        registered_at=d(2, 9),
+        status="closed",
+        disposed_at=d(3),
+        deadline_at=d(4),
+        closed_at=d(3, 12),
+        **s1,
+    )  # c1
+    add_case(
+        writer,
+        reported_at=d(2, 9),
+        registered_at=d(2, 9),
+        channel="hotline",
+        status="closed",
+        disposed_at=d(5),
+        deadline_at=d(4),
+        closed_at=d(5, 12),
+        satisfaction="unsatisfied",
+        **s1,
+    )  # c2
+    add_case(
+        writer, reported_at=d(3, 9), registered_at=d(3, 9), channel="app", status="in_disposal", deadline_at=d(4), **s1
+    )  # c3
+    add_case(writer, reported_at=d(3, 9), channel="hotline", status="cancelled", closed_at=d(3, 12), **s1)  # c4
+    add_case(
+        writer, reported_at=d(4, 9), registered_at=None, channel="hotline", status="pending_verify", grid_id=11
+    )  # c5
+    add_case(
+        writer,
+        reported_at=d(4, 9),
+        registered_at=d(4, 9),
+        status="self_handled",
+        closed_at=d(4, 9),
+        grid_id=11,
+        department_id=None,
+    )  # c6
+    add_case(
+        writer,
+        reported_at=d(4, 9),
+        registered_at=d(4, 9),
+        channel="hotline",
+        status="force_closed",
+        closed_at=d(6),
+        deadline_at=d(5),
+        **s1,
+    )  # c7
     # crossing the period edges: disposed before it and closed in it (c8); disposed in it, closed after it (c9)
-    add_case(writer, reported_at=d(27, 9, 2), registered_at=d(27, 9, 2), status="closed",
-             disposed_at=datetime(2026, 3, 1, 23), deadline_at=d(3), closed_at=d(2, 10), **s1)            # c8
-    add_case(writer, reported_at=d(27, 9, 2), registered_at=d(27, 9, 2), status="closed",
-             disposed_at=d(8, 20), deadline_at=d(10), closed_at=d(9, 9), **s1)                            # c9
+    add_case(
+        writer,
+        reported_at=d(27, 9, 2),
+        registered_at=d(27, 9, 2),
+        status="closed",
+        disposed_at=datetime(2026, 3, 1, 23),
+        deadline_at=d(3),
+        closed_at=d(2, 10),
+        **s1,
+    )  # c8
+    add_case(
+        writer,
+        reported_at=d(27, 9, 2),
+        registered_at=d(27, 9, 2),
+        status="closed",
+        disposed_at=d(8, 20),
+        deadline_at=d(10),
+        closed_at=d(9, 9),
+        **s1,
+    )  # c9
     # street 2: only a hotline request still being verified
-    add_case(writer, reported_at=d(4, 9), registered_at=None, channel="hotline", status="pending_verify", grid_id=31,
-             department_id=None)
+    add_case(
+        writer,
+        reported_at=d(4, 9),
+        registered_at=None,
+        channel="hotline",
+        status="pending_verify",
+        grid_id=31,
+        department_id=None,
+    )
     return ids
 
 
@@ -164,11 +324,11 @@ def test_department_counts(dept_world, reader):
     assert (r["overdue"], r["overdue_extended"], r["rework"], r["extended"]) == (5, 1, 1, 1)
     events = counts["events"].set_index("department_id")
     assert events.loc[1, ["dispatched", "returned"]].tolist() == [1, 0]
-    assert events.loc[2, ["dispatched", "returned"]].tolist() == [2, 1]      # the cancelled case's events left out
+    assert events.loc[2, ["dispatched", "returned"]].tolist() == [2, 1]  # the cancelled case's events left out
     sat = counts["satisfaction"].set_index("department_id").loc[1]
-    assert (sat["answered"], sat["satisfied"], sat["basic"]) == (2, 1, 1)   # patrol call-backs do not count
+    assert (sat["answered"], sat["satisfied"], sat["basic"]) == (2, 1, 1)  # patrol call-backs do not count
     assert counts["hours"]["n"].sum() == 5
-    assert 3 not in set(cats.index) | set(events.index)                     # no cases at all: no rows
+    assert 3 not in set(cats.index) | set(events.index)  # no cases at all: no rows
 
 
 def test_street_counts(street_world, reader):

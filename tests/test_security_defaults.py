@@ -4,6 +4,7 @@ README tells how to expose the dashboard, sign-in first.
 ``./gridscope run`` is run for real from a copy of the project whose Python and Streamlit are stand-ins that record
 their arguments (no set-up, no database): what is checked is the command line Streamlit gets and the log line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.browser.conftest import DONE, browser_type_launch_args  # noqa: F401 - the system Chromium for `browser`
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,8 +52,9 @@ def run(project: Path, *args: str) -> tuple[list[str], str]:
     env = {**os.environ, "PATH": f"{project.parent / 'bin'}:{os.environ['PATH']}"}
     env.pop("STREAMLIT_SERVER_ADDRESS", None)
     env.pop("STREAMLIT_SERVER_PORT", None)
-    done = subprocess.run([str(project / "gridscope"), "run", *args], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(project / "gridscope"), "run", *args], cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return (project.parent / "streamlit-args").read_text().split("\n")[:-1], done.stdout + done.stderr
 
@@ -76,7 +80,7 @@ def test_the_log_line_names_the_port_and_address_given(fake_project):
 @pytest.mark.parametrize("given", [["--server.address", "0.0.0.0"], ["--server.address=0.0.0.0"]])
 def test_an_address_of_ones_own_is_kept(fake_project, given):
     args, out = run(fake_project, *given, "--server.port=9124")
-    assert _option(args, "--server.address") == ["0.0.0.0"]                # ours is not added
+    assert _option(args, "--server.address") == ["0.0.0.0"]  # ours is not added
     assert "http://0.0.0.0:9124" in out
 
 
@@ -87,3 +91,74 @@ def test_readme_says_how_to_expose_it_with_sign_in_first():
     # the production example turns sign-in on
     deployment = text.split("## Deployment", 1)[1].split("\n## ", 1)[0]
     assert "GRIDSCOPE_AUTH_MODE=" in deployment
+
+
+def test_streamlit_address_from_the_environment_is_kept(fake_project, monkeypatch):
+    env_address = "10.0.0.8"
+    monkeypatch.setitem(os.environ, "STREAMLIT_SERVER_ADDRESS", env_address)
+    project = fake_project
+    env = {**os.environ, "PATH": f"{project.parent / 'bin'}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        [str(project / "gridscope"), "run"], cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
+    args = (project.parent / "streamlit-args").read_text().split("\n")[:-1]
+    assert _option(args, "--server.address") == [] and f"http://{env_address}:8501" in done.stdout + done.stderr
+
+
+# --- a real server: sign-in off on every interface refuses to serve ------------------------------------------------------
+@pytest.mark.browser
+def test_open_demo_on_every_interface_serves_only_a_notice(browser, tiny_world_url, tmp_path):
+    import sys
+    import time
+    import urllib.request
+
+    from deploy.local import free_port
+
+    port = free_port()
+    env = {**os.environ, "GRIDSCOPE_DB_URL": tiny_world_url, "GRIDSCOPE_AUTH_MODE": "none"}
+    env.pop("GRIDSCOPE_ALLOW_OPEN_DEMO", None)
+    log = tmp_path / "streamlit.log"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "0.0.0.0",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-2000:]
+                time.sleep(0.3)
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            for path in ("/", "/departments"):
+                page.goto(f"http://127.0.0.1:{port}{path}", wait_until="domcontentloaded")
+                page.wait_for_selector(DONE, timeout=90_000)
+                page.wait_for_timeout(1000)
+                body = page.inner_text("body")
+                assert "GRIDSCOPE_ALLOW_OPEN_DEMO" in body and "0.0.0.0" in body, body[:300]
+                assert "城市运行态势" not in body and "部门考评" not in body, body[:300]
+        finally:
+            context.close()
+        assert "refusing to serve" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

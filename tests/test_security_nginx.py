@@ -6,6 +6,7 @@ lives in ONE snippet (deploy/gridscope-proxy-headers.conf) that every location i
 header: checked on the text, then through real nginx in front of an echo server (every location), then with a
 real browser through nginx in front of the dashboard in ``proxy`` mode.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def _blocks(text: str, keyword: str) -> list[str]:
         while depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        bodies.append(text[match.end():i - 1])
+        bodies.append(text[match.end() : i - 1])
     return bodies
 
 
@@ -61,11 +62,15 @@ def test_every_location_includes_the_one_header_snippet_and_nothing_else_sets_a_
     # not one header line outside the snippet: a location with its own line would inherit none of the others
     assert "proxy_set_header" not in _directives(site)
     snippet = _directives(local.SNIPPET.read_text(encoding="utf-8"))
-    for line in ("proxy_set_header Host $http_host;", "proxy_set_header X-Forwarded-Proto $scheme;",
-                 "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-                 "proxy_set_header X-Forwarded-User $gridscope_user;",
-                 "proxy_set_header X-Forwarded-Role $gridscope_role;",
-                 "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection $gridscope_connection;"):
+    for line in (
+        "proxy_set_header Host $http_host;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-User $gridscope_user;",
+        "proxy_set_header X-Forwarded-Role $gridscope_role;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $gridscope_connection;",
+    ):
         assert line in snippet, line
     # the identity variables are only ever set empty by the site (a sign-in step in front fills them, never the
     # client)
@@ -79,7 +84,7 @@ def test_every_location_includes_the_one_header_snippet_and_nothing_else_sets_a_
 class _Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):  # http.server's name for the GET handler
         body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -92,8 +97,11 @@ class _Echo(BaseHTTPRequestHandler):
 
 
 def _need_nginx():
-    require_component("nginx", os.access(local.NGINX, os.X_OK),
-                      f"{local.NGINX} is not an executable: the test runs the shipped site in real nginx")
+    require_component(
+        "nginx",
+        os.access(local.NGINX, os.X_OK),
+        f"{local.NGINX} is not an executable: the test runs the shipped site in real nginx",
+    )
 
 
 @pytest.fixture
@@ -107,11 +115,18 @@ def nginx_in_front_of_echo():
     site = local.write_site(work, [echo.server_address[1]], f"127.0.0.1:{port}")
     main = work / "nginx.conf"
     main.write_text(local.nginx_main_conf(work, site))
-    check = subprocess.run([local.NGINX, "-t", "-p", str(work), "-c", str(main), "-e", str(work / "t.log")],
-                           capture_output=True, text=True, timeout=30)
-    assert check.returncode == 0, check.stderr           # the include resolves, the site is valid
-    nginx = subprocess.Popen([local.NGINX, "-p", str(work), "-c", str(main), "-e", str(work / "nginx-error.log")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    check = subprocess.run(
+        [local.NGINX, "-t", "-p", str(work), "-c", str(main), "-e", str(work / "t.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0, check.stderr  # the include resolves, the site is valid
+    nginx = subprocess.Popen(
+        [local.NGINX, "-p", str(work), "-c", str(main), "-e", str(work / "nginx-error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         local.wait_healthy(f"http://127.0.0.1:{port}", nginx, work / "nginx-error.log", "nginx", timeout=30)
         yield f"http://127.0.0.1:{port}"
@@ -125,16 +140,22 @@ def nginx_in_front_of_echo():
 @pytest.mark.deployment
 @pytest.mark.parametrize("path", LOCATION_PATHS)
 def test_nginx_strips_identity_headers_and_forwards_host_in_every_location(nginx_in_front_of_echo, path):
-    request = urllib.request.Request(nginx_in_front_of_echo + path, headers={
-        "Host": "dash.example.gov:8443", "X-Forwarded-User": "boss", "X-Forwarded-Role": "leader",
-        "X-Forwarded-For": "6.6.6.6"})
+    request = urllib.request.Request(
+        nginx_in_front_of_echo + path,
+        headers={
+            "Host": "dash.example.gov:8443",
+            "X-Forwarded-User": "boss",
+            "X-Forwarded-Role": "leader",
+            "X-Forwarded-For": "6.6.6.6",
+        },
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         seen = json.loads(response.read())
     assert seen["path"] == path
     headers = seen["headers"]
     assert headers.get("x-forwarded-user", "") == "", f"{path}: the client's X-Forwarded-User reached the app"
     assert headers.get("x-forwarded-role", "") == "", f"{path}: the client's X-Forwarded-Role reached the app"
-    assert headers["host"] == "dash.example.gov:8443", path                 # $http_host, port kept
+    assert headers["host"] == "dash.example.gov:8443", path  # $http_host, port kept
     assert headers["x-forwarded-proto"] == "http", path
     # the proxy appends the address it saw: the app takes the right-most entry it does not trust
     assert [h.strip() for h in headers["x-forwarded-for"].split(",")] == ["6.6.6.6", "127.0.0.1"], path
@@ -152,8 +173,11 @@ def proxied_dashboard():
         make_reference(writer)
         add_case(writer, reported_at=local_now().replace(tzinfo=None, microsecond=0) - timedelta(hours=3))
         writer.dispose()
-        env = {"GRIDSCOPE_AUTH_MODE": "proxy", "GRIDSCOPE_AUTH_ROLES": json.dumps({"boss": "leader"}),
-               "GRIDSCOPE_STALE_AFTER_SECONDS": "3600"}
+        env = {
+            "GRIDSCOPE_AUTH_MODE": "proxy",
+            "GRIDSCOPE_AUTH_ROLES": json.dumps({"boss": "leader"}),
+            "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
+        }
         with local.Deployment(url, processes=1, workdir=work / "site", extra_env=env) as deployment:
             yield deployment
     finally:
@@ -183,4 +207,4 @@ def test_forged_sign_in_header_through_nginx_is_refused(proxied_dashboard, brows
     context, body = _open(browser, proxied_dashboard.url, {"X-Forwarded-User": "boss"})
     context.close()
     assert "城市运行态势" not in body and "boss" not in body, body[:400]
-    assert "X-Forwarded-User" in body            # the sign-in gate: "no identity from the reverse proxy"
+    assert "X-Forwarded-User" in body  # the sign-in gate: "no identity from the reverse proxy"

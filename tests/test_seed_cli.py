@@ -1,4 +1,5 @@
 """``python -m seed``: the non-empty guard, --replace, and the run script's seed_if_empty."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from data_access.engine import make_engine
 from core.settings import PROJECT_ROOT
+from data_access.engine import make_engine
 from seed import SeedRefused, build_world, seed_if_empty
 from tests.builders import make_reference
 from tests.test_seed_support import frame
@@ -17,8 +18,10 @@ SMALL = dict(end=datetime(2025, 3, 31, 17, 0), days=5, n_communities=30, n_grids
 
 
 def _counts(engine) -> dict:
-    return {t: int(frame(engine, f"SELECT count(*) AS n FROM {t}")["n"][0])
-            for t in ("streets", "grids", "cases", "case_events", "dataset_info", "workdays", "alembic_version")}
+    return {
+        t: int(frame(engine, f"SELECT count(*) AS n FROM {t}")["n"][0])
+        for t in ("streets", "grids", "cases", "case_events", "dataset_info", "workdays", "alembic_version")
+    }
 
 
 def test_refuses_a_non_empty_database_and_touches_nothing(writer):
@@ -27,7 +30,7 @@ def test_refuses_a_non_empty_database_and_touches_nothing(writer):
     with pytest.raises(SeedRefused, match="--replace"):
         build_world(writer, preset="tiny", seed=1, **SMALL)
     assert _counts(writer) == before
-    assert seed_if_empty(writer, preset="tiny") is None         # the run script leaves existing data alone
+    assert seed_if_empty(writer, preset="tiny") is None  # the run script leaves existing data alone
     assert _counts(writer) == before
 
 
@@ -41,9 +44,15 @@ def test_replace_empties_data_tables_but_keeps_schema_and_calendar(writer):
     info = dict(frame(writer, "SELECT key, value FROM dataset_info").values)
     assert info["origin"] == "seed:tiny"
     # indexes dropped for the bulk load are all back
-    names = set(frame(writer, "SELECT name FROM sqlite_master WHERE type = 'index'")["name"]) \
-        if writer.dialect.name == "sqlite" else \
-        set(frame(writer, "SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('cases', 'case_events')")["name"])
+    names = (
+        set(frame(writer, "SELECT name FROM sqlite_master WHERE type = 'index'")["name"])
+        if writer.dialect.name == "sqlite"
+        else set(
+            frame(writer, "SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('cases', 'case_events')")[
+                "name"
+            ]
+        )
+    )
     assert {"ix_cases_reported_at", "ix_cases_open_grid", "ix_case_events_case_at"} <= names
     # and new rows can still be inserted with generated ids (PostgreSQL sequences moved past the seed's ids)
     with writer.begin() as conn:

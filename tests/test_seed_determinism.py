@@ -1,4 +1,5 @@
 """Same seed and end → identical rows, on SQLite and PostgreSQL alike; another seed → another world."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,12 @@ def _digest(url):
 @pytest.fixture(scope="module")
 def digests(request, tmp_path_factory):
     out = {}
-    for key, dialect, seed in (("a", "sqlite", 11), ("b", "sqlite", 11), ("pg", "postgresql", 11),
-                               ("other", "sqlite", 12)):
+    for key, dialect, seed in (
+        ("a", "sqlite", 11),
+        ("b", "sqlite", 11),
+        ("pg", "postgresql", 11),
+        ("other", "sqlite", 12),
+    ):
         url = fresh_url(dialect, request, tmp_path_factory)
         out[key + "_summary"] = build(url, seed=seed, **SMALL)
         out[key] = _digest(url)

@@ -1,4 +1,5 @@
 """The demo district's geometry: counts, valid polygons, a gap-free tiling and exact nesting (seed/geography.py)."""
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,9 @@ def test_grids_tile_the_district_without_gaps_or_overlaps(demo_geo):
     grids = _polys(demo_geo.grids)
     union = shapely.union_all(grids)
     summed = sum(p.area for p in grids)
-    assert abs(union.area - summed) / summed < 0.005          # overlaps would make the union smaller
+    assert abs(union.area - summed) / summed < 0.005  # overlaps would make the union smaller
     district = shapely.union_all(_polys(demo_geo.streets))
-    assert abs(union.area - district.area) / district.area < 0.005   # gaps would make it smaller than the district
+    assert abs(union.area - district.area) / district.area < 0.005  # gaps would make it smaller than the district
     tree = shapely.STRtree(grids)
     left, right = tree.query(grids, predicate="intersects")
     pairs = left < right

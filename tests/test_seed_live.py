@@ -1,4 +1,5 @@
 """``python -m seed.live``: catch-up, ticks that add and move cases, short transactions, clean stop."""
+
 from __future__ import annotations
 
 import signal
@@ -8,9 +9,9 @@ import threading
 import time
 from datetime import timedelta
 
-from data_access.engine import make_engine
-from core.settings import PROJECT_ROOT
 from core.clock import local_now
+from core.settings import PROJECT_ROOT
+from data_access.engine import make_engine
 from seed import build_world
 from seed.live import run
 from tests.test_seed_support import frame
@@ -20,8 +21,7 @@ OPEN = ("pending_verify", "pending_register", "pending_dispatch", "in_disposal",
 
 def _world(writer, hours_ago: float = 6):
     end = (local_now() - timedelta(hours=hours_ago)).replace(second=0)
-    return build_world(writer, preset="tiny", seed=3, end=end, days=8, n_communities=30, n_grids=80,
-                       cases_per_day=400)
+    return build_world(writer, preset="tiny", seed=3, end=end, days=8, n_communities=30, n_grids=80, cases_per_day=400)
 
 
 def _state(engine):
@@ -35,16 +35,20 @@ def test_catch_up_and_ticks_add_and_move_cases(writer):
     n0, id0, upd0, e0 = _state(writer)
     clock = {"t": local_now() - timedelta(hours=3)}
 
-    def fake_now():         # a minute of real time per tick, ×600: hours of world time, whatever the weekday
+    def fake_now():  # a minute of real time per tick, ×600: hours of world time, whatever the weekday
         clock["t"] += timedelta(minutes=1)
         return clock["t"]
+
     totals = run(writer, speed=600, interval=0, ticks=3, now=fake_now)
     n1, id1, upd1, e1 = _state(writer)
     assert totals["ticks"] == 3
     assert n1 > n0 and id1 > id0 and e1 > e0 and upd1 > upd0
     # new events continue each case's story: from_status is the status the case was in
-    ev = frame(writer, f"SELECT e.case_id, e.action, e.from_status, e.to_status, c.status FROM case_events e "
-                       f"JOIN cases c ON c.id = e.case_id WHERE e.id > {e0} ORDER BY e.id")
+    ev = frame(
+        writer,
+        f"SELECT e.case_id, e.action, e.from_status, e.to_status, c.status FROM case_events e "
+        f"JOIN cases c ON c.id = e.case_id WHERE e.id > {e0} ORDER BY e.id",
+    )
     assert set(ev["action"]) & {"verify", "register", "dispatch", "dispose", "check_pass", "close"}
     last = ev.groupby("case_id").last()
     assert (last["to_status"] == last["status"]).all()
@@ -53,9 +57,12 @@ def test_catch_up_and_ticks_add_and_move_cases(writer):
     latest = frame(writer, "SELECT max(at) AS at FROM case_events")["at"][0]
     assert str(latest) <= now.isoformat(sep=" ")
     # dispatched cases got a department and deadline
-    moved = frame(writer, f"SELECT status, department_id, deadline_at FROM cases WHERE id IN "
-                          f"(SELECT case_id FROM case_events WHERE id > {e0} AND action = 'dispatch')")
-    moved = moved[moved["status"] != "pending_dispatch"]        # not bounced (回退) since
+    moved = frame(
+        writer,
+        f"SELECT status, department_id, deadline_at FROM cases WHERE id IN "
+        f"(SELECT case_id FROM case_events WHERE id > {e0} AND action = 'dispatch')",
+    )
+    moved = moved[moved["status"] != "pending_dispatch"]  # not bounced (回退) since
     assert len(moved) and moved["department_id"].notna().all() and moved["deadline_at"].notna().all()
 
 
@@ -70,6 +77,7 @@ def test_readers_are_not_blocked_while_ticking(writer, db_url):
                 frame(reader, "SELECT status, count(*) FROM cases GROUP BY status")
             except Exception as err:  # any error fails the test
                 errors.append(err)
+
     t = threading.Thread(target=read)
     t.start()
     try:
@@ -84,11 +92,17 @@ def test_readers_are_not_blocked_while_ticking(writer, db_url):
 def test_cli_stops_cleanly_on_sigint(writer, db_url):
     if not db_url.startswith("sqlite"):
         import pytest
+
         pytest.skip("signal handling is dialect-independent; ticking is tested on both dialects above")
     _world(writer)
     writer.dispose()
-    proc = subprocess.Popen([sys.executable, "-m", "seed.live", "--db", db_url, "--speed", "60", "--interval", "0.5"],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seed.live", "--db", db_url, "--speed", "60", "--interval", "0.5"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Wait until it is ticking (its handlers are installed by then; a loaded machine may take long to import).
     seen, deadline = [], time.time() + 120
     while time.time() < deadline:

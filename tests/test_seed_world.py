@@ -4,6 +4,7 @@ One ``tiny`` world (18 streets, 90 communities, 270 grids, 60 summer days, ~100 
 for the behaviour and calibration checks. The generator does not depend on the dialect — ``test_seed_determinism``
 proves a PostgreSQL build is row-for-row identical — and the integrity checks run on both dialects.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,11 @@ import pandas as pd
 import pytest
 
 from core import settings
-from data_access.engine import make_engine
 from core.workcal import WorkCalendar
-from tests.test_seed_support import build, fresh_url, frame
+from data_access.engine import make_engine
+from tests.test_seed_support import build, frame, fresh_url
 
-END = datetime(2025, 8, 20, 17, 30)          # a summer window: storms, two month-ends for padding
+END = datetime(2025, 8, 20, 17, 30)  # a summer window: storms, two month-ends for padding
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,12 @@ def small(request, tmp_path_factory):
 
 
 def _cases(engine) -> pd.DataFrame:
-    c = frame(engine, "SELECT c.*, k.difficulty, k.code AS cat_code, k.major_code, k.major_name, k.minor_name, "
-                      "k.kind, k.time_limit_work_hours AS limit_h FROM cases c JOIN categories k "
-                      "ON k.id = c.category_id")
+    c = frame(
+        engine,
+        "SELECT c.*, k.difficulty, k.code AS cat_code, k.major_code, k.major_name, k.minor_name, "
+        "k.kind, k.time_limit_work_hours AS limit_h FROM cases c JOIN categories k "
+        "ON k.id = c.category_id",
+    )
     for col in [x for x in c.columns if x.endswith("_at")]:
         c[col] = pd.to_datetime(c[col], format="ISO8601")
     return c
@@ -60,8 +64,16 @@ def world(tiny):
     planted = {code2id[u] for u in truth.loc[truth["unit_type"] == "street", "unit_id"]}
     clean = [s for s in streets["id"] if s not in planted]
     counted = c[(c["status"] != "cancelled") & c["duplicate_of"].isna()]
-    return dict(engine=engine, summary=summary, cases=c, counted=counted, truth=truth, streets=streets,
-                code2id=code2id, clean=clean)
+    return dict(
+        engine=engine,
+        summary=summary,
+        cases=c,
+        counted=counted,
+        truth=truth,
+        streets=streets,
+        code2id=code2id,
+        clean=clean,
+    )
 
 
 def _street(world, behaviour, **params):
@@ -76,8 +88,10 @@ def _street(world, behaviour, **params):
 # --- reference data ---------------------------------------------------------------------------------------------------
 def test_reference_counts_and_taxonomy(small):
     engine, summary = small
-    n = {t: frame(engine, f"SELECT count(*) AS n FROM {t}")["n"][0] for t in
-         ("streets", "communities", "grids", "departments", "categories")}
+    n = {
+        t: frame(engine, f"SELECT count(*) AS n FROM {t}")["n"][0]
+        for t in ("streets", "communities", "grids", "departments", "categories")
+    }
     assert (n["streets"], n["communities"], n["grids"]) == (18, 90, 270)
     assert 25 <= n["departments"] <= 35
     cats = frame(engine, "SELECT * FROM categories")
@@ -85,7 +99,9 @@ def test_reference_counts_and_taxonomy(small):
     assert cats["code"].str.fullmatch(r"\d{4,5}").all()
     assert cats["minor_name_en"].notna().all() and cats["major_name_en"].notna().all()
     assert set(cats["kind"]) == {"component", "event"} and set(cats["difficulty"]) == {"simple", "complex"}
-    assert {"暴露垃圾", "机动车乱停放", "乱堆物堆料", "非法小广告", "违法搭建", "路面塌陷", "施工扰民"} <= set(cats["minor_name"])
+    assert {"暴露垃圾", "机动车乱停放", "乱堆物堆料", "非法小广告", "违法搭建", "路面塌陷", "施工扰民"} <= set(
+        cats["minor_name"]
+    )
     assert (cats["time_limit_work_hours"] > 0).all()
     depts = frame(engine, "SELECT * FROM departments")
     assert depts["name_en"].notna().all() and (depts["kind"] == "street").sum() == 18
@@ -96,8 +112,11 @@ def test_reference_counts_and_taxonomy(small):
 
 def test_cases_are_consistent_with_the_geography(small):
     engine, _ = small
-    bad = frame(engine, "SELECT count(*) AS n FROM cases c JOIN grids g ON g.id = c.grid_id "
-                        "WHERE g.community_id <> c.community_id OR g.street_id <> c.street_id")
+    bad = frame(
+        engine,
+        "SELECT count(*) AS n FROM cases c JOIN grids g ON g.id = c.grid_id "
+        "WHERE g.community_id <> c.community_id OR g.street_id <> c.street_id",
+    )
     assert bad["n"][0] == 0
     for column in ("address", "description", "lat", "lon", "case_no"):
         assert frame(engine, f"SELECT count(*) AS n FROM cases WHERE {column} IS NULL")["n"][0] == 0
@@ -120,7 +139,7 @@ def test_events_tell_each_case_story(small):
     assert 4 <= len(ev) / len(c) <= 8
     assert ev["case_id"].is_monotonic_increasing
     same_case = ev["case_id"].eq(ev["case_id"].shift())
-    assert not (same_case & (ev["at"] < ev["at"].shift())).any()         # time order inside each case
+    assert not (same_case & (ev["at"] < ev["at"].shift())).any()  # time order inside each case
     first = ev.groupby("case_id").first()
     last = ev.groupby("case_id").last()
     assert (first["action"] == "report").all()
@@ -131,9 +150,23 @@ def test_events_tell_each_case_story(small):
     prev = ev["to_status"].shift().where(same_case)
     chained = prev.isna() | (prev == ev["from_status"])
     assert chained.all(), ev[~chained].head()
-    assert set(ev["action"]) >= {"report", "verify", "register", "dispatch", "return", "redispatch", "extend",
-                                 "dispose", "check_fail", "check_pass", "close", "self_handle", "park", "cancel",
-                                 "escalate"}
+    assert set(ev["action"]) >= {
+        "report",
+        "verify",
+        "register",
+        "dispatch",
+        "return",
+        "redispatch",
+        "extend",
+        "dispose",
+        "check_fail",
+        "check_pass",
+        "close",
+        "self_handle",
+        "park",
+        "cancel",
+        "escalate",
+    }
 
 
 def test_stage_times_are_ordered_and_in_working_hours(small):
@@ -177,12 +210,13 @@ def test_world_end_leaves_a_realistic_backlog(small):
     c = _cases(engine)
     end = summary["end"]
     assert c["reported_at"].max() <= end and c["updated_at"].max() <= end
-    open_ = c[c["status"].isin(["pending_verify", "pending_register", "pending_dispatch", "in_disposal",
-                                "pending_check"])]
+    open_ = c[
+        c["status"].isin(["pending_verify", "pending_register", "pending_dispatch", "in_disposal", "pending_check"])
+    ]
     assert 0.005 * len(c) < len(open_) < 0.1 * len(c)
     due = open_["extended_deadline_at"].fillna(open_["deadline_at"])
-    assert (due < end).sum() >= 10                       # some overdue
-    assert (due >= end).sum() >= 10                      # most not
+    assert (due < end).sum() >= 10  # some overdue
+    assert (due >= end).sum() >= 10  # most not
     assert (c["status"] == "parked").sum() >= 5 and c.loc[c["status"] == "parked", "parked_at"].notna().all()
     assert c.loc[c["status"].isin(["closed", "self_handled", "force_closed", "cancelled"]), "closed_at"].notna().all()
     assert c.loc[c["status"] == "self_handled", "department_id"].isna().all()
@@ -207,8 +241,9 @@ def test_every_behaviour_is_recorded(world):
     t = world["truth"]
     assert set(t["behaviour"]) >= {"G1", "G2", "G3", "G4", "G5", "G6", "G7", "C1", "C2", "C3", "C4", "W1", "H1"}
     assert set(t.loc[t["behaviour"] == "G1", "unit_type"]) == {"street", "community"}
-    assert sorted(t.loc[(t["behaviour"] == "G1") & (t["unit_type"] == "street"), "params"]
-                  .map(lambda p: p["rate"])) == [0.15, 0.3, 0.5]
+    assert sorted(
+        t.loc[(t["behaviour"] == "G1") & (t["unit_type"] == "street"), "params"].map(lambda p: p["rate"])
+    ) == [0.15, 0.3, 0.5]
     assert {p["mode"] for p in t.loc[t["behaviour"] == "G2", "params"]} == {"period_end", "spread"}
     assert (t.loc[t["behaviour"] == "W1", "unit_type"] == "department").all()
     g4 = t[t["behaviour"] == "G4"].iloc[0]
@@ -246,6 +281,7 @@ def test_mid_period_gaming_starts_at_its_start(world):
 
     def hard_share(df):
         return (df["difficulty"] == "complex").mean()
+
     mine, clean = pat[pat["street_id"] == g4], pat[pat["street_id"].isin(world["clean"])]
     drop = hard_share(mine[mine["reported_at"] >= start]) / hard_share(mine[mine["reported_at"] < start])
     base = hard_share(clean[clean["reported_at"] >= start]) / hard_share(clean[clean["reported_at"] < start])
@@ -258,6 +294,7 @@ def test_padding_shows_as_period_end_bunching_and_excess_volume(world):
 
     def last3(df):
         return (df["reported_at"].dt.day >= df["reported_at"].dt.days_in_month - 2).mean()
+
     _, dump = _street(world, "G2", mode="period_end")
     assert last3(pat[pat["street_id"] == dump]) > 1.5 * last3(clean)
     _, spread = _street(world, "G2", mode="spread")
@@ -321,6 +358,7 @@ def test_clean_up_campaigns_lower_every_channel(world):
         def rate(df, a=a, b=b):
             inside = df["reported_at"].between(a, b, inclusive="left")
             return (inside.sum() / (b - a).days) / ((~inside).sum() / (days - (b - a).days))
+
         mine = street_order[street_order["street_id"] == s]
         assert rate(mine) < 0.8 * rate(street_order[street_order["street_id"].isin(world["clean"])])
         # the public (12345, app, cameras) sees the clean-up too: it is not a patrol-only drop
@@ -329,8 +367,9 @@ def test_clean_up_campaigns_lower_every_channel(world):
 
 def test_income_driven_hotline_differences(world):
     c, t = world["counted"], world["truth"]
-    per_1000 = c[c["channel"] == "hotline"].groupby("street_id").size() \
-        / world["streets"].set_index("id")["population"] * 1000
+    per_1000 = (
+        c[c["channel"] == "hotline"].groupby("street_id").size() / world["streets"].set_index("id")["population"] * 1000
+    )
     rows = t[t["behaviour"] == "C2"]
     low = [world["code2id"][u] for u, p in zip(rows["unit_id"], rows["params"]) if p["hotline_factor"] < 1]
     high = [world["code2id"][u] for u, p in zip(rows["unit_id"], rows["params"]) if p["hotline_factor"] > 1]
@@ -352,8 +391,10 @@ def test_honest_diligence_differences(world):
     hard = c[c["difficulty"] == "complex"]
     hard_patrol = hard[hard["channel"] == "patrol"].groupby("community_id").size()
     hard_public = hard[hard["channel"].isin(["hotline", "app", "video"])].groupby("community_id").size()
-    assert hard_patrol.reindex(low).sum() / hard_public.reindex(low).sum() > 0.5 * pooled(low) / pooled(high) \
-        * hard_patrol.reindex(high).sum() / hard_public.reindex(high).sum()
+    assert (
+        hard_patrol.reindex(low).sum() / hard_public.reindex(low).sum()
+        > 0.5 * pooled(low) / pooled(high) * hard_patrol.reindex(high).sum() / hard_public.reindex(high).sum()
+    )
 
 
 def test_storms_bring_bursts_of_flooding(world):
@@ -372,13 +413,14 @@ def test_department_profiles(world):
     depts = frame(world["engine"], "SELECT id, code FROM departments")
     rate = d.groupby("department_id")["ontime"].mean().rename(index=dict(zip(depts["id"], depts["code"])))
     n = d.groupby("department_id").size().rename(index=dict(zip(depts["id"], depts["code"])))
-    beh = dict(zip(t.loc[t["unit_type"] == "department", "unit_id"], t.loc[t["unit_type"] == "department",
-                                                                         "behaviour"]))
+    beh = dict(
+        zip(t.loc[t["unit_type"] == "department", "unit_id"], t.loc[t["unit_type"] == "department", "behaviour"])
+    )
     weak = [k for k, v in beh.items() if v == "W1"]
     assert len(weak) == 3
     assert rate[weak].between(0.72, 0.92).all()
     normal = [k for k, v in beh.items() if v == "N" and n.get(k, 0) >= 300]
-    assert (rate[normal] >= 0.93).mean() >= 0.9            # most departments 95–99 %
+    assert (rate[normal] >= 0.93).mean() >= 0.9  # most departments 95–99 %
     h1 = [k for k, v in beh.items() if v == "H1"][0]
     assert (d.loc[d["department_id"] == depts.set_index("code").loc[h1, "id"], "difficulty"] == "complex").all()
     assert rate[h1] > rate[weak].max()
@@ -410,10 +452,11 @@ def test_disposal_rates(world):
     ontime = (d["disposed_at"] <= d["extended_deadline_at"].fillna(d["deadline_at"])).mean()
     assert 0.93 <= ontime <= 0.99
     due = c[(c["status"] != "cancelled") & c["duplicate_of"].isna() & (c["reported_at"] < end - pd.Timedelta(days=14))]
-    closure = due["status"].isin(["closed", "self_handled", "force_closed"]).sum() / \
-        (~due["status"].isin(["parked"])).sum()
-    assert 0.98 <= closure <= 0.999                         # 结案率
-    assert 0.01 <= (d["rework_count"] > 0).mean() <= 0.05   # 返工率
+    closure = (
+        due["status"].isin(["closed", "self_handled", "force_closed"]).sum() / (~due["status"].isin(["parked"])).sum()
+    )
+    assert 0.98 <= closure <= 0.999  # 结案率
+    assert 0.01 <= (d["rework_count"] > 0).mean() <= 0.05  # 返工率
     assert 0.01 <= (d["extension_count"] > 0).mean() <= 0.05
     assert 0.01 <= (d["return_count"] > 0).mean() <= 0.08
     sat = c["satisfaction"].value_counts(normalize=True)
@@ -425,8 +468,8 @@ def test_weekly_time_pattern(world):
     wd = c["reported_at"].dt.day_of_week
     pat = c[c["channel"] == "patrol"]
     hot = c[c["channel"] == "hotline"]
-    assert (pat["reported_at"].dt.day_of_week < 5).mean() > 5 / 7 + 0.05          # weekday-heavy patrol
+    assert (pat["reported_at"].dt.day_of_week < 5).mean() > 5 / 7 + 0.05  # weekday-heavy patrol
     assert (hot["reported_at"].dt.day_of_week >= 5).mean() > (pat["reported_at"].dt.day_of_week >= 5).mean()
     evening = hot["reported_at"].dt.hour.between(18, 22).mean()
-    assert evening > 5 / 24 * 1.2                                            # hotline evening peak
+    assert evening > 5 / 24 * 1.2  # hotline evening peak
     assert len(wd) > 0

@@ -1,4 +1,5 @@
 """Settings: one declarative list, every setting documented, environment overrides typed."""
+
 import re
 from pathlib import Path
 
@@ -18,8 +19,9 @@ def test_every_setting_is_documented_with_its_default():
 
 
 def test_documented_table_is_current():
-    assert settings.markdown_table() in DOCS.read_text(encoding="utf-8"), \
+    assert settings.markdown_table() in DOCS.read_text(encoding="utf-8"), (
         "docs/configuration.md is out of date: paste the output of `python -m core.settings`"
+    )
 
 
 def test_every_setting_has_help_text():

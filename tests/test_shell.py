@@ -1,4 +1,5 @@
 """The app shell's URL parameters: the live refresh interval (?refresh=N) and the carousel (?rotate=N)."""
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -16,9 +17,24 @@ def _run(query: dict) -> AppTest:
     return at.run()
 
 
-@pytest.mark.parametrize("raw, seconds", [("2", 2), ("10", 10), ("3600", 3600),
-                                          ("1", 30), ("0", 30), ("3601", 30), ("-5", 30), ("2.5", 30), ("x", 30),
-                                          ("²", 30), ("１０", 30), ("9" * 300, 30), ("", 30)])
+@pytest.mark.parametrize(
+    "raw, seconds",
+    [
+        ("2", 2),
+        ("10", 10),
+        ("3600", 3600),
+        ("1", 30),
+        ("0", 30),
+        ("3601", 30),
+        ("-5", 30),
+        ("2.5", 30),
+        ("x", 30),
+        ("²", 30),
+        ("１０", 30),
+        ("9" * 300, 30),
+        ("", 30),
+    ],
+)
 def test_refresh_parameter_is_bounded_else_the_setting(raw, seconds, monkeypatch):
     monkeypatch.delenv("GRIDSCOPE_REFRESH_SECONDS", raising=False)
     at = _run({"refresh": raw})

@@ -1,4 +1,5 @@
 """SLA clock colours at the stage limits, in working hours."""
+
 from datetime import datetime
 
 import pytest
@@ -12,12 +13,15 @@ def cal():
     return WorkCalendar.from_library(2026, 2026, "08:30-12:00,13:00-17:30")
 
 
-@pytest.mark.parametrize("now, colour", [
-    (datetime(2026, 11, 23, 14, 0), "green"),    # 4.5 of 7.5 h (lunch 12–13 not counted)
-    (datetime(2026, 11, 23, 16, 0), "yellow"),   # 6.5 of 7.5 h
-])
+@pytest.mark.parametrize(
+    "now, colour",
+    [
+        (datetime(2026, 11, 23, 14, 0), "green"),  # 4.5 of 7.5 h (lunch 12–13 not counted)
+        (datetime(2026, 11, 23, 16, 0), "yellow"),  # 6.5 of 7.5 h
+    ],
+)
 def test_colours(cal, now, colour):
-    start, deadline = datetime(2026, 11, 23, 8, 30), datetime(2026, 11, 23, 17, 0)   # 7.5 working hours
+    start, deadline = datetime(2026, 11, 23, 8, 30), datetime(2026, 11, 23, 17, 0)  # 7.5 working hours
     clock = sla_clock(cal, start, deadline, now)
     assert clock.limit_hours == 7.5
     assert clock.colour == colour
@@ -37,10 +41,13 @@ def test_effective_deadline_on_columns_and_values():
     import pandas as pd
 
     from analytics.sla import effective_deadline, stage_start
+
     original = pd.Series(pd.to_datetime(["2026-11-20 17:00", "2026-11-20 17:00", None]))
     extended = pd.Series(pd.to_datetime(["2026-11-24 17:00", None, None]))
-    assert effective_deadline(original, extended).tolist()[:2] == [pd.Timestamp("2026-11-24 17:00"),
-                                                                   pd.Timestamp("2026-11-20 17:00")]
+    assert effective_deadline(original, extended).tolist()[:2] == [
+        pd.Timestamp("2026-11-24 17:00"),
+        pd.Timestamp("2026-11-20 17:00"),
+    ]
     assert pd.isna(effective_deadline(original, extended).iloc[2])
     assert effective_deadline(datetime(2026, 11, 20), None) == datetime(2026, 11, 20)
     assert effective_deadline(datetime(2026, 11, 20), pd.NaT) == datetime(2026, 11, 20)

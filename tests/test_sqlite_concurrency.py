@@ -4,6 +4,7 @@ readers see the new cases arrive.
 ``python -m seed.live`` runs in a subprocess with a short tick interval (many small write transactions); reader
 threads run the wall's queries through read-only engines for ``GRIDSCOPE_TEST_LOCK_SECONDS`` (default 50 s).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from core.clock import local_now
 from data_access import queries
 from data_access.engine import make_engine
-from core.clock import local_now
 from seed import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,14 +44,31 @@ def test_live_writer_and_readers_never_lock(tmp_path):
     url = f"sqlite:///{tmp_path / 'busy.db'}"
     writer = make_engine(url, read_only=False)
     from data_access.migrate import upgrade
+
     upgrade(writer)
     end = (local_now() - timedelta(hours=2)).replace(second=0)
     build_world(writer, preset="tiny", seed=5, end=end, days=8, n_communities=30, n_grids=80, cases_per_day=400)
     writer.dispose()
 
     log = (tmp_path / "live.log").open("w")
-    live = subprocess.Popen([sys.executable, "-m", "seed.live", "--db", url, "--speed", "600", "--interval", "0.2",
-                             "--catch-up-hours", "2"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    live = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seed.live",
+            "--db",
+            url,
+            "--speed",
+            "600",
+            "--interval",
+            "0.2",
+            "--catch-up-hours",
+            "2",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     errors: list[str] = []
     seen: list[list[int]] = [[] for _ in range(READERS)]
     rounds = [0] * READERS
@@ -73,7 +91,7 @@ def test_live_writer_and_readers_never_lock(tmp_path):
 
     threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(READERS)]
     try:
-        time.sleep(1.0)                      # the simulator's catch-up transaction starts first
+        time.sleep(1.0)  # the simulator's catch-up transaction starts first
         for t in threads:
             t.start()
         time.sleep(READ_SECONDS)
@@ -94,5 +112,7 @@ def test_live_writer_and_readers_never_lock(tmp_path):
     assert all(r >= 3 for r in rounds), rounds
     # the readers saw the simulator's new cases arrive while they were reading
     assert all(max(s) > s[0] for s in seen), [(s[0], max(s)) for s in seen]
-    print(f"\nreaders: {rounds} rounds, slowest round {slowest[0]:.2f} s, newest case ids "
-          f"{[(s[0], max(s)) for s in seen]}")
+    print(
+        f"\nreaders: {rounds} rounds, slowest round {slowest[0]:.2f} s, newest case ids "
+        f"{[(s[0], max(s)) for s in seen]}"
+    )

@@ -1,4 +1,5 @@
 """Weekly meeting queries on both dialects over a hand-made world with known answers (week edges, repeats)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,7 +9,7 @@ import pytest
 from data_access import weekly_queries as wq
 from tests.builders import add_case, make_reference
 
-WEEK = date(2026, 3, 2)                    # a Monday
+WEEK = date(2026, 3, 2)  # a Monday
 NOW = datetime(2026, 3, 20, 12, 0)
 LAT, LON = 31.0, 121.2
 
@@ -17,35 +18,95 @@ LAT, LON = 31.0, 121.2
 def world(writer, reader):
     make_reference(writer)
     ids = {}
-    ids["c1"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 2, 9, 0), lat=LAT, lon=LON,
-                         address="甲路1号", status="closed", disposed_at=datetime(2026, 3, 3, 9, 0),
-                         deadline_at=datetime(2026, 3, 3, 12, 0), closed_at=datetime(2026, 3, 3, 10, 0))
+    ids["c1"] = add_case(
+        writer,
+        grid_id=11,
+        reported_at=datetime(2026, 3, 2, 9, 0),
+        lat=LAT,
+        lon=LON,
+        address="甲路1号",
+        status="closed",
+        disposed_at=datetime(2026, 3, 3, 9, 0),
+        deadline_at=datetime(2026, 3, 3, 12, 0),
+        closed_at=datetime(2026, 3, 3, 10, 0),
+    )
     # repeat of c1: same grid, category and spot, 3.2 days after its closure; escalated in the week
-    ids["c2"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 6, 14, 0), lat=LAT + 0.0001,
-                         lon=LON, address="甲路1号", escalated=True,
-                         events=[dict(at=datetime(2026, 3, 5, 8, 0), action="escalate", from_status="in_disposal",
-                                      to_status="in_disposal", department_id=1, note="提交区级")])
+    ids["c2"] = add_case(
+        writer,
+        grid_id=11,
+        reported_at=datetime(2026, 3, 6, 14, 0),
+        lat=LAT + 0.0001,
+        lon=LON,
+        address="甲路1号",
+        escalated=True,
+        events=[
+            dict(
+                at=datetime(2026, 3, 5, 8, 0),
+                action="escalate",
+                from_status="in_disposal",
+                to_status="in_disposal",
+                department_id=1,
+                note="提交区级",
+            )
+        ],
+    )
     # Sunday 23:30, other grid: in the week, not a repeat; returned by department 3
-    ids["c3"] = add_case(writer, grid_id=12, reported_at=datetime(2026, 3, 8, 23, 30), lat=LAT, lon=LON,
-                         address="乙路2号",
-                         events=[dict(at=datetime(2026, 3, 4, 10, 0), action="return", from_status="in_disposal",
-                                      to_status="pending_dispatch", department_id=3, note="非本单位职责"),
-                                 dict(at=datetime(2026, 3, 5, 10, 0), action="check_fail",
-                                      from_status="pending_check", to_status="in_disposal", department_id=1,
-                                      note=None)])
-    ids["c4"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 9, 0, 0), address="甲路1号")   # next week
+    ids["c3"] = add_case(
+        writer,
+        grid_id=12,
+        reported_at=datetime(2026, 3, 8, 23, 30),
+        lat=LAT,
+        lon=LON,
+        address="乙路2号",
+        events=[
+            dict(
+                at=datetime(2026, 3, 4, 10, 0),
+                action="return",
+                from_status="in_disposal",
+                to_status="pending_dispatch",
+                department_id=3,
+                note="非本单位职责",
+            ),
+            dict(
+                at=datetime(2026, 3, 5, 10, 0),
+                action="check_fail",
+                from_status="pending_check",
+                to_status="in_disposal",
+                department_id=1,
+                note=None,
+            ),
+        ],
+    )
+    ids["c4"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 9, 0, 0), address="甲路1号")  # next week
     ids["c5"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 1, 23, 59), address="甲路1号")  # week before
     # an older closure 22 days before c7 (a repeat only with N ≥ 22)
-    ids["c6"] = add_case(writer, grid_id=21, reported_at=datetime(2026, 2, 9, 9, 0), lat=LAT, lon=LON,
-                         status="closed", closed_at=datetime(2026, 2, 10, 9, 0), department_id=2, address="丙路3号")
-    ids["c7"] = add_case(writer, grid_id=21, reported_at=datetime(2026, 3, 4, 9, 0), lat=LAT, lon=LON,
-                         address="丙路3号")
+    ids["c6"] = add_case(
+        writer,
+        grid_id=21,
+        reported_at=datetime(2026, 2, 9, 9, 0),
+        lat=LAT,
+        lon=LON,
+        status="closed",
+        closed_at=datetime(2026, 2, 10, 9, 0),
+        department_id=2,
+        address="丙路3号",
+    )
+    ids["c7"] = add_case(
+        writer, grid_id=21, reported_at=datetime(2026, 3, 4, 9, 0), lat=LAT, lon=LON, address="丙路3号"
+    )
     # same grid and category as c1 but ~500 m away: not the same place
-    ids["c8"] = add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 4, 11, 0), lat=LAT + 0.0045, lon=LON,
-                         address="甲路9号")
+    ids["c8"] = add_case(
+        writer, grid_id=11, reported_at=datetime(2026, 3, 4, 11, 0), lat=LAT + 0.0045, lon=LON, address="甲路9号"
+    )
     # overdue at the week's end and still open: department 2
-    ids["c9"] = add_case(writer, grid_id=22, reported_at=datetime(2026, 2, 20, 9, 0), department_id=2,
-                         deadline_at=datetime(2026, 2, 25, 9, 0), address="丁路4号")
+    ids["c9"] = add_case(
+        writer,
+        grid_id=22,
+        reported_at=datetime(2026, 2, 20, 9, 0),
+        department_id=2,
+        deadline_at=datetime(2026, 2, 25, 9, 0),
+        address="丁路4号",
+    )
     # cancelled in the week: never counted
     add_case(writer, grid_id=11, reported_at=datetime(2026, 3, 3, 9, 0), status="cancelled", address="甲路1号")
     return ids
@@ -67,7 +128,7 @@ def test_headline(world, reader):
     assert cur["overdue"] == 1 and cur["disposed"] == 1 and cur["ontime"] == 1
     assert cur["ontime_rate"] == pytest.approx(0.5)
     prev = weeks.iloc[-2]
-    assert prev["new"] == 1 and prev["overdue"] == 1          # c5; c9 was already overdue at that week's end
+    assert prev["new"] == 1 and prev["overdue"] == 1  # c5; c9 was already overdue at that week's end
     assert list(weeks["has_data"]) == [False, True, True, True, True]
     # the comparisons (previous week, 4-week average) are reports.weekly.headline_changes: test_reports_weekly.py
 

@@ -1,4 +1,5 @@
 """Working calendar: deadlines and working-hour durations across weekends, holidays and 调休 make-up days."""
+
 from datetime import date, datetime
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from core.workcal import WorkCalendar, calendar_rows, parse_work_hours
 
-HOURS = "08:30-12:00,13:00-17:30"   # 8 working hours a day
+HOURS = "08:30-12:00,13:00-17:30"  # 8 working hours a day
 
 
 @pytest.fixture(scope="module")
@@ -16,11 +17,11 @@ def cal():
 
 def test_calendar_rows_know_holidays_and_makeup_days():
     rows = {r["day"]: r for r in calendar_rows(2026, 2026)}
-    assert rows[date(2026, 10, 1)]["is_workday"] is False          # National Day
+    assert rows[date(2026, 10, 1)]["is_workday"] is False  # National Day
     assert rows[date(2026, 10, 1)]["holiday_name"]
-    assert rows[date(2026, 10, 10)]["is_workday"] is True          # Saturday worked (调休)
+    assert rows[date(2026, 10, 10)]["is_workday"] is True  # Saturday worked (调休)
     assert rows[date(2026, 10, 10)]["is_makeup_workday"] is True
-    assert rows[date(2026, 11, 21)]["is_workday"] is False         # an ordinary Saturday
+    assert rows[date(2026, 11, 21)]["is_workday"] is False  # an ordinary Saturday
     # the running count increases exactly on working days
     seq = [rows[d]["workday_seq"] for d in sorted(rows)]
     work = [rows[d]["is_workday"] for d in sorted(rows)]

@@ -6,6 +6,7 @@
   narrows the page's URL parameters to the viewer's scope: a street head only ever sees their street (the global
   street filter is forced), a department head only opens case files of their own department.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -62,6 +63,7 @@ def force_street(user: User | None) -> None:
 
 def _force_filters(user: User) -> None:
     from ui.shell import current_filters
+
     if user.street_id is not None:
         st.session_state["filters"] = replace(current_filters(), street_id=user.street_id)
 
@@ -78,7 +80,7 @@ def _case_owner(case_id: int) -> dict | None:
     return scope.case_owner(get_engine(), case_id)
 
 
-MAX_ID = 999_999_999        # ids in URLs (?community=, ?grid=, ?case=): 1 … 9 digits
+MAX_ID = 999_999_999  # ids in URLs (?community=, ?grid=, ?case=): 1 … 9 digits
 
 
 def id_param(name: str) -> int | None:
@@ -104,7 +106,7 @@ def case_allowed(user: User, case_id: int) -> bool:
         return False
     owner = resilient(_case_owner, case_id)
     if not owner.ok or owner.value is None:
-        return False                # unknown case or database down: deny
+        return False  # unknown case or database down: deny
     if user.role == "department_head":
         return owner.value["department_id"] == user.department_id
     return owner.value["street_id"] == user.street_id
@@ -128,16 +130,17 @@ def _scope_departments(user: User) -> None:
     if user.role != "department_head":
         return
     from ui.reference import department_table
+
     depts = resilient(department_table)
     own = depts.value.loc[depts.value["id"] == user.department_id, "code"] if depts.ok else []
-    if len(own) == 0:       # cannot tell which department is theirs: show nothing rather than someone else's
+    if len(own) == 0:  # cannot tell which department is theirs: show nothing rather than someone else's
         st.error(T("forbidden", role=role_label(user.role)), icon=":material/block:")
         st.stop()
     code = str(own.iloc[0])
     if st.query_params.get("dept") not in (None, code):
         _scoped_notice("dept", st.query_params.get("dept"))
     st.query_params["dept"] = code
-    st.session_state.pop("dept_pick", None)     # the picker starts again from ?dept= (their own)
+    st.session_state.pop("dept_pick", None)  # the picker starts again from ?dept= (their own)
 
 
 SCOPES = {"backlog": _scope_backlog, "departments": _scope_departments}

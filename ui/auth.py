@@ -22,6 +22,7 @@ The kiosk (``?embed=true``) is the role ``wall`` when ``auth_mode`` is ``none`` 
 ``wall_token``. A role is written as ``leader``, ``department_head:<department id>``, ``street_head:<street id>``
 or ``wall`` (in claims, proxy headers and ``auth_roles``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 ROLES = ("leader", "department_head", "street_head", "wall")
 MODES = ("none", "oidc", "proxy", "local")
 SESSION_KEY = "_gridscope_user"
-SESSION_STAMP = "_gridscope_account_stamp"      # the account as it was at sign-in (revocation on change)
+SESSION_STAMP = "_gridscope_account_stamp"  # the account as it was at sign-in (revocation on change)
 
 T = catalog("auth")
 
@@ -65,7 +66,7 @@ class User:
     department_id: int | None = None
     street_id: int | None = None
     source: str = ""
-    display: str = ""          # a name to show (OIDC ``name``): never used to look anything up
+    display: str = ""  # a name to show (OIDC ``name``): never used to look anything up
 
     @property
     def is_demo(self) -> bool:
@@ -80,8 +81,13 @@ def parse_role(name: str, spec, source: str) -> User | None:
     if role in ("leader", "wall") and not ident:
         return User(name, role, source=source)
     if role in ("department_head", "street_head") and ident.isascii() and ident.isdigit() and len(ident) < 9:
-        return User(name, role, department_id=int(ident) if role == "department_head" else None,
-                    street_id=int(ident) if role == "street_head" else None, source=source)
+        return User(
+            name,
+            role,
+            department_id=int(ident) if role == "department_head" else None,
+            street_id=int(ident) if role == "street_head" else None,
+            source=source,
+        )
     return None
 
 
@@ -97,12 +103,14 @@ def _mapped_role(*names: str | None):
 # --- sources ---------------------------------------------------------------------------------------------------------
 def _query_string() -> str:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
     ctx = get_script_run_ctx()
     return getattr(ctx, "query_string", "") or "" if ctx else ""
 
 
 def _wall_token_ok() -> bool:
     from urllib.parse import parse_qs
+
     token = str(settings.get("wall_token") or "")
     given = parse_qs(_query_string()).get("wall_token", [""])[-1]
     return bool(token) and hmac.compare_digest(given.encode(), token.encode())
@@ -177,7 +185,7 @@ def _peer_may_be_forged() -> bool:
         try:
             net = ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            return True                     # "*" or a literal: anything may have been put in the peer's place
+            return True  # "*" or a literal: anything may have been put in the peer's place
         if not any(net.version == o.version and net.subnet_of(o) for o in ours):
             return True
     return False
@@ -193,9 +201,11 @@ def from_trusted_proxy(headers: dict[str, str] | None = None, *, quiet: bool = F
         return False
     if "x-forwarded-for" in headers and _peer_may_be_forged():
         if not quiet:
-            log.warning("sign-in header ignored: Streamlit's server may have replaced the peer address with "
-                        "X-Forwarded-For (FORWARDED_ALLOW_IPS is wider than auth_trusted_proxies); start Streamlit "
-                        "with FORWARDED_ALLOW_IPS= (empty) behind the proxy")
+            log.warning(
+                "sign-in header ignored: Streamlit's server may have replaced the peer address with "
+                "X-Forwarded-For (FORWARDED_ALLOW_IPS is wider than auth_trusted_proxies); start Streamlit "
+                "with FORWARDED_ALLOW_IPS= (empty) behind the proxy"
+            )
         return False
     return True
 
@@ -210,9 +220,12 @@ def client_address(headers: dict[str, str] | None = None) -> str:
         return peer[:64]
     hops = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        host = hop.rsplit(":", 1)[0] if hop.count(":") == 1 else hop      # 10.0.0.1:5000 → 10.0.0.1
+        if hop.startswith("[") and "]" in hop:  # [2001:db8::1]:5000
+            host = hop[1 : hop.index("]")]
+        else:
+            host = hop.rsplit(":", 1)[0] if hop.count(":") == 1 else hop  # 10.0.0.1:5000 → 10.0.0.1
         if not _in(host, ours):
-            return host.strip("[]")[:64]
+            return host[:64]
     return (hops[0] if hops else peer)[:64]
 
 
@@ -224,7 +237,8 @@ def bind_address() -> str | None:
     """The address Streamlit's own server listens on ('' = every interface, Streamlit's default), or None when no
     server of ours is running (AppTest, a bare script)."""
     from streamlit import config
-    if getattr(config, "_server_mode", None) is None:       # set by `streamlit run` when it starts its server
+
+    if getattr(config, "_server_mode", None) is None:  # set by `streamlit run` when it starts its server
         return None
     return str(_server_address_option() or "")
 
@@ -243,11 +257,15 @@ def open_demo_exposure() -> str | None:
     else:
         client = client_address()
         exposed = None if is_loopback(client) else client
+    if exposed:  # an address, shown in a notice: nothing else gets through
+        exposed = "".join(c if c.isascii() and (c.isalnum() or c in ".:%-") else "?" for c in exposed)[:64]
     if exposed and exposed not in _refusals_logged and len(_refusals_logged) < 1000:
         _refusals_logged.add(exposed)
-        log.error("auth_mode is none (everyone a leader) and the dashboard is reachable from the network (%s): "
-                  "refusing to serve; turn sign-in on (docs/security.md) or set GRIDSCOPE_ALLOW_OPEN_DEMO=1",
-                  exposed)
+        log.error(
+            "auth_mode is none (everyone a leader) and the dashboard is reachable from the network (%s): "
+            "refusing to serve; turn sign-in on (docs/security.md) or set GRIDSCOPE_ALLOW_OPEN_DEMO=1",
+            exposed,
+        )
     return exposed
 
 
@@ -259,6 +277,7 @@ def refuse_open_demo() -> None:
 
     def refused():
         st.error(T("open_demo_refused", address=exposed), icon=":material/lock:")
+
     # a navigation of one hidden page: without it Streamlit would serve the pages/ folder by itself
     st.navigation([st.Page(refused, title="Gridscope", url_path="refused")], position="hidden").run()
     st.stop()
@@ -303,10 +322,11 @@ def _from_proxy() -> User | None:
 def current_user() -> User | None:
     """The viewer, or None when nobody is signed in yet. A signed-in user without a role has ``role == ""``."""
     from ui.shell import is_kiosk
+
     mode = settings.get("auth_mode")
     kiosk = is_kiosk()
     if mode == "none" and open_demo_exposure():
-        return None                 # pages reached any other way refuse too (require_page)
+        return None  # pages reached any other way refuse too (require_page)
     if kiosk and (mode == "none" or _wall_token_ok()):
         return User("wall", "wall", source="kiosk")
     if mode == "none":
@@ -380,6 +400,7 @@ def account_stamp(account: dict) -> str:
 
 def _hasher():
     from argon2 import PasswordHasher
+
     return PasswordHasher()
 
 
@@ -392,6 +413,7 @@ def _dummy_hash() -> str:
 def authenticate(name: str, password: str, path: Path | None = None) -> User | None:
     """Check a local account's password; the User on success, else None."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     account = load_accounts(path).get(name)
     try:
         _hasher().verify(account["password"] if account else _dummy_hash(), password)
@@ -421,13 +443,12 @@ class SignInThrottle:
     def __init__(self, clock: callable = time.monotonic):
         self.clock = clock
         self._lock = threading.Lock()
-        self._keys: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()   # (failures, locked until)
+        self._keys: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # (failures, locked until)
         self.stats: Counter = Counter()
 
     @staticmethod
     def _allowed(kind: str) -> int:
-        return max(1, int(settings.get("auth_login_attempts" if kind == "account" else
-                                       "auth_client_login_attempts")))
+        return max(1, int(settings.get("auth_login_attempts" if kind == "account" else "auth_client_login_attempts")))
 
     @staticmethod
     def _lock_seconds(failures: int, allowed: int) -> float:
@@ -439,7 +460,7 @@ class SignInThrottle:
     def _get(self, key: tuple[str, str], now: float) -> tuple[int, float]:
         failures, until = self._keys.get(key, (0, 0.0))
         if failures and now > until + float(settings.get("auth_lockout_max_seconds")):
-            self._keys.pop(key, None)                # quiet for long enough: forgiven
+            self._keys.pop(key, None)  # quiet for long enough: forgiven
             return 0, 0.0
         return failures, until
 
@@ -495,8 +516,7 @@ def sign_in(name: str, password: str) -> tuple[User | None, str | None]:
     wait = SIGN_IN.wait_seconds(account, client)
     if wait > 0:
         SIGN_IN.refused()
-        log.warning("sign-in refused for account %r from %s: locked for %d s more", account, client,
-                    math.ceil(wait))
+        log.warning("sign-in refused for account %r from %s: locked for %d s more", account, client, math.ceil(wait))
         return None, T("locked", seconds=math.ceil(wait))
     if not _VERIFY_SLOTS.acquire(timeout=10):
         return None, T("busy")
@@ -506,9 +526,14 @@ def sign_in(name: str, password: str) -> tuple[User | None, str | None]:
         _VERIFY_SLOTS.release()
     if user is None:
         lock = SIGN_IN.failed(account, client)
-        log.warning("sign-in failed for account %r from %s (%d failures for the account, %d from the client; "
-                    "locked for %d s)", account, client, SIGN_IN.failures("account", account),
-                    SIGN_IN.failures("client", client), math.ceil(lock))
+        log.warning(
+            "sign-in failed for account %r from %s (%d failures for the account, %d from the client; locked for %d s)",
+            account,
+            client,
+            SIGN_IN.failures("account", account),
+            SIGN_IN.failures("client", client),
+            math.ceil(lock),
+        )
         return None, T("bad_login")
     SIGN_IN.succeeded(account, client)
     log.info("signed in %r (%s) from %s", account, user.role or "no role", client)
@@ -517,31 +542,49 @@ def sign_in(name: str, password: str) -> tuple[User | None, str | None]:
 
 def _toml_accounts(accounts: dict[str, dict]) -> str:
     # JSON string escapes are valid TOML basic strings: no TOML writer needed for these flat tables.
-    lines = ["# Gridscope local accounts: manage with `python -m ui.auth add-user|remove-user|list`.",
-             "# Passwords are argon2id hashes; keep this file readable by the dashboard's user only.", ""]
+    lines = [
+        "# Gridscope local accounts: manage with `python -m ui.auth add-user|remove-user|list`.",
+        "# Passwords are argon2id hashes; keep this file readable by the dashboard's user only.",
+        "",
+    ]
     for name, acc in sorted(accounts.items()):
         lines.append(f"[users.{json.dumps(name, ensure_ascii=False)}]")
         for key in ("role", "department_id", "street_id", "password"):
             if acc.get(key) is not None:
                 value = acc[key]
-                lines.append(f"{key} = {value if isinstance(value, int) else json.dumps(str(value), ensure_ascii=False)}")
+                lines.append(
+                    f"{key} = {value if isinstance(value, int) else json.dumps(str(value), ensure_ascii=False)}"
+                )
         lines.append("")
     return "\n".join(lines)
 
 
-def add_user(name: str, password: str, role: str, *, department_id: int | None = None,
-             street_id: int | None = None, path: Path | None = None) -> None:
+def add_user(
+    name: str,
+    password: str,
+    role: str,
+    *,
+    department_id: int | None = None,
+    street_id: int | None = None,
+    path: Path | None = None,
+) -> None:
     """Create or replace a local account (the password is stored only as an argon2id hash)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if (role == "department_head") != (department_id is not None) or (role == "street_head") != (street_id is not None):
-        raise ValueError("department_head needs --department ID, street_head needs --street ID, no other role takes one")
+        raise ValueError(
+            "department_head needs --department ID, street_head needs --street ID, no other role takes one"
+        )
     if not name.strip() or len(name) > 64 or not password:
         raise ValueError("a user name (≤ 64 characters) and a non-empty password are needed")
     path = path or users_file()
     accounts = load_accounts(path)
-    accounts[name] = {"role": role, "department_id": department_id, "street_id": street_id,
-                      "password": _hasher().hash(password)}
+    accounts[name] = {
+        "role": role,
+        "department_id": department_id,
+        "street_id": street_id,
+        "password": _hasher().hash(password),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_toml_accounts(accounts), encoding="utf-8")
     path.chmod(0o600)
@@ -602,7 +645,7 @@ def login_view() -> None:
 
 
 def no_role_view(user: User) -> None:
-    st.error(T("no_role", name=user.name))
+    st.error(T("no_role", name=_plain(user.name)))
     logout_button(user)
 
 
@@ -614,13 +657,19 @@ def logout_button(user: User, container=None) -> None:
         target.button(T("logout"), icon=":material/logout:", on_click=st.logout)
 
 
+def _plain(text: str) -> str:
+    """A name from a header or an identity provider, defused for the markdown of a caption (no links, images,
+    icons or colour directives)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|:~$" else c for c in text)
+
+
 def user_badge(user: User) -> None:
     """The sidebar line saying who is looking (or that this is the demo without login)."""
     if user.is_demo:
         st.sidebar.caption(":material/lock_open: " + T("demo_mode"))
     elif user.source != "kiosk":
         shown = f"{user.display} · {user.name}" if user.display else user.name
-        st.sidebar.caption(T("signed_in", name=shown, role=role_label(user.role)))
+        st.sidebar.caption(T("signed_in", name=_plain(shown), role=role_label(user.role)))
         logout_button(user, st.sidebar)
 
 
@@ -649,8 +698,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("passwords differ", file=sys.stderr)
                 return 2
         try:
-            add_user(args.name, password, args.role, department_id=args.department, street_id=args.street,
-                     path=args.file)
+            add_user(
+                args.name, password, args.role, department_id=args.department, street_id=args.street, path=args.file
+            )
         except ValueError as err:
             print(err, file=sys.stderr)
             return 2

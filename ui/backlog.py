@@ -1,5 +1,6 @@
 """网格积案 in words: cached loaders of the backlog screen models (``reports.backlog``) and the labelled tables the
 page draws and exports (CSV/XLSX of the unit table, as shown)."""
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,7 @@ from ui.reference import work_calendar
 
 T = catalog("backlog")
 LEVEL_NAMES = {"street": "level_street", "community": "level_community", "grid": "level_grid"}
-SLA_COLOURS = {"green": "green", "yellow": "orange", "red": "red"}      # SLA clock colour → Streamlit badge colour
+SLA_COLOURS = {"green": "green", "yellow": "orange", "red": "red"}  # SLA clock colour → Streamlit badge colour
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -32,8 +33,7 @@ def load_grid_cases(grid_id: int, department_id: int | None) -> backlog.GridCase
 
 @live_cache
 def load_case_file(case_id: int) -> backlog.CaseFile | None:
-    return backlog.case_file(get_engine(), backlog.CaseFileParams(case_id), now=local_now(),
-                             calendar=work_calendar())
+    return backlog.case_file(get_engine(), backlog.CaseFileParams(case_id), now=local_now(), calendar=work_calendar())
 
 
 # --- tables in the viewer's language -------------------------------------------------------------------------------
@@ -47,8 +47,12 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
     """The unit table as shown and exported."""
     columns = ("name", "open", "overdue", *backlog.AGE_BUCKETS)
     table = {T(c): units[c] for c in columns}
-    table |= {T("oldest"): units["oldest_reported_at"], T("parked"): units["parked"], T("change"): units["change"],
-              T("per_1000"): units["per_1000"]}
+    table |= {
+        T("oldest"): units["oldest_reported_at"],
+        T("parked"): units["parked"],
+        T("change"): units["change"],
+        T("per_1000"): units["per_1000"],
+    }
     return pd.DataFrame(table)
 
 
@@ -66,11 +70,18 @@ def xlsx_bytes(table: pd.DataFrame) -> bytes:
 
 def case_table(cases: pd.DataFrame) -> pd.DataFrame:
     """A grid's open cases (``GridCases.cases``)."""
-    return pd.DataFrame({
-        T("case_no"): cases["case_no"], T("status"): cases["status"].map(lambda s: label("statuses", s)),
-        T("category"): cases[name_column("minor_name")], T("department"): cases["department"],
-        T("reported"): cases["reported_at"], T("deadline"): cases["deadline"], T("overdue"): cases["overdue"],
-        T("address"): cases["address"]})
+    return pd.DataFrame(
+        {
+            T("case_no"): cases["case_no"],
+            T("status"): cases["status"].map(lambda s: label("statuses", s)),
+            T("category"): cases[name_column("minor_name")],
+            T("department"): cases["department"],
+            T("reported"): cases["reported_at"],
+            T("deadline"): cases["deadline"],
+            T("overdue"): cases["overdue"],
+            T("address"): cases["address"],
+        }
+    )
 
 
 def case_fields_table(file: backlog.CaseFile) -> pd.DataFrame:
@@ -91,7 +102,13 @@ def sla_badge(file: backlog.CaseFile) -> str:
 
 
 def timeline_table(timeline: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        T("at"): timeline["at"], T("action"): timeline["action"].map(lambda a: label("actions", a)),
-        T("status"): timeline["to_status"].map(lambda s: label("statuses", s)),
-        T("department"): timeline["department"], T("actor"): timeline["actor_id"], T("note"): timeline["note"]})
+    return pd.DataFrame(
+        {
+            T("at"): timeline["at"],
+            T("action"): timeline["action"].map(lambda a: label("actions", a)),
+            T("status"): timeline["to_status"].map(lambda s: label("statuses", s)),
+            T("department"): timeline["department"],
+            T("actor"): timeline["actor_id"],
+            T("note"): timeline["note"],
+        }
+    )

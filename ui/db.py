@@ -1,5 +1,6 @@
 """The dashboard's database handles: one read-only engine per process, and one writer engine for its few writes
 (flag reviews, action items), both st.cache_resource."""
+
 from __future__ import annotations
 
 import streamlit as st

@@ -3,6 +3,7 @@
 A URL reproduces a view: the sidebar widgets start from the query parameters and write their values back.
 Unknown or malformed values are ignored with a notice, never an error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from ui.i18n import COMMON, LANGUAGES, current_language
 
 WINDOW_DAYS = (1, 7, 30, 90, 365)
 DEFAULT_DAYS = 30
-ALL = 0          # "whole district" in the street picker (street ids start at 1)
+ALL = 0  # "whole district" in the street picker (street ids start at 1)
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,30 @@ def _sync(name: str, key: str, default) -> None:
 
 def _filter_widgets(street_names: dict[int, str]) -> None:
     with st.sidebar:
-        st.selectbox(COMMON("language"), list(LANGUAGES), key="lang", format_func=language_name,
-                     on_change=_sync, args=("lang", "lang", settings.get("language")))
-        st.selectbox(COMMON("time_window"), WINDOW_DAYS, key="filter_days", format_func=lambda n: COMMON("days", n=n),
-                     on_change=_sync, args=("days", "filter_days", DEFAULT_DAYS))
-        st.selectbox(COMMON("street"), [ALL, *street_names], key="filter_street",
-                     format_func=lambda k: COMMON("all_streets") if k == ALL else street_names.get(k, str(k)),
-                     on_change=_sync, args=("street", "filter_street", ALL))
+        st.selectbox(
+            COMMON("language"),
+            list(LANGUAGES),
+            key="lang",
+            format_func=language_name,
+            on_change=_sync,
+            args=("lang", "lang", settings.get("language")),
+        )
+        st.selectbox(
+            COMMON("time_window"),
+            WINDOW_DAYS,
+            key="filter_days",
+            format_func=lambda n: COMMON("days", n=n),
+            on_change=_sync,
+            args=("days", "filter_days", DEFAULT_DAYS),
+        )
+        st.selectbox(
+            COMMON("street"),
+            [ALL, *street_names],
+            key="filter_street",
+            format_func=lambda k: COMMON("all_streets") if k == ALL else street_names.get(k, str(k)),
+            on_change=_sync,
+            args=("street", "filter_street", ALL),
+        )
 
 
 def sidebar_filters(street_names: dict[int, str], widgets: bool = True) -> Filters:
@@ -80,9 +98,12 @@ def sidebar_filters(street_names: dict[int, str], widgets: bool = True) -> Filte
     st.session_state.setdefault("filter_street", parsed.street_id or ALL)
     if widgets:
         _filter_widgets(street_names)
-    for name, key, default in (("lang", "lang", settings.get("language")), ("days", "filter_days", DEFAULT_DAYS),
-                               ("street", "filter_street", ALL)):
-        _sync(name, key, default)      # the URL always reproduces what is shown
+    for name, key, default in (
+        ("lang", "lang", settings.get("language")),
+        ("days", "filter_days", DEFAULT_DAYS),
+        ("street", "filter_street", ALL),
+    ):
+        _sync(name, key, default)  # the URL always reproduces what is shown
     for notice in parsed.notices:
         st.toast(notice)
     street = st.session_state["filter_street"]

@@ -9,6 +9,7 @@ tested (FDR) and persistence — so a dot outside a limit is not always flagged,
 without one typical value (A2, A3 odds ratios, B2 observed/expected volume) are drawn standardised: z against
 volume, limits at ±1.96 and ±3.09. Words come from the catalogs ``reporting`` and ``flags``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,7 @@ from ui.figures import DARK
 from ui.i18n import catalog, label
 
 T = catalog("reporting")
-FT = catalog("flags")          # the vocabulary the wall shares: levels, unit types, families, indicators
+FT = catalog("flags")  # the vocabulary the wall shares: levels, unit types, families, indicators
 
 LEVEL_COLOURS = {"red": "#e5484d", "amber": "#f0b43c", "none": "#4aa3f0", "insufficient": "#8b96a5"}
 LIMIT_COLOURS = {"95": "rgba(221,230,240,0.45)", "998": "rgba(229,72,77,0.75)", "target": "rgba(221,230,240,0.8)"}
@@ -65,8 +66,12 @@ def observed_text(card) -> str:
     """What was seen (a ``reports.reporting.EvidenceCard``): the lead indicator, the unit's and the typical value."""
     if not card.enough:
         return T("observed_insufficient")
-    return T("observed_text", indicator=T("desc_" + card.indicator), value=fmt_value(card.observed, card.value_kind),
-             usual=fmt_value(card.expected, card.value_kind))
+    return T(
+        "observed_text",
+        indicator=T("desc_" + card.indicator),
+        value=fmt_value(card.observed, card.value_kind),
+        usual=fmt_value(card.expected, card.value_kind),
+    )
 
 
 def stats_text(card) -> str:
@@ -84,11 +89,19 @@ def flag_table(flags: pd.DataFrame):
     (text, not emoji: intranet browsers often lack an emoji font)."""
     from ui.flags_cache import short_reason  # the one-line reason the wall shows too
 
-    table = pd.DataFrame({
-        T("c_level"): flags["level"].map(FT), T("c_unit"): flag_units(flags), T("c_type"): flags["unit_type"].map(FT),
-        T("c_street"): flags["street_name"].fillna(""), T("c_family"): flags["family"].map(family_text),
-        T("c_reason"): [short_reason(r) for _, r in flags.iterrows()], T("c_q"): flags["q"].map(fmt_p),
-        T("c_persistent"): flags["persistent"].astype(bool), T("c_review"): flags["review"].map(status_text)})
+    table = pd.DataFrame(
+        {
+            T("c_level"): flags["level"].map(FT),
+            T("c_unit"): flag_units(flags),
+            T("c_type"): flags["unit_type"].map(FT),
+            T("c_street"): flags["street_name"].fillna(""),
+            T("c_family"): flags["family"].map(family_text),
+            T("c_reason"): [short_reason(r) for _, r in flags.iterrows()],
+            T("c_q"): flags["q"].map(fmt_p),
+            T("c_persistent"): flags["persistent"].astype(bool),
+            T("c_review"): flags["review"].map(status_text),
+        }
+    )
     colours = {FT(level): style for level, style in LEVEL_STYLES.items()}
     return table.style.map(lambda v: colours.get(v, ""), subset=[T("c_level")])
 
@@ -100,17 +113,24 @@ def flag_units(frame: pd.DataFrame) -> list[str]:
 
 def flag_labels(flags: pd.DataFrame) -> dict:
     """{flag_id: "level · unit · family"}: the evidence-card picker's options."""
-    return {k: f"{FT(lv)} · {n} · {family_text(f)}"
-            for k, lv, n, f in zip(flags["flag_id"], flags["level"], flag_units(flags), flags["family"])}
+    return {
+        k: f"{FT(lv)} · {n} · {family_text(f)}"
+        for k, lv, n, f in zip(flags["flag_id"], flags["level"], flag_units(flags), flags["family"])
+    }
 
 
 def cases_table(cases: pd.DataFrame) -> pd.DataFrame:
     """The cases behind a flag with worded columns and a link to each case on the backlog page."""
-    table = pd.DataFrame({T("case_no"): cases["case_no"],
-                          T("channel"): cases["channel"].map(lambda c: label("channels", c)),
-                          T("category"): cases["category"], T("grid"): cases["grid_id"],
-                          T("reported"): cases["reported_at"],
-                          T("status"): cases["status"].map(lambda s: label("statuses", s))})
+    table = pd.DataFrame(
+        {
+            T("case_no"): cases["case_no"],
+            T("channel"): cases["channel"].map(lambda c: label("channels", c)),
+            T("category"): cases["category"],
+            T("grid"): cases["grid_id"],
+            T("reported"): cases["reported_at"],
+            T("status"): cases["status"].map(lambda s: label("statuses", s)),
+        }
+    )
     if "lag_min" in cases:
         table[T("lag")] = cases["lag_min"].astype(float).round(1)
     table[T("open_case")] = [f"/backlog?case={int(i)}" for i in cases["id"]]
@@ -119,10 +139,16 @@ def cases_table(cases: pd.DataFrame) -> pd.DataFrame:
 
 def review_table(history: pd.DataFrame) -> pd.DataFrame:
     """A unit's reviews (``reports.reporting.review_history``) with worded columns."""
-    return pd.DataFrame({T("r_at"): history["created_at"], T("r_by"): history["reviewer"],
-                         T("r_status"): history["status"].map(status_text),
-                         T("r_family"): history["family"].map(family_text), T("r_note"): history["note"],
-                         T("r_period"): pd.to_datetime(history["period_end"]).dt.date})
+    return pd.DataFrame(
+        {
+            T("r_at"): history["created_at"],
+            T("r_by"): history["reviewer"],
+            T("r_status"): history["status"].map(status_text),
+            T("r_family"): history["family"].map(family_text),
+            T("r_note"): history["note"],
+            T("r_period"): pd.to_datetime(history["period_end"]).dt.date,
+        }
+    )
 
 
 def thin_table(thin: pd.DataFrame) -> pd.DataFrame:
@@ -132,8 +158,14 @@ def thin_table(thin: pd.DataFrame) -> pd.DataFrame:
 
 # --- figures ----------------------------------------------------------------------------------------------------------
 def _layout(fig: go.Figure, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=40 if title else 8, b=8), title=title,
-                      legend=dict(orientation="h", y=-0.18, x=0), hovermode="closest", **DARK)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=8, r=8, t=40 if title else 8, b=8),
+        title=title,
+        legend=dict(orientation="h", y=-0.18, x=0),
+        hovermode="closest",
+        **DARK,
+    )
     fig.update_xaxes(gridcolor="rgba(255,255,255,0.08)", zeroline=False)
     fig.update_yaxes(gridcolor="rgba(255,255,255,0.08)", zeroline=False)
     return fig
@@ -148,15 +180,30 @@ def make_funnel_figure(model, *, height: int = 380, title: str | None = None) ->
         return _layout(fig, height, title)
     if len(limits):
         n = limits["n"].to_numpy(float)
-        for key, lo, hi, dash, colour in (("fig_limit998", "lo998", "hi998", "solid", LIMIT_COLOURS["998"]),
-                                          ("fig_limit95", "lo95", "hi95", "dot", LIMIT_COLOURS["95"])):
+        for key, lo, hi, dash, colour in (
+            ("fig_limit998", "lo998", "hi998", "solid", LIMIT_COLOURS["998"]),
+            ("fig_limit95", "lo95", "hi95", "dot", LIMIT_COLOURS["95"]),
+        ):
             line = dict(color=colour, width=1.5, dash=dash)
-            fig.add_scatter(x=n, y=limits[lo], mode="lines", line=line, name=T(key), hoverinfo="skip",
-                            legendgroup=key)
-            fig.add_scatter(x=n, y=limits[hi], mode="lines", line=line, name=T(key), hoverinfo="skip",
-                            legendgroup=key, showlegend=False)
-        fig.add_scatter(x=[n[0], n[-1]], y=[model.target, model.target], mode="lines", name=T("fig_target"),
-                        hoverinfo="skip", line=dict(color=LIMIT_COLOURS["target"], width=1.5, dash="dash"))
+            fig.add_scatter(x=n, y=limits[lo], mode="lines", line=line, name=T(key), hoverinfo="skip", legendgroup=key)
+            fig.add_scatter(
+                x=n,
+                y=limits[hi],
+                mode="lines",
+                line=line,
+                name=T(key),
+                hoverinfo="skip",
+                legendgroup=key,
+                showlegend=False,
+            )
+        fig.add_scatter(
+            x=[n[0], n[-1]],
+            y=[model.target, model.target],
+            mode="lines",
+            name=T("fig_target"),
+            hoverinfo="skip",
+            line=dict(color=LIMIT_COLOURS["target"], width=1.5, dash="dash"),
+        )
     if model.proportion:
         fig.update_yaxes(tickformat=".0%", title_text=T("fig_value"))
     else:
@@ -167,20 +214,39 @@ def make_funnel_figure(model, *, height: int = 380, title: str | None = None) ->
         if part.empty:
             continue
         big = level in ("red", "amber")
-        hover = [f"<b>{unit_text(t, nm, sid)}</b><br>{T('fig_value')}: {fmt(y)}<br>{T('fig_volume')}: {v:,.0f}"
-                 + ("" if not np.isfinite(z) else f"<br>z = {z:.2f}")
-                 for t, nm, sid, y, v, z in zip(part["unit_type"], part["name"], part["shown_id"], part["y"],
-                                                part["n"], part["z"].astype(float))]
-        marker = dict(color=LEVEL_COLOURS[level], size=13 if big else 8,
-                      line=dict(color="#ffffff", width=1.5) if big else dict(width=0))
+        hover = [
+            f"<b>{unit_text(t, nm, sid)}</b><br>{T('fig_value')}: {fmt(y)}<br>{T('fig_volume')}: {v:,.0f}"
+            + ("" if not np.isfinite(z) else f"<br>z = {z:.2f}")
+            for t, nm, sid, y, v, z in zip(
+                part["unit_type"], part["name"], part["shown_id"], part["y"], part["n"], part["z"].astype(float)
+            )
+        ]
+        marker = dict(
+            color=LEVEL_COLOURS[level],
+            size=13 if big else 8,
+            line=dict(color="#ffffff", width=1.5) if big else dict(width=0),
+        )
         if level == "insufficient":
             marker = dict(color="rgba(0,0,0,0)", size=7, line=dict(color=LEVEL_COLOURS[level], width=1))
-        fig.add_scatter(x=part["n"], y=part["y"], mode="markers", name=FT(level), marker=marker, text=hover,
-                        hovertemplate="%{text}<extra></extra>")
+        fig.add_scatter(
+            x=part["n"],
+            y=part["y"],
+            mode="markers",
+            name=FT(level),
+            marker=marker,
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+        )
     sel = points[points["selected"]]
     if len(sel):
-        fig.add_scatter(x=sel["n"], y=sel["y"], mode="markers", name=T("fig_selected"), hoverinfo="skip",
-                        marker=dict(size=24, color="rgba(0,0,0,0)", line=dict(color="#ffffff", width=2.5)))
+        fig.add_scatter(
+            x=sel["n"],
+            y=sel["y"],
+            mode="markers",
+            name=T("fig_selected"),
+            hoverinfo="skip",
+            marker=dict(size=24, color="rgba(0,0,0,0)", line=dict(color="#ffffff", width=2.5)),
+        )
     fig.update_xaxes(type="log", title_text=T("fig_volume"))
     return _layout(fig, height, title)
 
@@ -189,10 +255,22 @@ def make_indicator_trend_figure(trend: pd.DataFrame, value_kind: str, *, height:
     """The unit's lead indicator across the flag windows and the typical value of similar units (``trend`` of a
     ``reports.reporting.EvidenceCard``: ``window_end``, ``observed``, ``expected``)."""
     fig = go.Figure()
-    fig.add_scatter(x=trend["window_end"], y=trend["observed"], name=T("this_unit"), mode="lines+markers",
-                    line=dict(color=LEVEL_COLOURS["amber"], width=3), marker=dict(size=9))
-    fig.add_scatter(x=trend["window_end"], y=trend["expected"], name=T("typical"), mode="lines+markers",
-                    line=dict(color=LIMIT_COLOURS["target"], width=2, dash="dash"), marker=dict(size=7))
+    fig.add_scatter(
+        x=trend["window_end"],
+        y=trend["observed"],
+        name=T("this_unit"),
+        mode="lines+markers",
+        line=dict(color=LEVEL_COLOURS["amber"], width=3),
+        marker=dict(size=9),
+    )
+    fig.add_scatter(
+        x=trend["window_end"],
+        y=trend["expected"],
+        name=T("typical"),
+        mode="lines+markers",
+        line=dict(color=LIMIT_COLOURS["target"], width=2, dash="dash"),
+        marker=dict(size=7),
+    )
     if value_kind == "share":
         fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(tickformat="%m-%d")

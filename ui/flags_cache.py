@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from core import settings
 from core.clock import local_now
 from reports import flags
-from reports.flags import FlagBundle, period_end_for  # noqa: F401 - re-exported for the pages
+from reports.flags import FlagBundle, period_end_for
 from ui import db
 from ui.db import get_engine
 from ui.flag_figures import fmt_value
@@ -74,7 +74,7 @@ def get_bundle(
         raise FlagsUnavailable(loaded.error or T("no_result", command=WORKER_COMMAND))
     try:
         bundle = _bundle(url, loaded.value[0])
-    except Exception as err:  # noqa: BLE001 - shown as one line
+    except Exception as err:
         if not block:
             return None
         raise FlagsUnavailable(_first_line(err)) from err

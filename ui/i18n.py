@@ -3,6 +3,7 @@
 The strings themselves live in the message catalogs (``locale/``, read by ``core.i18n``); this module decides the
 viewer's language and gives each module a translator: ``T = catalog("backlog")`` then ``T("title")``.
 """
+
 from __future__ import annotations
 
 from core import i18n as messages
@@ -16,18 +17,19 @@ def current_language() -> str:
     """The viewer's language: URL ``lang`` first, then the session, then the setting."""
     try:
         import streamlit as st
+
         lang = st.session_state.get("lang") or st.query_params.get("lang")
     except Exception:  # noqa: BLE001 - outside a Streamlit run (tests, CLI)
         lang = None
     return lang if lang in LANGUAGES else settings.get("language")
 
 
-class catalog:  # noqa: N801 - used like a function: T = catalog("wall")
+class catalog:
     """A translator for one catalog domain. ``T("key", n=3)`` formats the string of the current language."""
 
     def __init__(self, domain: str):
         self.domain = domain
-        messages.messages(domain, "zh")      # fail at import on a missing catalog, not at first use
+        messages.messages(domain, "zh")  # fail at import on a missing catalog, not at first use
 
     def __call__(self, key: str, **fmt) -> str:
         return messages.translate(self.domain, key, current_language(), **fmt)

@@ -16,6 +16,7 @@
   viewers, so a viewer's refresh costs only sending them (issue 9: ≤ 50 ms server CPU per viewer refresh).
 - ``panel``: a context manager that confines any failure to one panel.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,6 +49,7 @@ class Fetched:
 @dataclass(frozen=True)
 class Loaded:
     """What a panel gets: the value (or None), when it was fetched, and the error if the latest fetch failed."""
+
     value: Any
     fetched_at: datetime | None
     error: str | None = None
@@ -67,12 +69,16 @@ class Loaded:
 
 def live_cache(func: Callable | None = None, *, ttl: float | None = None, max_entries: int = 32):
     """Decorate a loader (small hashable args → small result) as a shared, background-refreshed cache entry."""
+
     def decorate(f):
         @functools.wraps(f)
         def fetch(*args, **kwargs):
             return Fetched(f(*args, **kwargs), local_now())
-        return st.cache_data(ttl=ttl or settings.get("cache_ttl_seconds"), max_entries=max_entries,
-                             max_size="64MB", show_spinner=False)(fetch)
+
+        return st.cache_data(
+            ttl=ttl or settings.get("cache_ttl_seconds"), max_entries=max_entries, max_size="64MB", show_spinner=False
+        )(fetch)
+
     return decorate(func) if func else decorate
 
 
@@ -83,8 +89,8 @@ _LAST_GOOD_MAX = 512
 
 _inflight: dict[tuple, Future] = {}
 _inflight_lock = threading.Lock()
-_generation = [0]       # bumped by clear_last_good: a call started before must not refill what was cleared
-GRACE_S = 0.05      # what a loader still gets once the refresh's budget is spent: enough for a cache hit
+_generation = [0]  # bumped by clear_last_good: a call started before must not refill what was cleared
+GRACE_S = 0.05  # what a loader still gets once the refresh's budget is spent: enough for a cache hit
 
 
 class LoaderInterrupted(RuntimeError):
@@ -97,6 +103,7 @@ def refresh_budget() -> float:
     still makes it."""
     try:
         from ui.shell import refresh_seconds  # here, not at the top: ui.shell imports this module
+
         interval = float(refresh_seconds())
     except Exception:  # noqa: BLE001 - outside a page run (tests, CLI)
         interval = float(settings.get("refresh_seconds"))
@@ -107,6 +114,7 @@ def _run_deadline() -> float:
     """The monotonic time by which this page run must have its data: set by the run's first loader, shared by the
     rest (loaders run one after another), new for every run. Outside a run: one budget per call."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return time.monotonic() + refresh_budget()
@@ -142,7 +150,7 @@ def _call(key: tuple, loader: Callable, args: tuple, kwargs: dict) -> Future:
         except BaseException as err:  # noqa: BLE001 - Streamlit stopping its session's run: not the waiters' stop
             future.set_exception(LoaderInterrupted(type(err).__name__))
         else:
-            if not isinstance(fetched, Fetched):          # a plain function
+            if not isinstance(fetched, Fetched):  # a plain function
                 fetched = Fetched(fetched, local_now())
             if generation == _generation[0]:
                 _remember(key, fetched)
@@ -153,10 +161,11 @@ def _call(key: tuple, loader: Callable, args: tuple, kwargs: dict) -> Future:
                     del _inflight[key]
 
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
     thread = threading.Thread(target=run, name=f"gridscope-loader-{key[0]}", daemon=True)
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is not None:
-        add_script_run_ctx(thread, ctx)       # the loader's st.cache_* calls belong to this session
+        add_script_run_ctx(thread, ctx)  # the loader's st.cache_* calls belong to this session
     thread.start()
     return future
 
@@ -164,8 +173,12 @@ def _call(key: tuple, loader: Callable, args: tuple, kwargs: dict) -> Future:
 def resilient(loader: Callable, *args, **kwargs) -> Loaded:
     """Run a ``live_cache`` loader under the refresh's deadline; on failure, or no answer in time, fall back to its
     last good value (never raises)."""
-    key = (getattr(loader, "__qualname__", repr(loader)), getattr(loader, "__module__", ""), args,
-           tuple(sorted(kwargs.items())))
+    key = (
+        getattr(loader, "__qualname__", repr(loader)),
+        getattr(loader, "__module__", ""),
+        args,
+        tuple(sorted(kwargs.items())),
+    )
     future = _call(key, loader, args, kwargs)
     wait = max(_run_deadline() - time.monotonic(), GRACE_S)
     try:
@@ -191,7 +204,7 @@ def clear_last_good() -> None:
     with _last_good_lock:
         _last_good.clear()
     with _inflight_lock:
-        _inflight.clear()            # calls still running finish on their own, unheard
+        _inflight.clear()  # calls still running finish on their own, unheard
         _generation[0] += 1
     with _derived_lock:
         _derived.clear()
@@ -244,12 +257,16 @@ def freshness_html(fetched_at: datetime | None, refresh_s: float, style: str = "
         delay = max(0.0, min(delay, float(settings.get("stale_after_seconds")) - age))
     shown = fetched_at.strftime("%H:%M:%S") if fetched_at else "—"
     stamp = fetched_at.isoformat(timespec="seconds") if fetched_at else ""
-    flag = ("visibility:hidden;margin-right:.5em;padding:.05em .45em;border-radius:.3em;background:#e5484d;"
-            f"color:#fff;font-weight:600;animation:gs-stale 1ms linear {delay:g}s forwards")
-    return (f"<div class='gs-freshness' data-fetched='{stamp}' data-rendered='{time.time_ns()}' "
-            f"style='{escape(style)}'><span class='gs-stale-flag' style='{flag}'>{escape(COMMON('screen_stale'))}"
-            f"</span>{escape(COMMON('data_as_of', time=shown))}</div>"
-            "<style>@keyframes gs-stale{from,to{visibility:visible}}</style>")
+    flag = (
+        "visibility:hidden;margin-right:.5em;padding:.05em .45em;border-radius:.3em;background:#e5484d;"
+        f"color:#fff;font-weight:600;animation:gs-stale 1ms linear {delay:g}s forwards"
+    )
+    return (
+        f"<div class='gs-freshness' data-fetched='{stamp}' data-rendered='{time.time_ns()}' "
+        f"style='{escape(style)}'><span class='gs-stale-flag' style='{flag}'>{escape(COMMON('screen_stale'))}"
+        f"</span>{escape(COMMON('data_as_of', time=shown))}</div>"
+        "<style>@keyframes gs-stale{from,to{visibility:visible}}</style>"
+    )
 
 
 def show_freshness(loaded: Loaded, container=None) -> None:
@@ -267,7 +284,6 @@ def panel(container=None):
     target = container or st
     try:
         yield target
-    except Exception as err:  # noqa: BLE001 - Streamlit's stop/rerun are BaseExceptions and pass through
+    except Exception as err:
         log.exception("panel failed")
-        target.caption(COMMON("panel_failed", error=str(err).splitlines()[0][:160] if str(err) else
-                              type(err).__name__))
+        target.caption(COMMON("panel_failed", error=str(err).splitlines()[0][:160] if str(err) else type(err).__name__))

@@ -10,6 +10,7 @@ keeps deck.gl (tooltips, drill-down).
 Drawn at twice the size and reduced by default (Pillow draws polygons without anti-aliasing; the wall instead draws
 once at its 4K size and lets the browser reduce it), in Web-Mercator, fitted to the streets given, with the same palette as the deck (``ui.deck``).
 """
+
 from __future__ import annotations
 
 import io
@@ -28,9 +29,9 @@ SUPERSAMPLE = 2
 # limit, above which it re-encodes an image on every run) and fitted to its column by the browser: 850 × 730 CSS px
 # on a 1080p kiosk screen, 680 × 584 beside the sidebar.
 WALL_IMAGE_PX = (1460, 1254)
-WALL_SHOWN_PX = 850     # its width on a 1080p kiosk screen: lines, points and labels are sized for it
-WALL_LABEL_PX = round(16 * WALL_IMAGE_PX[0] / WALL_SHOWN_PX)      # 16 CSS px there
-BACKGROUND = (11, 17, 24)            # the theme's backgroundColor: grid fills are blended onto it, the rest stays clear
+WALL_SHOWN_PX = 850  # its width on a 1080p kiosk screen: lines, points and labels are sized for it
+WALL_LABEL_PX = round(16 * WALL_IMAGE_PX[0] / WALL_SHOWN_PX)  # 16 CSS px there
+BACKGROUND = (11, 17, 24)  # the theme's backgroundColor: grid fills are blended onto it, the rest stays clear
 GRID_ALPHA = 170 / 255
 GRID_EDGE = (10, 20, 30, 255)
 STREET_EDGE = (220, 230, 240, 235)
@@ -69,10 +70,20 @@ def _blend(rgba) -> tuple[int, int, int, int]:
     return r, g, b, 255
 
 
-def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, street_shapes: pd.DataFrame, *,
-                      width_px: int, height_px: int, points: pd.DataFrame | None = None, new_since=None,
-                      label_px: int = 16, legend: str | None = None, supersample: int = SUPERSAMPLE,
-                      detail: float = 1.0) -> bytes:
+def make_district_png(
+    grid_shapes: pd.DataFrame,
+    grid_values: pd.DataFrame,
+    street_shapes: pd.DataFrame,
+    *,
+    width_px: int,
+    height_px: int,
+    points: pd.DataFrame | None = None,
+    new_since=None,
+    label_px: int = 16,
+    legend: str | None = None,
+    supersample: int = SUPERSAMPLE,
+    detail: float = 1.0,
+) -> bytes:
     """The district map as PNG bytes: grids coloured by ``grid_values.value`` (ramp as ``ui.deck``: dark blue none,
     red most, 95th percentile saturates), street outlines and names, case points coloured by status (cases reported
     after ``new_since`` larger and white), and a colour bar titled ``legend`` in the lower left.
@@ -84,7 +95,7 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     pixels), so an image drawn larger than a 1080p screen shows it keeps their size there.
     """
     s = max(1, int(supersample))
-    k = s * max(1.0, float(detail))          # size of one shown pixel in drawing pixels
+    k = s * max(1.0, float(detail))  # size of one shown pixel in drawing pixels
     w, h = width_px * s, height_px * s
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -102,15 +113,20 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
 
     if points is not None and len(points):
         x, y = fit(points["lon"], points["lat"])
-        is_new = (points["reported_at"] > pd.Timestamp(new_since)).to_numpy() if new_since is not None else \
-            np.zeros(len(points), dtype=bool)
-        order = np.argsort(is_new, kind="stable")        # new cases on top
+        is_new = (
+            (points["reported_at"] > pd.Timestamp(new_since)).to_numpy()
+            if new_since is not None
+            else np.zeros(len(points), dtype=bool)
+        )
+        order = np.argsort(is_new, kind="stable")  # new cases on top
         for i in order:
             if is_new[i]:
                 r, colour = 4.5 * k, tuple(NEW_COLOUR) + (255,)
             else:
-                r, colour = 2.0 * k, tuple(STATUS_COLOURS.get(points["status"].iat[i], [200, 200, 200])) + \
-                    (POINT_ALPHA,)
+                r, colour = (
+                    2.0 * k,
+                    tuple(STATUS_COLOURS.get(points["status"].iat[i], [200, 200, 200])) + (POINT_ALPHA,),
+                )
             draw.ellipse((x[i] - r, y[i] - r, x[i] + r, y[i] + r), fill=colour)
 
     if len(street_shapes):
@@ -123,16 +139,26 @@ def make_district_png(grid_shapes: pd.DataFrame, grid_values: pd.DataFrame, stre
     return _png(image.convert("RGBa").resize((width_px, height_px), Image.Resampling.LANCZOS).convert("RGBA"))
 
 
-def make_wall_png(grid_shapes: pd.DataFrame, street_shapes: pd.DataFrame, data: WallMap, *, new_since,
-                  legend: str) -> bytes:
+def make_wall_png(
+    grid_shapes: pd.DataFrame, street_shapes: pd.DataFrame, data: WallMap, *, new_since, legend: str
+) -> bytes:
     """The wall's map (``reports.wall.map_panel``): grids coloured by overdue cases, the last 24 h of cases as
     points (white when reported after ``new_since``), street names, and the colour bar titled ``legend``; one image
     for every screen size."""
     values = data.backlog.rename(columns={"overdue": "value"})[["grid_id", "value"]]
-    return make_district_png(grid_shapes, values, street_shapes, points=data.points, new_since=new_since,
-                             width_px=WALL_IMAGE_PX[0], height_px=WALL_IMAGE_PX[1], label_px=WALL_LABEL_PX,
-                             legend=legend, supersample=1,   # the browser reduces it on 1080p
-                             detail=WALL_IMAGE_PX[0] / WALL_SHOWN_PX)
+    return make_district_png(
+        grid_shapes,
+        values,
+        street_shapes,
+        points=data.points,
+        new_since=new_since,
+        width_px=WALL_IMAGE_PX[0],
+        height_px=WALL_IMAGE_PX[1],
+        label_px=WALL_LABEL_PX,
+        legend=legend,
+        supersample=1,  # the browser reduces it on 1080p
+        detail=WALL_IMAGE_PX[0] / WALL_SHOWN_PX,
+    )
 
 
 def _colour_bar(draw: ImageDraw.ImageDraw, title: str, top: float, s: int, h: int, label_px: int) -> None:
@@ -145,8 +171,15 @@ def _colour_bar(draw: ImageDraw.ImageDraw, title: str, top: float, s: int, h: in
         draw.line([(x0 + i, y0), (x0 + i, y0 + bar_h)], fill=_blend(colour))
     top_label = f"{math.ceil(top):,}+" if top > 0 else "0"
     below = y0 + bar_h + text * 0.75
-    draw_labels(draw, [(title, x0 + bar_w / 2, y0 - text * 0.75), ("0", x0 + text * 0.3, below),
-                       (top_label, x0 + bar_w - text * 0.3 * len(top_label), below)], text)
+    draw_labels(
+        draw,
+        [
+            (title, x0 + bar_w / 2, y0 - text * 0.75),
+            ("0", x0 + text * 0.3, below),
+            (top_label, x0 + bar_w - text * 0.3 * len(top_label), below),
+        ],
+        text,
+    )
 
 
 def _png(image: Image.Image) -> bytes:

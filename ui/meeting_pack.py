@@ -10,6 +10,7 @@ the path); without one, ``MissingCJKFont`` says what to install instead of print
 Also here, the number formats the page shares with the pack (``fmt_value``, ``fmt_delta``) and ``download``: the
 deferred builder behind the page's download buttons.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,10 +39,10 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
-ROWS_PER_LIST = 15          # rows of each case list per department in the PDF (the XLSX has them all)
-TOP_DEPARTMENTS = 15        # bars of the overdue chart
-TOP_MAJORS = 2              # major categories with their own heat map in the PDF
-PACKS_KEPT = 4              # built packs kept per process (a meeting downloads the same pack a few times)
+ROWS_PER_LIST = 15  # rows of each case list per department in the PDF (the XLSX has them all)
+TOP_DEPARTMENTS = 15  # bars of the overdue chart
+TOP_MAJORS = 2  # major categories with their own heat map in the PDF
+PACKS_KEPT = 4  # built packs kept per process (a meeting downloads the same pack a few times)
 
 
 class MissingCJKFont(RuntimeError):
@@ -88,6 +89,7 @@ def _sc_face(path: str) -> int:
     if not path.lower().endswith(".ttc"):
         return 0
     from fontTools.ttLib import TTCollection
+
     with TTCollection(path, lazy=True) as coll:
         names = [f["name"].getDebugName(4) or "" for f in coll.fonts]
     for i, name in enumerate(names):
@@ -99,11 +101,13 @@ def _sc_face(path: str) -> int:
 # --- charts (matplotlib, object API: no pyplot global state in a server) ---------------------------------------------
 def _figure(width_in: float, height_in: float):
     from matplotlib.figure import Figure
+
     return Figure(figsize=(width_in, height_in), dpi=130)
 
 
 def _font_properties(path: str, index: int):
     from matplotlib import font_manager
+
     font_manager.fontManager.addfont(path)
     # fontManager lists every face of a collection by family name; pick the SC one when present.
     families = {f.name for f in font_manager.fontManager.ttflist if f.fname == path}
@@ -189,24 +193,40 @@ def _time(value) -> str:
 # --- the sections as display frames ----------------------------------------------------------------------------------
 def headline_table(model: WeeklyModel, t: _Text) -> pd.DataFrame:
     """The headline section: indicator, this week, last week, vs last week, 4-week average, vs that average."""
+
     def delta(key, value):
         return fmt_delta(key, value, lambda v: t("delta_pp", value=v)) or "—"
-    rows = [{t("col_indicator"): t(f"k_{r['key']}"), t("col_this_week"): fmt_value(r["key"], r["value"]),
-             t("col_last_week"): fmt_value(r["key"], r["previous"]),
-             t("col_vs_last"): delta(r["key"], r["delta_prev"]),
-             t("col_avg4"): fmt_value(r["key"], r["avg4"]), t("col_vs_avg4"): delta(r["key"], r["delta_avg"])}
-            for _, r in model.headline.changes.iterrows()]
+
+    rows = [
+        {
+            t("col_indicator"): t(f"k_{r['key']}"),
+            t("col_this_week"): fmt_value(r["key"], r["value"]),
+            t("col_last_week"): fmt_value(r["key"], r["previous"]),
+            t("col_vs_last"): delta(r["key"], r["delta_prev"]),
+            t("col_avg4"): fmt_value(r["key"], r["avg4"]),
+            t("col_vs_avg4"): delta(r["key"], r["delta_avg"]),
+        }
+        for _, r in model.headline.changes.iterrows()
+    ]
     return pd.DataFrame(rows)
 
 
 def department_overview(model: WeeklyModel, t: _Text) -> pd.DataFrame:
     """One row per department on the agenda, in the agenda's order."""
     d = model.agenda.departments
-    return pd.DataFrame({
-        t("col_department"): t.column(d, "name"), t("col_overdue"): d["overdue"], t("col_disposed"): d["disposed"],
-        t("col_ontime_rate"): d["ontime_rate"].map(lambda v: fmt_value("ontime_rate", v)),
-        t("col_returned"): d["returned"], t("col_reworked"): d["reworked"], t("col_escalated"): d["escalated"],
-        t("col_repeats"): d["repeats"], t("col_open_items"): d["open_items"]})
+    return pd.DataFrame(
+        {
+            t("col_department"): t.column(d, "name"),
+            t("col_overdue"): d["overdue"],
+            t("col_disposed"): d["disposed"],
+            t("col_ontime_rate"): d["ontime_rate"].map(lambda v: fmt_value("ontime_rate", v)),
+            t("col_returned"): d["returned"],
+            t("col_reworked"): d["reworked"],
+            t("col_escalated"): d["escalated"],
+            t("col_repeats"): d["repeats"],
+            t("col_open_items"): d["open_items"],
+        }
+    )
 
 
 def _section_frames(model: WeeklyModel, dept_id: int, t: _Text) -> dict[str, pd.DataFrame]:
@@ -215,17 +235,33 @@ def _section_frames(model: WeeklyModel, dept_id: int, t: _Text) -> dict[str, pd.
     items = model.items.items
     mine = items[items["department_id"] == dept_id] if len(items) else items
     return {
-        "overdue": pd.DataFrame({t("col_case_no"): od["case_no"], t("col_category"): t.column(od, "category"),
-                                 t("col_address"): od["address"], t("col_deadline"): od["deadline"].map(_time),
-                                 t("col_days_overdue"): od["days_overdue"]}),
-        "events": pd.DataFrame({t("col_case_no"): ev["case_no"],
-                                t("col_step"): ev["action"].map(lambda a: t(f"action_{a}")),
-                                t("col_at"): ev["at"].map(_time), t("col_category"): t.column(ev, "category"),
-                                t("col_note"): ev["note"].fillna("")}),
-        "repeats": pd.DataFrame({t("col_new_case"): rp.get("case_no", []),
-                                 t("col_first_case"): rp.get("first_case_no", []),
-                                 t("col_category"): t.column(rp, "category"), t("col_address"): rp.get("address", []),
-                                 t("col_days_after"): rp.get("days_after", [])}),
+        "overdue": pd.DataFrame(
+            {
+                t("col_case_no"): od["case_no"],
+                t("col_category"): t.column(od, "category"),
+                t("col_address"): od["address"],
+                t("col_deadline"): od["deadline"].map(_time),
+                t("col_days_overdue"): od["days_overdue"],
+            }
+        ),
+        "events": pd.DataFrame(
+            {
+                t("col_case_no"): ev["case_no"],
+                t("col_step"): ev["action"].map(lambda a: t(f"action_{a}")),
+                t("col_at"): ev["at"].map(_time),
+                t("col_category"): t.column(ev, "category"),
+                t("col_note"): ev["note"].fillna(""),
+            }
+        ),
+        "repeats": pd.DataFrame(
+            {
+                t("col_new_case"): rp.get("case_no", []),
+                t("col_first_case"): rp.get("first_case_no", []),
+                t("col_category"): t.column(rp, "category"),
+                t("col_address"): rp.get("address", []),
+                t("col_days_after"): rp.get("days_after", []),
+            }
+        ),
         "items": items_table(mine, t),
     }
 
@@ -237,14 +273,28 @@ def _item_status(row, t: _Text) -> str:
 
 def items_table(items: pd.DataFrame, t: _Text, names: dict | None = None) -> pd.DataFrame:
     """Action items as listed in the pack (with a department column when ``names`` is given)."""
-    columns = [t("col_item_id"), t("col_text"), t("col_due"), t("col_item_status"), t("col_from_week"),
-               t("col_linked"), t("col_done_note")]
+    columns = [
+        t("col_item_id"),
+        t("col_text"),
+        t("col_due"),
+        t("col_item_status"),
+        t("col_from_week"),
+        t("col_linked"),
+        t("col_done_note"),
+    ]
     if items is None or items.empty:
         return pd.DataFrame(columns=columns[:1] + ([t("col_department")] if names is not None else []) + columns[1:])
-    out = pd.DataFrame({
-        columns[0]: items["id"].astype(int), columns[1]: items["text"], columns[2]: items["due_date"].astype(str),
-        columns[3]: items.apply(lambda r: _item_status(r, t), axis=1), columns[4]: items["created_week"].astype(str),
-        columns[5]: items["linked_case_nos"].map(t("list_sep").join), columns[6]: items["done_note"].fillna("")})
+    out = pd.DataFrame(
+        {
+            columns[0]: items["id"].astype(int),
+            columns[1]: items["text"],
+            columns[2]: items["due_date"].astype(str),
+            columns[3]: items.apply(lambda r: _item_status(r, t), axis=1),
+            columns[4]: items["created_week"].astype(str),
+            columns[5]: items["linked_case_nos"].map(t("list_sep").join),
+            columns[6]: items["done_note"].fillna(""),
+        }
+    )
     if names is not None:
         out.insert(1, t("col_department"), items["department_id"].map(lambda i: names.get(i, str(i))).to_numpy())
     return out
@@ -254,9 +304,14 @@ def flags_table(model: WeeklyModel, t: _Text) -> pd.DataFrame:
     """The new flags of the week: unit, family, level, what (e.g. 疑似隐瞒复杂案件)."""
     f = model.flags.flags
     family = f["family"].map(lambda c: t(f"fam_{c}"))
-    return pd.DataFrame({t("col_unit"): f["unit"], t("col_family"): family,
-                         t("col_level"): f["level"].map(lambda c: t(f"level_{c}")),
-                         t("col_what"): [t(f"flag_title_{lv}", family=fam) for lv, fam in zip(f["level"], family)]})
+    return pd.DataFrame(
+        {
+            t("col_unit"): f["unit"],
+            t("col_family"): family,
+            t("col_level"): f["level"].map(lambda c: t(f"level_{c}")),
+            t("col_what"): [t(f"flag_title_{lv}", family=fam) for lv, fam in zip(f["level"], family)],
+        }
+    )
 
 
 def _department_names(model: WeeklyModel, t: _Text) -> dict:
@@ -270,6 +325,7 @@ class _Pdf:
 
     def __init__(self, model: WeeklyModel, t: "_Text"):
         from fpdf import FPDF
+
         path, index = find_cjk_font(t.lang)
         self.t = t
         self.fp = _font_properties(path, index)
@@ -292,13 +348,14 @@ class _Pdf:
             pdf.set_text_color(120)
             pdf.cell(0, 4, t("footer", week=label, page=pdf.page_no()), align="C")
             pdf.set_text_color(0)
+
         pdf.footer = footer
         self.pdf = pdf
 
     def heading(self, text: str, size: float = 14, new_page: bool = False):
         if new_page:
             self.pdf.add_page()
-        elif self.pdf.get_y() > self.pdf.h - 40:          # keep a heading with what follows
+        elif self.pdf.get_y() > self.pdf.h - 40:  # keep a heading with what follows
             self.pdf.add_page()
         self.pdf.set_font("cjk", size=size)
         self.pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
@@ -311,8 +368,15 @@ class _Pdf:
         self.pdf.set_text_color(0)
         self.pdf.ln(1)
 
-    def table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = 8,
-              limit: int | None = None, empty: str | None = None, wrap: tuple[str, ...] = ()):
+    def table(
+        self,
+        frame: pd.DataFrame,
+        widths: tuple[float, ...] | None = None,
+        size: float = 8,
+        limit: int | None = None,
+        empty: str | None = None,
+        wrap: tuple[str, ...] = (),
+    ):
         """A ruled table: one line per cell (text cut with … to fit), except ``wrap`` columns, which wrap onto up
         to 4 lines. Drawn with plain cells (fpdf2's table() lays every cell out twice: too slow for 30 sections);
         the header repeats after a page break."""
@@ -361,7 +425,7 @@ class _Pdf:
         if self.pdf.get_string_width(text) <= room:
             return text
         lo, hi = 0, len(text)
-        while lo < hi:                                   # the longest prefix that fits with the ellipsis
+        while lo < hi:  # the longest prefix that fits with the ellipsis
             mid = (lo + hi + 1) // 2
             if self.pdf.get_string_width(text[:mid] + "…") <= room:
                 lo = mid
@@ -418,6 +482,7 @@ class _Pdf:
         if png is None:
             return
         from PIL import Image
+
         with Image.open(io.BytesIO(png)) as im:
             w, h = im.size
         height = width * h / w
@@ -460,10 +525,19 @@ def build_pdf(model: WeeklyModel, lang: str | None = None) -> bytes:
         frames = _section_frames(model, int(dept["department_id"]), t)
         name = dept["name_en"] if t.lang == "en" else dept["name"]
         doc.heading(t("dept_heading", name=name), size=13, new_page=True)
-        doc.text(t("dept_summary", overdue=int(dept["overdue"]), disposed=int(dept["disposed"]),
-                   rate=fmt_value("ontime_rate", dept["ontime_rate"]), returned=int(dept["returned"]),
-                   reworked=int(dept["reworked"]), escalated=int(dept["escalated"]), repeats=int(dept["repeats"])),
-                 size=9)
+        doc.text(
+            t(
+                "dept_summary",
+                overdue=int(dept["overdue"]),
+                disposed=int(dept["disposed"]),
+                rate=fmt_value("ontime_rate", dept["ontime_rate"]),
+                returned=int(dept["returned"]),
+                reworked=int(dept["reworked"]),
+                escalated=int(dept["escalated"]),
+                repeats=int(dept["repeats"]),
+            ),
+            size=9,
+        )
         doc.heading(t("h_overdue_cases"), size=10)
         doc.table(frames["overdue"], widths=(40, 30, 66, 26, 24), limit=ROWS_PER_LIST)
         doc.heading(t("h_events"), size=10)
@@ -474,17 +548,27 @@ def build_pdf(model: WeeklyModel, lang: str | None = None) -> bytes:
         doc.table(frames["items"], widths=(12, 52, 22, 30, 22, 26, 22), limit=ROWS_PER_LIST, wrap=wrap)
 
     doc.heading(t("s_items"), size=12, new_page=True)
-    doc.table(items_table(model.items.items, t, _department_names(model, t)), widths=(10, 26, 44, 20, 26, 20, 22, 18),
-              empty=t("no_items_week"), wrap=wrap)
+    doc.table(
+        items_table(model.items.items, t, _department_names(model, t)),
+        widths=(10, 26, 44, 20, 26, 20, 22, 18),
+        empty=t("no_items_week"),
+        wrap=wrap,
+    )
     return bytes(pdf.output())
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------------
 def places_table(model: WeeklyModel, t: _Text) -> pd.DataFrame:
     places = model.hotspots.places
-    return pd.DataFrame({t("col_grid"): places["grid"], t("col_address"): places["address"],
-                         t("col_cases"): places["n"], t("col_top_category"): t.column(places, "top_category"),
-                         t("col_top_n"): places["top_n"]})
+    return pd.DataFrame(
+        {
+            t("col_grid"): places["grid"],
+            t("col_address"): places["address"],
+            t("col_cases"): places["n"],
+            t("col_top_category"): t.column(places, "top_category"),
+            t("col_top_n"): places["top_n"],
+        }
+    )
 
 
 def xlsx_sheets(model: WeeklyModel, lang: str | None = None) -> dict[str, pd.DataFrame]:
@@ -495,34 +579,62 @@ def xlsx_sheets(model: WeeklyModel, lang: str | None = None) -> dict[str, pd.Dat
 
     def dept(frame):
         return frame["department_id"].map(lambda i: names.get(i, i)) if len(frame) else []
-    heat = hot.heat.assign(major=t.column(hot.heat, "major_name")).pivot_table(
-        index=["major", "weekday"], columns="hour", values="n", aggfunc="sum", fill_value=0).reset_index() \
-        if len(hot.heat) else pd.DataFrame()
+
+    heat = (
+        hot.heat.assign(major=t.column(hot.heat, "major_name"))
+        .pivot_table(index=["major", "weekday"], columns="hour", values="n", aggfunc="sum", fill_value=0)
+        .reset_index()
+        if len(hot.heat)
+        else pd.DataFrame()
+    )
     if len(heat):
         heat["weekday"] = heat["weekday"].map(lambda i: t.weekdays[int(i)])
         heat = heat.rename(columns={"major": t("col_major"), "weekday": t("col_weekday")})
         heat.columns = [t("hour", h=c) if isinstance(c, int) else c for c in heat.columns]
     od, ev, rp = agenda.overdue, agenda.events, agenda.repeats
-    flags = flags_table(model, t) if model.flags.state in ("none", "listed") else \
-        pd.DataFrame({t("col_explain"): [t(f"flags_{model.flags.state}_short")]})
+    flags = (
+        flags_table(model, t)
+        if model.flags.state in ("none", "listed")
+        else pd.DataFrame({t("col_explain"): [t(f"flags_{model.flags.state}_short")]})
+    )
     return {
         t("sheet_overview"): headline_table(model, t).assign(**{t("col_week"): t.week_label(model.params.week)}),
         t("sheet_agenda"): department_overview(model, t),
-        t("sheet_overdue"): pd.DataFrame({
-            t("col_department"): dept(od), t("col_case_no"): od["case_no"], t("col_category"): t.column(od, "category"),
-            t("col_status"): od["status"].map(t.status), t("col_address"): od["address"],
-            t("col_reported_at"): od["reported_at"], t("col_deadline"): od["deadline"],
-            t("col_days_overdue"): od["days_overdue"]}),
-        t("sheet_events"): pd.DataFrame({
-            t("col_department"): dept(ev), t("col_case_no"): ev["case_no"],
-            t("col_step"): ev["action"].map(lambda a: t(f"action_{a}")), t("col_at"): ev["at"],
-            t("col_category"): t.column(ev, "category"), t("col_note"): ev["note"]}),
-        t("sheet_repeats"): pd.DataFrame({
-            t("col_department"): dept(rp), t("col_new_case"): rp.get("case_no", []),
-            t("col_reported_at"): rp.get("reported_at", []), t("col_first_case"): rp.get("first_case_no", []),
-            t("col_first_closed_at"): rp.get("first_closed_at", []), t("col_category"): t.column(rp, "category"),
-            t("col_grid"): rp.get("grid", []), t("col_address"): rp.get("address", []),
-            t("col_days_after"): rp.get("days_after", [])}),
+        t("sheet_overdue"): pd.DataFrame(
+            {
+                t("col_department"): dept(od),
+                t("col_case_no"): od["case_no"],
+                t("col_category"): t.column(od, "category"),
+                t("col_status"): od["status"].map(t.status),
+                t("col_address"): od["address"],
+                t("col_reported_at"): od["reported_at"],
+                t("col_deadline"): od["deadline"],
+                t("col_days_overdue"): od["days_overdue"],
+            }
+        ),
+        t("sheet_events"): pd.DataFrame(
+            {
+                t("col_department"): dept(ev),
+                t("col_case_no"): ev["case_no"],
+                t("col_step"): ev["action"].map(lambda a: t(f"action_{a}")),
+                t("col_at"): ev["at"],
+                t("col_category"): t.column(ev, "category"),
+                t("col_note"): ev["note"],
+            }
+        ),
+        t("sheet_repeats"): pd.DataFrame(
+            {
+                t("col_department"): dept(rp),
+                t("col_new_case"): rp.get("case_no", []),
+                t("col_reported_at"): rp.get("reported_at", []),
+                t("col_first_case"): rp.get("first_case_no", []),
+                t("col_first_closed_at"): rp.get("first_closed_at", []),
+                t("col_category"): t.column(rp, "category"),
+                t("col_grid"): rp.get("grid", []),
+                t("col_address"): rp.get("address", []),
+                t("col_days_after"): rp.get("days_after", []),
+            }
+        ),
         t("sheet_places"): places_table(model, t),
         t("sheet_heat"): heat,
         t("sheet_flags"): flags,
@@ -548,8 +660,16 @@ _packs: "OrderedDict[tuple, bytes]" = OrderedDict()
 _packs_lock = threading.Lock()
 
 
-def download(kind: str, engine: Engine, params: WeeklyParams, *, now: datetime, lang: str | None,
-             items: pd.DataFrame, flags: pd.DataFrame | None) -> Callable[[], bytes]:
+def download(
+    kind: str,
+    engine: Engine,
+    params: WeeklyParams,
+    *,
+    now: datetime,
+    lang: str | None,
+    items: pd.DataFrame,
+    flags: pd.DataFrame | None,
+) -> Callable[[], bytes]:
     """A deferred builder for ``st.download_button(data=…)``: builds the model and the pack (``kind`` pdf | xlsx)
     when the viewer clicks, outside the page run; the bytes are kept per (database, week, N, language, action-item
     state, flags ready, hour), so a meeting clicking again does not wait again."""
@@ -568,4 +688,5 @@ def download(kind: str, engine: Engine, params: WeeklyParams, *, now: datetime, 
             while len(_packs) > PACKS_KEPT:
                 _packs.popitem(last=False)
         return data
+
     return build

@@ -7,6 +7,7 @@ memory stays in the process as fragments and the resident size creeps up (bench/
 refresh cycles). A fixed threshold gives each large buffer its own mapping, returned to the system when freed, and
 two arenas are plenty under the GIL.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -15,7 +16,7 @@ import logging
 
 log = logging.getLogger(__name__)
 
-M_MMAP_THRESHOLD = -3        # glibc <malloc.h>
+M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
 M_ARENA_MAX = -8
 MMAP_THRESHOLD_BYTES = 1 << 20
 ARENA_MAX = 2

@@ -3,6 +3,7 @@
 Widgets that mirror a URL parameter use Streamlit's ``bind="query-params"``; this module is for the parameters
 that are not a widget's value (``?grid=``, ``?case=``, ``?refresh=`` …).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -84,8 +85,9 @@ def url_multiselect(container, label: str, options: list, name: str, **kwargs) -
     for r, value in zip(raw, asked):
         if value is None:
             _ignored(name, r)
-    value = container.multiselect(label, options, default=[a for a in asked if a is not None], key=f"url_{name}",
-                                  **kwargs)
+    value = container.multiselect(
+        label, options, default=[a for a in asked if a is not None], key=f"url_{name}", **kwargs
+    )
     _write(name, [str(v) for v in value] or None)
     return value
 

@@ -1,5 +1,6 @@
 """Cached loaders of reference data shared by several pages (streets, grid shapes, departments, categories, the
 data set's facts, the working calendar); the data come from ``reports.reference``."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,7 +12,7 @@ from reports.map import polygon_rings
 from ui.db import get_engine
 from ui.live import live_cache
 
-REFERENCE_TTL = 600   # reference tables change rarely; a new seed shows up within 10 minutes
+REFERENCE_TTL = 600  # reference tables change rarely; a new seed shows up within 10 minutes
 
 
 def _with_rings(frame: pd.DataFrame) -> pd.DataFrame:

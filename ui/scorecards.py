@@ -6,6 +6,7 @@ scope ``department`` or ``street``), everything else from ``departments``. ``ran
 shows and the CSV / Excel files hold (``to_xlsx`` writes the Excel file); the case lists, the category table and
 the indicator tiles of the department view and the period picker are here too.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,7 +23,7 @@ from ui.params import choice_param
 
 T = catalog("departments")
 INDICATOR_TEXT = catalog("indicators")
-STATUSES = ("clear", "tied", "low_volume", "no_data")       # separation codes of analytics.fairness.rank_units
+STATUSES = ("clear", "tied", "low_volume", "no_data")  # separation codes of analytics.fairness.rank_units
 NUMBER_FORMATS = {"rate": "percent", "count": "%d", "hours": "%.1f", "ratio": "%.3f", "score": "%.1f"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,19 +50,29 @@ def change_text(value) -> str:
 
 
 # --- the ranking table (screen, CSV, Excel) ---------------------------------------------------------------------------
-def ranking_frame(table: pd.DataFrame, prefix: str, name_col: str, unit_label: str, indicators, *,
-                  scope: str = "department", extra_first: tuple[str, ...] = ()) -> pd.DataFrame:
+def ranking_frame(
+    table: pd.DataFrame,
+    prefix: str,
+    name_col: str,
+    unit_label: str,
+    indicators,
+    *,
+    scope: str = "department",
+    extra_first: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """Rank, interval, separation, change, name, then the indicators (raw values) of a ranked scorecard table;
     ``indicators`` are the table's indicator definitions (``reports.departments.DEPARTMENT_COLUMNS`` …)."""
-    out = pd.DataFrame({
-        T("rank"): table[f"{prefix}_rank"],
-        T("rank_interval"): [interval_text(a, b) for a, b in zip(table[f"{prefix}_rank_lo"],
-                                                                  table[f"{prefix}_rank_hi"])],
-        T("separation"): table[f"{prefix}_status"].map(status_text),
-        T("change"): [change_text(v) for v in table.get(f"{prefix}_rank_change",
-                                                        pd.Series([pd.NA] * len(table)))],
-        unit_label: table[name_col],
-    })
+    out = pd.DataFrame(
+        {
+            T("rank"): table[f"{prefix}_rank"],
+            T("rank_interval"): [
+                interval_text(a, b) for a, b in zip(table[f"{prefix}_rank_lo"], table[f"{prefix}_rank_hi"])
+            ],
+            T("separation"): table[f"{prefix}_status"].map(status_text),
+            T("change"): [change_text(v) for v in table.get(f"{prefix}_rank_change", pd.Series([pd.NA] * len(table)))],
+            unit_label: table[name_col],
+        }
+    )
     for col in extra_first:
         out[T(col)] = table[col]
     for ind in indicators:
@@ -82,8 +93,9 @@ def column_config(indicators, scope: str = "department") -> dict:
         T("oe_interval"): st.column_config.TextColumn(help=T("oe_interval_help")),
     }
     for ind in indicators:
-        cfg[indicator_name(ind.key, scope)] = st.column_config.NumberColumn(help=indicator_formula(ind.key, scope),
-                                                                            format=NUMBER_FORMATS[ind.kind])
+        cfg[indicator_name(ind.key, scope)] = st.column_config.NumberColumn(
+            help=indicator_formula(ind.key, scope), format=NUMBER_FORMATS[ind.kind]
+        )
     return cfg
 
 
@@ -98,10 +110,17 @@ def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
 def export_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM, so Excel reads the Chinese) and Excel downloads of the table as shown."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(T("export_csv"), frame.to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
-                         "text/csv", key=f"{key}_csv", on_click="ignore")
-    right.download_button(T("export_xlsx"), to_xlsx(frame, stem), f"{stem}.xlsx", XLSX_MIME, key=f"{key}_xlsx",
-                          on_click="ignore")
+    left.download_button(
+        T("export_csv"),
+        frame.to_csv(index=False).encode("utf-8-sig"),
+        f"{stem}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        T("export_xlsx"), to_xlsx(frame, stem), f"{stem}.xlsx", XLSX_MIME, key=f"{key}_xlsx", on_click="ignore"
+    )
 
 
 # --- the department view ----------------------------------------------------------------------------------------------
@@ -117,16 +136,28 @@ def metric_tile(col, metric: pd.Series) -> None:
         text = "—" if pd.isna(value) else f"{value:.2f}" if kind == "ratio" else f"{value:.1f}"
         delta = None if pd.isna(value) or pd.isna(median) else f"{value - median:+.2f}"
     colour = "normal" if metric["higher_is_better"] else "inverse"
-    col.metric(indicator_name(key), text, delta, delta_color=colour if delta else "off",
-               help=indicator_formula(key) + ("" if delta is None else f"\n\n{T('peer_delta')}"))
+    col.metric(
+        indicator_name(key),
+        text,
+        delta,
+        delta_color=colour if delta else "off",
+        help=indicator_formula(key) + ("" if delta is None else f"\n\n{T('peer_delta')}"),
+    )
 
 
 def case_frame(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
     """A case list of ``reports.departments.DepartmentCases`` with its column names; ``extra`` maps further model
     columns to catalog keys."""
-    shown = pd.DataFrame({T("case_no"): frame["case_no"], T("category"): frame[name_column("minor_name")],
-                          T("reported_at"): frame["reported_at"], T("deadline"): frame["deadline"],
-                          T("disposed_at"): frame["disposed_at"], T("address"): frame["address"]})
+    shown = pd.DataFrame(
+        {
+            T("case_no"): frame["case_no"],
+            T("category"): frame[name_column("minor_name")],
+            T("reported_at"): frame["reported_at"],
+            T("deadline"): frame["deadline"],
+            T("disposed_at"): frame["disposed_at"],
+            T("address"): frame["address"],
+        }
+    )
     for col, key in (extra or {}).items():
         shown[T(key)] = frame[col]
     return shown
@@ -134,12 +165,20 @@ def case_frame(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.D
 
 def category_frame(mine: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The department's categories (due, on time, district rate, expected, reference class) and their formats."""
-    frame = pd.DataFrame({
-        T("category"): mine[name_column("minor_name")], indicator_name("due"): mine["due"],
-        T("observed"): mine["ontime"], T("district_rate"): mine["district_rate"], T("expected"): mine["expected"],
-        T("reference"): mine["reference"].map({"category": T("ref_category"), "difficulty": T("ref_difficulty")})})
-    return frame, {T("district_rate"): st.column_config.NumberColumn(format="percent"),
-                   T("expected"): st.column_config.NumberColumn(format="%.1f")}
+    frame = pd.DataFrame(
+        {
+            T("category"): mine[name_column("minor_name")],
+            indicator_name("due"): mine["due"],
+            T("observed"): mine["ontime"],
+            T("district_rate"): mine["district_rate"],
+            T("expected"): mine["expected"],
+            T("reference"): mine["reference"].map({"category": T("ref_category"), "difficulty": T("ref_difficulty")}),
+        }
+    )
+    return frame, {
+        T("district_rate"): st.column_config.NumberColumn(format="percent"),
+        T("expected"): st.column_config.NumberColumn(format="%.1f"),
+    }
 
 
 def case_tabs(lists: model.DepartmentCases) -> None:
@@ -162,8 +201,16 @@ def period_picker(anchor: date) -> tuple[datetime, datetime]:
     """The period widgets (kind + which week / month / days), started from the URL (``?period=&start=&end=``, as
     codes and ISO days) and written back to it; returns [start, end). Unknown values are ignored with a notice."""
     qp, cols = st.query_params, st.columns([1.6, 2.4, 3])
-    kind = cols[0].segmented_control(T("period_kind"), PERIOD_KINDS, default=choice_param("period", PERIOD_KINDS,
-                                     "week"), key="dept_period_kind", format_func=T) or "week"
+    kind = (
+        cols[0].segmented_control(
+            T("period_kind"),
+            PERIOD_KINDS,
+            default=choice_param("period", PERIOD_KINDS, "week"),
+            key="dept_period_kind",
+            format_func=T,
+        )
+        or "week"
+    )
     if kind != "custom":
         options, default = model.period_choices(kind, anchor)
         iso = [d.isoformat() for d in options]
@@ -174,25 +221,29 @@ def period_picker(anchor: date) -> tuple[datetime, datetime]:
             label = T("which_week")
 
             def fmt(d: date) -> str:
-                return T("week_label", start=d.isoformat(), end=(d + timedelta(days=6)).isoformat()[5:],
-                         n=d.isocalendar()[1])
+                return T(
+                    "week_label", start=d.isoformat(), end=(d + timedelta(days=6)).isoformat()[5:], n=d.isocalendar()[1]
+                )
         else:
             label = T("which_month")
 
             def fmt(d: date) -> str:
                 return T("month_label", y=d.year, m=d.month)
-        chosen = cols[1].selectbox(label, options, index=options.index(default), format_func=fmt,
-                                   key=f"dept_period_{kind}")
+
+        chosen = cols[1].selectbox(
+            label, options, index=options.index(default), format_func=fmt, key=f"dept_period_{kind}"
+        )
         qp["period"], qp["start"] = kind, chosen.isoformat()
         qp.pop("end", None)
         return period_bounds(kind, chosen)
     default, asked = model.custom_range(parse.parse_date(qp.get("start")), parse.parse_date(qp.get("end")), anchor)
     if not asked and qp.get("period") == "custom" and (qp.get("start") is not None or qp.get("end") is not None):
         st.toast(T("bad_dates"))
-    picked = cols[1].date_input(T("date_range"), value=default, key="dept_period_custom",
-                                max_value=anchor + timedelta(days=1))
+    picked = cols[1].date_input(
+        T("date_range"), value=default, key="dept_period_custom", max_value=anchor + timedelta(days=1)
+    )
     if not isinstance(picked, (tuple, list)) or len(picked) != 2:
-        picked = default                        # the user has picked only the first day so far
+        picked = default  # the user has picked only the first day so far
     first, last = model.clamp_custom(*picked)
     qp["period"], qp["start"], qp["end"] = "custom", first.isoformat(), last.isoformat()
     return period_bounds("custom", first, last)

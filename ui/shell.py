@@ -1,9 +1,10 @@
 """The app shell around every page: titles, sidebar (language, global filters), demo-data marker, carousel."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from core import params, settings
+from core import settings
 from ui.filters import Filters, sidebar_filters
 from ui.i18n import COMMON, catalog
 from ui.live import resilient
@@ -22,7 +23,7 @@ def render_shell() -> Filters:
     kiosk = is_kiosk()
     filters = sidebar_filters(names, widgets=not kiosk)
     facts = resilient(dataset_facts)
-    if not kiosk and is_demo(facts.value):      # kiosk pages show their own demo badge
+    if not kiosk and is_demo(facts.value):  # kiosk pages show their own demo badge
         st.sidebar.info(COMMON("demo_data"), icon=":material/science:")
     st.session_state["filters"] = filters
     return filters
@@ -34,6 +35,7 @@ def is_kiosk() -> bool:
     from urllib.parse import parse_qs
 
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
     ctx = get_script_run_ctx()
     raw = parse_qs(getattr(ctx, "query_string", "") or "") if ctx else {}
     return raw.get("embed", [""])[-1].lower() == "true" or raw.get("kiosk", [""])[-1] in ("1", "true")
@@ -59,14 +61,15 @@ def start_carousel(pages: dict[str, st.Page], current: str) -> None:
     def _tick():
         ticks = st.session_state.get("carousel_ticks", 0) + 1
         st.session_state["carousel_ticks"] = ticks
-        if ticks > 1:        # the first run is the page's own render
+        if ticks > 1:  # the first run is the page's own render
             st.session_state["carousel_ticks"] = 0
             nxt = order[(order.index(current) + 1) % len(order)]
             st.switch_page(pages[nxt], query_params=dict(st.query_params))
+
     _tick()
 
 
-MIN_REFRESH_SECONDS = 2     # short enough for the viewers benchmark's 500 refresh cycles; the cache TTL still
+MIN_REFRESH_SECONDS = 2  # short enough for the viewers benchmark's 500 refresh cycles; the cache TTL still
 #                             bounds the database load (one query set per TTL whatever the refresh)
 
 

@@ -42,7 +42,7 @@ def run_due(job: Job, engine: Engine, now: datetime | None = None) -> str:
         t0 = time.monotonic()
         try:
             summary = job.run(engine, now)
-        except Exception as err:  # noqa: BLE001 - recorded and logged; the scheduler keeps going
+        except Exception as err:
             log.exception("%s %s: failed after %.1f s", job.name, key, time.monotonic() - t0)
             message = f"{type(err).__name__}: {err}".strip()
             _finish(engine, job, key, message)
@@ -68,5 +68,5 @@ def check(job: Job, engine: Engine) -> str:
 def _finish(engine: Engine, job: Job, key: str, error: str | None) -> None:
     try:
         job_store.finish_run(engine, job.name, key, now=local_now(), error=error)
-    except Exception:  # noqa: BLE001 - the row stays "running": the next check (holding the lock) runs it again
+    except Exception:
         log.exception("%s %s: could not record the end of the run", job.name, key)

@@ -5,6 +5,7 @@
 - ``open_page(path, size)``: a page that records every request leaving the server's host and waits until the
   Streamlit script has finished running; screenshots go to ``test-artifacts/screenshots/`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,12 +41,26 @@ class AppServer:
 def start_server(db_url: str, tmp: Path, extra_env: dict | None = None) -> AppServer:
     port = free_port()
     log_path = tmp / f"streamlit-{port}.log"
-    env = {**os.environ, "GRIDSCOPE_DB_URL": db_url, "GRIDSCOPE_STALE_AFTER_SECONDS": "3600",
-           **(extra_env or {})}
+    env = {**os.environ, "GRIDSCOPE_DB_URL": db_url, "GRIDSCOPE_STALE_AFTER_SECONDS": "3600", **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -69,6 +84,7 @@ def seeded_sqlite_url(tiny_world_url, tmp_path_factory) -> str:
     from data_access.engine import make_engine
     from reports import flags
     from tests.conftest import copy_world
+
     url = copy_world(tiny_world_url, tmp_path_factory.mktemp("browser-world"))
     writer = make_engine(url, read_only=False, timeout_s=flags.QUERY_TIMEOUT_S)
     flags.compute_and_store(writer, local_now())
@@ -86,11 +102,25 @@ def app_server(seeded_sqlite_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
-    require_component("Chromium", os.access(CHROMIUM, os.X_OK),
-                      f"the browser tests drive the system Chromium at {CHROMIUM} (GRIDSCOPE_CHROMIUM to change)")
-    return {"executable_path": CHROMIUM, "headless": True,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]}
+    require_component(
+        "Chromium",
+        os.access(CHROMIUM, os.X_OK),
+        f"the browser tests drive the system Chromium at {CHROMIUM} (GRIDSCOPE_CHROMIUM to change)",
+    )
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--use-gl=swiftshader",
+            "--enable-unsafe-swiftshader",
+        ],
+    }
 
 
 @dataclass
@@ -144,9 +174,14 @@ def open_page(browser, app_server):
         page = context.new_page()
         opened = OpenedPage(page)
         host = urlparse(target.url).hostname
-        page.on("request", lambda r: opened.outside_requests.append(r.url)
+        page.on(
+            "request",
+            lambda r: (
+                opened.outside_requests.append(r.url)
                 if not r.url.startswith(("data:", "blob:", "about:")) and urlparse(r.url).hostname != host
-                else None)
+                else None
+            ),
+        )
         page.goto(target.url + path, wait_until="domcontentloaded")
         opened.wait_done()
         return opened

@@ -3,6 +3,7 @@ unregistered URL falls back to the wall, and a page reached directly still refus
 
 Streamlit runs a ``pages/`` file directly (without app.py) when the very first visit after a server start is a deep
 link to it; ``require_page`` at the top of every page is what refuses then."""
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,20 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def proxy_server(seeded_sqlite_url, tmp_path_factory):
-    server = start_server(seeded_sqlite_url, tmp_path_factory.mktemp("access"), {
-        "GRIDSCOPE_AUTH_MODE": "proxy", "GRIDSCOPE_AUTH_ROLES": json.dumps({"li": "street_head:1"})})
+    server = start_server(
+        seeded_sqlite_url,
+        tmp_path_factory.mktemp("access"),
+        {"GRIDSCOPE_AUTH_MODE": "proxy", "GRIDSCOPE_AUTH_ROLES": json.dumps({"li": "street_head:1"})},
+    )
     yield server
     server.process.terminate()
     server.process.wait(timeout=20)
 
 
 def _open(browser, server, path, user):
-    context = browser.new_context(extra_http_headers={"X-Forwarded-User": user} if user else {},
-                                  viewport={"width": 1600, "height": 1000})
+    context = browser.new_context(
+        extra_http_headers={"X-Forwarded-User": user} if user else {}, viewport={"width": 1600, "height": 1000}
+    )
     page = context.new_page()
     page.goto(server.url + path)
     page.wait_for_selector(DONE, timeout=90_000)
@@ -51,6 +56,6 @@ def test_street_head_navigation(browser, proxy_server):
     assert not any(t in nav for t in ("部门考评", "选择性上报预警", "周例会", "数据质量"))
     assert "当前用户：li" in page.inner_text("[data-testid='stSidebar']")
     context.close()
-    context, page = _open(browser, proxy_server, "/data-quality", "li")     # not registered: the wall instead
+    context, page = _open(browser, proxy_server, "/data-quality", "li")  # not registered: the wall instead
     assert "城市运行态势" in page.inner_text("[data-testid='stMain']")
     context.close()

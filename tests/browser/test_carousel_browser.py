@@ -1,4 +1,5 @@
 """?rotate=N: the kiosk cycles wall → map → departments → flags on its own."""
+
 import time
 
 import pytest

@@ -1,5 +1,6 @@
 """Real-browser test of the 部门考评 page: renders without exceptions or outside requests, switches department,
 and screenshots for a human to look at (test-artifacts/screenshots/)."""
+
 from __future__ import annotations
 
 import pytest

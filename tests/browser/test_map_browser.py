@@ -1,4 +1,5 @@
 """The case map in a real browser: offline, renders, picks grids under the pointer, and drills down into one."""
+
 import re
 
 import pytest

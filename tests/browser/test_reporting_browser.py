@@ -1,9 +1,10 @@
 """The flags page (选择性上报预警) in a real browser: renders offline, no exception box, funnels drawn, screenshot."""
+
 import pytest
 
 pytestmark = pytest.mark.browser
 
-SLOW_MS = 300_000        # the flags are stored (seeded_sqlite_url, as the worker does); the machine may be loaded
+SLOW_MS = 300_000  # the flags are stored (seeded_sqlite_url, as the worker does); the machine may be loaded
 
 
 def _open_reporting(open_page, query: str = ""):
@@ -27,7 +28,7 @@ def test_reporting_page_renders_offline(open_page):
     for text in ("选择性上报预警", "预警列表", "证据卡", "请先排除的正常原因", "漏斗图", "复核"):
         assert text in body, text
     assert "疑似" in body or "建议核查" in body
-    assert page.page.locator(".js-plotly-plot").count() >= 1          # funnel (and trend) drawn
+    assert page.page.locator(".js-plotly-plot").count() >= 1  # funnel (and trend) drawn
     # the evidence card's lower half: cases, innocent explanations, review form
     page.page.get_by_text("该单元的复核记录").scroll_into_view_if_needed()
     page.page.wait_for_timeout(800)

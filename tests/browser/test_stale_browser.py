@@ -6,6 +6,7 @@ Each time the wall must look stale within twice its refresh interval — the ser
 deadline; a loader that misses it counts as failed) or the browser's own warning on the data-time line (a CSS
 animation the server restarts with every render) — and come back by itself when the hang ends.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,14 @@ from tests.test_engine import hold_exclusive_lock
 
 pytestmark = pytest.mark.browser
 
-REFRESH = 3                                  # seconds (?refresh=3): a hang must show within 2 × 3 s
+REFRESH = 3  # seconds (?refresh=3): a hang must show within 2 × 3 s
 BANNER = "数据库暂时无法连接"
-ENV = {"GRIDSCOPE_CACHE_TTL_SECONDS": "1", "GRIDSCOPE_QUERY_TIMEOUT_S": "1", "GRIDSCOPE_STALE_AFTER_SECONDS": "30",
-       "GRIDSCOPE_SQLITE_BUSY_TIMEOUT_MS": "10000"}
+ENV = {
+    "GRIDSCOPE_CACHE_TTL_SECONDS": "1",
+    "GRIDSCOPE_QUERY_TIMEOUT_S": "1",
+    "GRIDSCOPE_STALE_AFTER_SECONDS": "30",
+    "GRIDSCOPE_SQLITE_BUSY_TIMEOUT_MS": "10000",
+}
 
 
 class Forwarder:
@@ -61,7 +66,7 @@ class Forwarder:
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
-                self.flowing.wait()          # blackhole: bytes are held, never answered, never refused
+                self.flowing.wait()  # blackhole: bytes are held, never answered, never refused
                 dst.sendall(data)
         except OSError:
             pass
@@ -83,16 +88,23 @@ def _build(url: str) -> None:
     make_reference(engine)
     now = local_now().replace(tzinfo=None, microsecond=0)
     for hours in (1, 4, 30):
-        add_case(engine, reported_at=now - timedelta(hours=hours), dispatched_at=now - timedelta(hours=hours),
-                 deadline_at=now + timedelta(hours=6))
+        add_case(
+            engine,
+            reported_at=now - timedelta(hours=hours),
+            dispatched_at=now - timedelta(hours=hours),
+            deadline_at=now + timedelta(hours=6),
+        )
     engine.dispose()
 
 
-STATE_JS = """() => ({
+STATE_JS = (
+    """() => ({
     banner: document.body.innerText.includes('%s'),
     flag: [...document.querySelectorAll('.gs-stale-flag')].some(e => getComputedStyle(e).visibility === 'visible'),
     line: !!document.querySelector('.gs-freshness'),
-})""" % BANNER
+})"""
+    % BANNER
+)
 
 
 class Wall:
@@ -123,9 +135,9 @@ class Wall:
         assert self.page.locator("[data-testid='stException']").count() == 0
 
     def assert_stale_within_two_refreshes(self, what: str) -> float:
-        took = self.seconds_until(lambda s: s["banner"] or s["flag"], 2 * REFRESH + 1)     # +1 s: polling, paint
+        took = self.seconds_until(lambda s: s["banner"] or s["flag"], 2 * REFRESH + 1)  # +1 s: polling, paint
         assert took is not None, f"{what}: the wall still looked live after {2 * REFRESH + 1} s: {self.state()}"
-        assert "在办案件" in self.page.inner_text("body")            # the last good figures stay on screen
+        assert "在办案件" in self.page.inner_text("body")  # the last good figures stay on screen
         print(f"{what}: stale after {took:.1f} s ({self.state()})")
         return took
 
@@ -150,7 +162,7 @@ def test_a_hung_database_or_server_makes_the_wall_stale_within_two_refreshes(bro
             locker = hold_exclusive_lock(make_url(url).database)
             try:
                 wall.assert_stale_within_two_refreshes("exclusive SQLite lock")
-                assert wall.seconds_until(lambda s: s["banner"], 4 * REFRESH) is not None   # the server says so
+                assert wall.seconds_until(lambda s: s["banner"], 4 * REFRESH) is not None  # the server says so
             finally:
                 locker.kill()
                 locker.wait()

@@ -1,4 +1,5 @@
 """Real browser: the 周例会 page opens with no outside requests and no exception; both downloads (PDF, XLSX) work."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,6 +28,7 @@ def test_weekly_page_and_pdf_download(open_page, tmp_path):
     xpath = tmp_path / "pack.xlsx"
     xinfo.value.save_as(xpath)
     from openpyxl import load_workbook
+
     assert xpath.read_bytes()[:2] == b"PK" and len(load_workbook(xpath).sheetnames) >= 3
     opened.shot("weekly")
     assert opened.outside_requests == [], opened.outside_requests

@@ -11,12 +11,12 @@ columns in the partial index, the backlog page's parked counts are answered from
 The flags job's verifier indicators (C family) read the checks of a 60-day window by ``verified_at``, which had no
 index: a scan of the whole table, 0.45 s at one year of history and 2.7 s at 16 years, three windows per job.
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -24,16 +24,22 @@ PARKED = sa.text("status = 'parked'")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_parked', sqlite_where=PARKED, postgresql_where=PARKED)
-        batch_op.create_index('ix_cases_parked', ['grid_id', 'community_id', 'street_id'], unique=False,
-                              sqlite_where=PARKED, postgresql_where=PARKED)
-        batch_op.create_index('ix_cases_verified_at', ['verified_at'], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_parked", sqlite_where=PARKED, postgresql_where=PARKED)
+        batch_op.create_index(
+            "ix_cases_parked",
+            ["grid_id", "community_id", "street_id"],
+            unique=False,
+            sqlite_where=PARKED,
+            postgresql_where=PARKED,
+        )
+        batch_op.create_index("ix_cases_verified_at", ["verified_at"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_verified_at')
-        batch_op.drop_index('ix_cases_parked', sqlite_where=PARKED, postgresql_where=PARKED)
-        batch_op.create_index('ix_cases_parked', ['grid_id'], unique=False, sqlite_where=PARKED,
-                              postgresql_where=PARKED)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_verified_at")
+        batch_op.drop_index("ix_cases_parked", sqlite_where=PARKED, postgresql_where=PARKED)
+        batch_op.create_index(
+            "ix_cases_parked", ["grid_id"], unique=False, sqlite_where=PARKED, postgresql_where=PARKED
+        )
