@@ -38,27 +38,57 @@ from core import settings
 
 
 class GridscopeDBError(RuntimeError):
-    """Base of the errors the UI shows as a plain message."""
+    """Base of the errors the UI shows as a plain message. ``code`` names what happened (screens word it from the
+    catalog: ``common.po`` ``db_<code>``, with ``values`` as placeholders); ``str()`` is an English line for logs."""
+
+    code = "error"
+
+    def __init__(self, message: str = "", **values):
+        super().__init__(message)
+        self.values = values or getattr(self, "values", {})  # a subclass may have set its own first
 
 
 class DatabaseConfigError(GridscopeDBError):
     """The database URL is malformed or names an unsupported database."""
 
+    code = "config"
+
 
 class DatabaseUnavailable(GridscopeDBError):
     """The database cannot be reached (server down, file missing or unreadable)."""
+
+    code = "unreachable"
 
 
 class QueryTimeout(GridscopeDBError):
     """A query ran longer than the configured time limit and was stopped."""
 
+    code = "timeout"
+
+
+class DatabaseBusy(QueryTimeout):
+    """SQLite: another connection held the write lock longer than the busy timeout (an import, a migration). The
+    database is reachable; trying again later works."""
+
+    code = "busy"
+
+
+class ValueOutOfRange(GridscopeDBError):
+    """A value is outside what its column or parameter can hold (a 20-digit number for an integer)."""
+
+    code = "out_of_range"
+
 
 class RowCapExceeded(GridscopeDBError):
     """A query would return more rows than the configured cap."""
 
+    code = "row_cap"
+
 
 class ReadOnlyDatabase(GridscopeDBError):
     """A write reached a database that only reads (a streaming replica, or a read-only session or file)."""
+
+    code = "read_only"
 
 
 def resolve_url(url: str | None = None) -> URL:
@@ -249,16 +279,28 @@ def _install_sqlite_guards(engine: Engine, *, read_only: bool, timeout_s: float)
 
 
 def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
-    """Turn a driver error into one of Gridscope's plain errors."""
+    """Turn a driver error into one of Gridscope's plain errors: unreachable, timed out, busy (SQLite lock), value
+    out of range, read-only, old schema. Only a database that cannot be reached is reported as unreachable."""
     if isinstance(err, GridscopeDBError):
         return err
-    text = str(getattr(err, "orig", err)).lower()
+    detail = str(getattr(err, "orig", err)).strip()
+    text = detail.lower()
     limit = engine.info.get("timeout_s")
     if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
         return QueryTimeout(
             f"The query took longer than the {limit:g} s limit and was stopped "
-            f"(setting query_timeout_s). Narrow the time window or filters."
+            f"(setting query_timeout_s). Narrow the time window or filters.",
+            seconds=f"{limit:g}",
         )
+    if "database is locked" in text or "database is busy" in text or "database table is locked" in text:
+        return DatabaseBusy(
+            f"The database is locked by another connection's write (an import, a migration) that did not finish "
+            f"within {limit:g} s; try again in a moment.",
+            seconds=f"{limit:g}",
+        )
+    if isinstance(err, OverflowError) or "out of range" in text or "too large to convert" in text:
+        # sqlite3 refuses Python ints beyond 64 bits before sending; PostgreSQL says "integer out of range".
+        return ValueOutOfRange(f"A value is out of range for the database: {detail.splitlines()[0][:200]}")
     if "read-only transaction" in text or "readonly database" in text:
         # PostgreSQL says this for a read-only session and for every write on a hot-standby replica.
         return ReadOnlyDatabase(
@@ -270,7 +312,7 @@ def translate_error(err: Exception, engine: Engine) -> GridscopeDBError:
             "The database schema is older than this version of Gridscope: run `python -m data_access.migrate`."
         )
     if isinstance(err, exc.OperationalError) or isinstance(err, exc.InterfaceError):
-        return DatabaseUnavailable(f"The case database cannot be reached: {str(getattr(err, 'orig', err)).strip()}")
+        return DatabaseUnavailable(f"The case database cannot be reached: {detail}")
     return GridscopeDBError(str(err))
 
 
@@ -282,7 +324,7 @@ def fetch_frame(engine: Engine, stmt, params: dict | None = None, *, row_cap: in
             result = conn.execute(stmt, params or {})
             rows = result.fetchmany(cap + 1)
             columns = list(result.keys())
-    except exc.DBAPIError as err:
+    except (exc.DBAPIError, OverflowError) as err:
         raise translate_error(err, engine) from err
     if len(rows) > cap:
         raise RowCapExceeded(

@@ -11,7 +11,11 @@ table and in a CSV beside the input; the summary accounts for every row.
 Guarantees:
 - idempotent: cases are upserted on ``case_no``, derived events are diffed, quarantine rows are keyed by
   (source, file hash, row); re-importing a file changes nothing but adds one ``import_runs`` audit row;
-- atomic: one file is one transaction; any failure mid-file rolls everything back;
+- batched and resumable: rows are written in batches of ``chunk_rows``, each its own transaction, so SQLite's write
+  lock is free between batches (other writers, such as action items, get in); a failure keeps the batches already
+  committed and writes no run row, and running the same file again completes it;
+- bounded: a cell longer than ``CELL_LIMIT`` characters, a NUL character or a value its column cannot hold sends
+  the row to the quarantine (never stored, never silently changed);
 - SQL only with bound parameters: source values never become SQL text.
 """
 
@@ -25,8 +29,10 @@ import json
 import math
 import re
 import sys
+import time
 import tomllib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,11 +42,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import shapely
 from shapely import STRtree
-from sqlalchemy import Connection, Engine, delete, exc, inspect, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    delete,
+    exc,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from core import domain, settings
+from core import domain, exports, settings
 from core.clock import local_now
 from core.i18n import LANGUAGES, domain_label, translate
 from core.workcal import WorkCalendar
@@ -59,6 +79,9 @@ REASONS: dict[str, str] = {
     "outside_district": "the point lies in no grid and no known grid code is given",
     "duplicate": "the case number already appeared earlier in this file",
     "malformed_row": "the row has more cells than the header",
+    "cell_too_large": "a cell is longer than 4,000 characters (CELL_LIMIT)",
+    "nul_byte": "a cell contains a NUL character (stripping it could merge two different values)",
+    "out_of_range": "a value does not fit its database column (e.g. a 20-digit number for an integer)",
 }
 # Warnings: the row landed, with a caveat (counted in the summary and the import_runs row).
 WARNINGS: dict[str, str] = {
@@ -121,7 +144,13 @@ DEFAULT_DATE_FORMATS = (
 TEXT_LIMITS = {"address": 128, "reporter_id": 32, "inspector_id": 32}
 ENCODINGS_AUTO = ("utf-8-sig", "gb18030")  # UTF-8 (BOM or not), then GB18030 (a superset of GBK/GB2312)
 DERIVED_NOTE = "import"  # case_events.note of events the importer derived (diffed on re-import)
-CSV_FIELD_LIMIT = 16 * 1024 * 1024  # bytes per CSV cell
+CSV_FIELD_LIMIT = 16 * 1024 * 1024  # bytes per CSV cell the reader accepts at all (beyond: the file is refused)
+# Characters per cell (any column, CSV and XLSX alike): a longer cell quarantines its row ("cell_too_large"); the
+# quarantine keeps only this much of it. A 206 KB workbook once expanded into a 200 MB description.
+CELL_LIMIT = 4000
+# SQLite: the write lock stays free at least this long between two batches, longer than the 100 ms a waiting
+# writer's busy handler sleeps between attempts, so it always gets in.
+SQLITE_WRITE_GAP_S = 0.12
 _ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
 MAX_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -327,6 +356,7 @@ class RawRow:
     number: int  # header = row 1, as a spreadsheet shows it
     values: dict[str, Any]  # header → cell
     extra: list[Any] = field(default_factory=list)  # cells beyond the header (malformed)
+    flaw: Reject | None = None  # a cell too large or with a NUL: the row is quarantined whatever else it holds
 
 
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
@@ -362,21 +392,40 @@ def read_table(path: Path, profile: Profile, data: bytes | None = None) -> tuple
     header = next(it, None)
     if not header:
         raise ImportFailed(f"{path.name}: the file is empty (no header row)")
-    header = [str(h if h is not None else "").replace("\x00", "").strip().lstrip("\ufeff") for h in header]
+    header = [str(h if h is not None else "").strip().lstrip("\ufeff") for h in header]
+    if any("\x00" in h or len(h) > CELL_LIMIT for h in header):
+        raise ImportFailed(f"{path.name}: the header row holds a NUL character or a name over {CELL_LIMIT} characters")
     while header and not header[-1]:  # XLSX pads the header to the widest row
         header.pop()
     out, blank = [], 0
     for number, cells in enumerate(it, start=2):
-        # PostgreSQL text cannot hold NUL characters; they never carry meaning in an export.
-        cells = [c.replace("\x00", "") if isinstance(c, str) else c for c in cells]
+        cells, flaw = _screen_cells(cells, header)
         if all(_blank(c) for c in cells):
             blank += 1
             continue
         values = {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header) if h}
         # Values under no header name would be lost silently: they make the row malformed.
         extra = [c for i, c in enumerate(cells) if (i >= len(header) or not header[i]) and not _blank(c)]
-        out.append(RawRow(number, values, extra))
+        out.append(RawRow(number, values, extra, flaw))
     return header, out, blank, encoding
+
+
+def _screen_cells(cells, header: list[str]) -> tuple[list, Reject | None]:
+    """Cut every cell to ``CELL_LIMIT`` characters (the whole cell is never kept, not even in the quarantine) and
+    name the first flaw: a cell too large, or a NUL character. NULs are kept as read, never stripped: 'A\\x001' and
+    'A1' are different case numbers (PostgreSQL text cannot hold NUL, so such a row can only be quarantined; its
+    raw JSON writes the NUL as \\u0000)."""
+    flaw, out = None, []
+    for i, cell in enumerate(cells):
+        if isinstance(cell, str):
+            name = header[i] if i < len(header) and header[i] else f"column {i + 1}"
+            if len(cell) > CELL_LIMIT:
+                flaw = flaw or Reject("cell_too_large", f"{name}: {len(cell):,} characters (at most {CELL_LIMIT:,})")
+                cell = cell[:CELL_LIMIT] + f"…[cut, {len(cell):,} characters]"
+            elif "\x00" in cell:
+                flaw = flaw or Reject("nul_byte", f"{name}: a NUL character at position {cell.index(chr(0)) + 1}")
+        out.append(cell)
+    return out, flaw
 
 
 def _checked_csv(reader) -> Iterator[list[str]]:
@@ -653,7 +702,7 @@ class RowMapper:
         value = self.get(row, name)
         if value is None:
             return None
-        value = str(value).replace("\x00", "")
+        value = str(value)
         if limit is not None and len(value) > limit:
             warnings.append("truncated")
             value = value[:limit]
@@ -676,6 +725,8 @@ class RowMapper:
         ):
             if self.col.get(f) and self.get(row, f) is None:
                 self.missing[f] += 1
+        if row.flaw is not None:
+            raise row.flaw
         if row.extra:
             raise Reject("malformed_row", f"{len(row.extra)} cell(s) beyond the header (a stray separator?)")
         warnings: list[str] = []
@@ -954,8 +1005,9 @@ def import_file(
     chunk_rows: int = 1000,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Import one CSV/XLSX file in one transaction. Returns the summary; raises ``ImportFailed`` (nothing written)
-    when the profile, file or database cannot be used, and re-raises any failure mid-file after the rollback.
+    """Import one CSV/XLSX file, ``chunk_rows`` rows per transaction. Returns the summary; raises ``ImportFailed``
+    (nothing written) when the profile, file or database cannot be used. A failure mid-file rolls back its batch
+    and is re-raised; the batches before it stay (no run row is written) and importing the file again completes it.
 
     ``quarantine_csv``: where to write the quarantined rows (default ``<file>.quarantine.csv`` beside the input;
     written only when rows were quarantined, also on a dry run)."""
@@ -974,49 +1026,52 @@ def import_file(
     if missing_tables:
         raise ImportFailed(f"the database lacks tables {sorted(missing_tables)}: run `python -m data_access.migrate`")
     with engine.connect() as conn:
-        transaction = conn.begin()
-        try:
+        with conn.begin():  # reading only: no lock held once the reference data is in memory
             ref = Reference(conn)
-            mapper = RowMapper(profile, header, ref)
-            if mapper.col["case_no"] is None and "case_no" in profile.required:
-                raise ImportFailed(
-                    f"{path.name}: none of the case-number columns {profile.columns.get('case_no')} "
-                    f"is in the file header"
-                )
-            cases = _transform(rows, mapper, ref, summary)
-            summary.missing = mapper.missing
-            _write_cases(conn, cases, summary, chunk_rows)
-            if not dry_run:
-                _write_quarantine(conn, summary, profile, path.name, sha, started)
-                finished = local_now() if now is None else now
-                run = dict(
-                    source=profile.source,
-                    profile=profile.name,
-                    file_name=path.name[:255],
-                    file_sha256=sha,
-                    started_at=started,
-                    finished_at=finished,
-                    rows_total=summary.rows_total,
-                    rows_inserted=summary.inserted,
-                    rows_updated=summary.updated,
-                    rows_unchanged=summary.unchanged,
-                    rows_quarantined=summary.quarantined,
-                    rows_blank=summary.blank,
-                    reasons_json=json.dumps(dict(summary.reasons)),
-                    warnings_json=json.dumps(dict(summary.warnings)),
-                    missing_json=json.dumps(dict(summary.missing), ensure_ascii=False),
-                    min_reported_at=summary.min_reported_at,
-                    max_reported_at=summary.max_reported_at,
-                )
+        mapper = RowMapper(profile, header, ref)
+        if mapper.col["case_no"] is None and "case_no" in profile.required:
+            raise ImportFailed(
+                f"{path.name}: none of the case-number columns {profile.columns.get('case_no')} is in the file header"
+            )
+        batch = _Batches(conn, dry_run)
+        seen: dict[str, int] = {}
+        for first in range(0, len(rows), chunk_rows):
+            cases = _transform(rows[first : first + chunk_rows], mapper, ref, summary, seen)
+            if not cases:  # every row of this batch quarantined
+                continue
+            with batch():
+                _write_chunk(conn, cases, summary)
+            times = [c["reported_at"] for c in cases] + [summary.min_reported_at, summary.max_reported_at]
+            times = [t for t in times if t is not None]
+            if times:
+                summary.min_reported_at, summary.max_reported_at = min(times), max(times)
+        summary.missing = mapper.missing
+        if not dry_run:
+            _write_quarantine(conn, summary, profile, path.name, sha, started, batch, chunk_rows)
+            finished = local_now() if now is None else now
+            run = dict(
+                source=profile.source,
+                profile=profile.name,
+                file_name=path.name[:255],
+                file_sha256=sha,
+                started_at=started,
+                finished_at=finished,
+                rows_total=summary.rows_total,
+                rows_inserted=summary.inserted,
+                rows_updated=summary.updated,
+                rows_unchanged=summary.unchanged,
+                rows_quarantined=summary.quarantined,
+                rows_blank=summary.blank,
+                reasons_json=json.dumps(dict(summary.reasons)),
+                warnings_json=json.dumps(dict(summary.warnings)),
+                missing_json=json.dumps(dict(summary.missing), ensure_ascii=False),
+                min_reported_at=summary.min_reported_at,
+                max_reported_at=summary.max_reported_at,
+            )
+            with batch():  # last: a run row means the whole file landed
                 summary.run_id = conn.execute(
                     ImportRun.__table__.insert().values(**run).returning(ImportRun.__table__.c.id)
                 ).scalar_one()
-                transaction.commit()
-            else:
-                transaction.rollback()
-        except BaseException:
-            transaction.rollback()
-            raise
     if summary.quarantine:
         target = Path(quarantine_csv) if quarantine_csv else path.with_name(path.stem + ".quarantine.csv")
         write_quarantine_csv(target, header, summary.quarantine)
@@ -1024,10 +1079,13 @@ def import_file(
     return summary
 
 
-def _transform(rows: list[RawRow], mapper: RowMapper, ref: Reference, summary: ImportSummary) -> list[dict]:
-    """Stage, place and complete every row; rejected rows go to ``summary.quarantine``. Returns case dicts."""
+def _transform(
+    rows: list[RawRow], mapper: RowMapper, ref: Reference, summary: ImportSummary, seen: dict[str, int] | None = None
+) -> list[dict]:
+    """Stage, place and complete every row; rejected rows go to ``summary.quarantine``. Returns case dicts.
+    ``seen`` (case_no → first row) carries duplicate detection from one batch of a file to the next."""
     staged: list[Staged] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     for row in rows:
         try:
             s = mapper.stage(row)
@@ -1078,12 +1136,50 @@ def _transform(rows: list[RawRow], mapper: RowMapper, ref: Reference, summary: I
     _complete_times(placed, ref, summary)
     out = []
     for s in placed:
-        if s.case.get("_reject") is not None:
-            _quarantine(summary, s.row, s.case.pop("_reject"))
+        reject = s.case.pop("_reject", None) or _misfit(s.case)
+        if reject is not None:
+            _quarantine(summary, s.row, reject)
             continue
         summary.warnings.update(set(s.warnings))
         out.append(s.case)
     return out
+
+
+def _column_bounds() -> dict[str, tuple]:
+    """``cases`` column → what it can hold, from the schema: ("int", lo, hi) with PostgreSQL's ranges (the stricter
+    dialect), ("text", max length) or ("float",)."""
+    bounds = {}
+    for name in CASE_COLUMNS:
+        kind = Case.__table__.c[name].type
+        if isinstance(kind, Integer):
+            bits = 16 if isinstance(kind, SmallInteger) else 64 if isinstance(kind, BigInteger) else 32
+            bounds[name] = ("int", -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        elif isinstance(kind, String) and kind.length:
+            bounds[name] = ("text", kind.length)
+        elif isinstance(kind, Float):
+            bounds[name] = ("float",)
+    return bounds
+
+
+def _misfit(case: dict) -> Reject | None:
+    """The last gate before writing: a value its column cannot hold becomes an ``out_of_range`` quarantine of this
+    row instead of a database error that fails the whole batch (whatever code path produced the value)."""
+    for name, bound in _COLUMN_BOUNDS.items():
+        value = case.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        if bound[0] == "int" and isinstance(value, int) and not bound[1] <= value <= bound[2]:
+            return Reject(
+                "out_of_range", f"{name}: {str(value)[:40]} does not fit a {bound[2].bit_length() + 1}-bit integer"
+            )
+        if bound[0] == "text" and isinstance(value, str) and len(value) > bound[1]:
+            return Reject("out_of_range", f"{name}: {len(value)} characters, the column holds {bound[1]}")
+        if bound[0] == "float" and isinstance(value, float) and not math.isfinite(value):
+            return Reject("out_of_range", f"{name}: {value} is not a finite number")
+    return None
+
+
+_COLUMN_BOUNDS = _column_bounds()
 
 
 def _complete_times(placed: list[Staged], ref: Reference, summary: ImportSummary) -> None:
@@ -1151,14 +1247,29 @@ def _jsonable(value):
     return str(value)
 
 
-def _write_cases(conn: Connection, cases: list[dict], summary: ImportSummary, chunk_rows: int) -> None:
-    """Upsert ``cases`` on case_no (only rows whose values changed are touched) and diff their derived events.
-    Counts inserted/updated/unchanged into ``summary``."""
-    for start in range(0, len(cases), chunk_rows):
-        _write_chunk(conn, cases[start : start + chunk_rows], summary)
-    if cases:
-        times = [c["reported_at"] for c in cases]
-        summary.min_reported_at, summary.max_reported_at = min(times), max(times)
+class _Batches:
+    """``with batch():`` = one write transaction (rolled back on a dry run). On SQLite the write lock is then left
+    free for at least ``SQLITE_WRITE_GAP_S`` before the next batch writes, so a waiting writer always gets in."""
+
+    def __init__(self, conn: Connection, dry_run: bool):
+        self.conn, self.dry_run = conn, dry_run
+        self.gap = SQLITE_WRITE_GAP_S if conn.dialect.name == "sqlite" else 0.0
+        self.last_end: float | None = None
+
+    @contextmanager
+    def __call__(self):
+        if self.last_end is not None and self.gap:
+            time.sleep(max(0.0, self.last_end + self.gap - time.monotonic()))
+        transaction = self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            transaction.rollback()
+            raise
+        else:
+            (transaction.rollback if self.dry_run else transaction.commit)()
+        finally:
+            self.last_end = time.monotonic()
 
 
 def _upsert(conn: Connection):
@@ -1230,26 +1341,32 @@ def _same(a, b) -> bool:
 
 
 def _write_quarantine(
-    conn: Connection, summary: ImportSummary, profile: Profile, file_name: str, sha: str, now: datetime
+    conn: Connection,
+    summary: ImportSummary,
+    profile: Profile,
+    file_name: str,
+    sha: str,
+    now: datetime,
+    batch: _Batches,
+    chunk_rows: int = 1000,
 ) -> None:
     """Make ``import_quarantine`` hold exactly this file's quarantined rows (insert new, update changed reasons,
-    delete rows that now land)."""
+    delete rows that now land), ``chunk_rows`` changes per write transaction."""
     q = ImportQuarantine.__table__
-    have = {
-        r.row_number: r
-        for r in conn.execute(
-            select(q.c.id, q.c.row_number, q.c.reason_code, q.c.reason_text, q.c.raw_json).where(
-                q.c.source == profile.source, q.c.file_sha256 == sha
+    with conn.begin():
+        have = {
+            r.row_number: r
+            for r in conn.execute(
+                select(q.c.id, q.c.row_number, q.c.reason_code, q.c.reason_text, q.c.raw_json).where(
+                    q.c.source == profile.source, q.c.file_sha256 == sha
+                )
             )
-        )
-    }
+        }
     want = {item["row_number"]: item for item in summary.quarantine}
     gone = [r.id for n, r in have.items() if n not in want]
-    if gone:
-        conn.execute(delete(q).where(q.c.id.in_(gone)))
-    new = []
+    new, changed = [], []
     for n, item in want.items():
-        raw = json.dumps(item["raw"], ensure_ascii=False, default=str)
+        raw = json.dumps(item["raw"], ensure_ascii=False, default=str)  # a NUL is written as \u0000
         old = have.get(n)
         if old is None:
             new.append(
@@ -1265,42 +1382,36 @@ def _write_quarantine(
                 )
             )
         elif (old.reason_code, old.reason_text, old.raw_json) != (item["reason_code"], item["reason_text"], raw):
-            conn.execute(
-                update(q)
-                .where(q.c.id == old.id)
-                .values(reason_code=item["reason_code"], reason_text=item["reason_text"], raw_json=raw, imported_at=now)
-            )
-    if new:
-        conn.execute(q.insert(), new)
-
-
-_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
-
-
-def _csv_safe(value) -> str:
-    """A cell for a CSV a person will open in Excel: formulas are neutralised with a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if _FORMULA.match(text) else text
+            changed.append((old.id, item["reason_code"], item["reason_text"], raw))
+    for first in range(0, max(len(gone), len(new), len(changed)), chunk_rows):
+        with batch():
+            if gone[first : first + chunk_rows]:
+                conn.execute(delete(q).where(q.c.id.in_(gone[first : first + chunk_rows])))
+            for qid, code, text, raw in changed[first : first + chunk_rows]:
+                conn.execute(
+                    update(q)
+                    .where(q.c.id == qid)
+                    .values(reason_code=code, reason_text=text, raw_json=raw, imported_at=now)
+                )
+            if new[first : first + chunk_rows]:
+                conn.execute(q.insert(), new[first : first + chunk_rows])
 
 
 def write_quarantine_csv(target: Path, header: list[str], items: list[dict]) -> None:
     """The quarantined rows as CSV (UTF-8 with BOM, so Excel shows Chinese): row, reason code, reason, then the
-    original columns."""
+    original columns; written by ``core.exports``, which keeps formula-like text from running in Excel."""
     columns = [h for h in header if h]
-    with target.open("w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["row", "reason_code", "reason", *columns, "_extra"])
-        for item in sorted(items, key=lambda x: x["row_number"]):
-            raw = item["raw"]
-            out.writerow(
-                [
-                    item["row_number"],
-                    item["reason_code"],
-                    _csv_safe(item["reason_text"]),
-                    *(_csv_safe(raw.get(c)) for c in columns),
-                    _csv_safe(json.dumps(raw["_extra"], ensure_ascii=False)) if "_extra" in raw else "",
-                ]
-            )
+    rows = (
+        [
+            item["row_number"],
+            item["reason_code"],
+            item["reason_text"],
+            *(item["raw"].get(c) for c in columns),
+            json.dumps(item["raw"]["_extra"], ensure_ascii=False) if "_extra" in item["raw"] else "",
+        ]
+        for item in sorted(items, key=lambda x: x["row_number"])
+    )
+    exports.write_csv_file(target, ["row", "reason_code", "reason", *columns, "_extra"], rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1320,7 +1431,12 @@ def main(argv: list[str] | None = None) -> int:
         summary = import_file(engine, args.profile, args.file, dry_run=args.dry_run, quarantine_csv=args.quarantine_csv)
     except (GridscopeDBError, exc.DBAPIError) as err:
         shown = translate_error(err, engine) if isinstance(err, exc.DBAPIError) else err
-        print(f"import failed, nothing written: {shown}", file=sys.stderr)
+        after = (
+            "nothing written"
+            if isinstance(err, ImportFailed)
+            else "batches written before it stay; run the same file again to complete it"
+        )
+        print(f"import failed ({after}): {shown}", file=sys.stderr)
         return 1
     print(json.dumps(summary.as_dict(), default=str, ensure_ascii=False) if args.json else summary.text())
     return 0

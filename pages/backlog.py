@@ -13,6 +13,7 @@ from ui.access import case_allowed, department_scope, id_param, require_page
 from ui.auth import current_user
 from ui.i18n import catalog
 from ui.live import resilient, show_freshness
+from ui.safe import plain
 from ui.shell import current_filters
 
 require_page("backlog")  # 权限: stops here unless the viewer's role may see this page
@@ -69,7 +70,7 @@ exports[1].download_button(
 # --- the open cases of the chosen grid --------------------------------------------------------------------------------
 if model.level == "grid" and grid_id is not None:
     cases = resilient(view.load_grid_cases, grid_id, department_scope(viewer))
-    st.markdown(f"**{T('cases_of', name=(cases.value.grid_name if cases.ok else None) or grid_id)}**")
+    st.markdown(f"**{T('cases_of', name=plain((cases.value.grid_name if cases.ok else None) or grid_id))}**")
     if cases.ok:
         frame = cases.value.cases
         chosen_case = st.dataframe(
@@ -95,7 +96,7 @@ if case_id is not None:
         st.warning(T("not_found", id=case_id))
     elif record.ok:
         file = record.value
-        st.markdown(f"#### {T('case_file', no=file.case_no)}")
+        st.markdown(f"#### {T('case_file', no=plain(file.case_no))}")
         if file.clock is None:
             st.caption(T("sla_none"))
         else:

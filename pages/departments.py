@@ -16,12 +16,14 @@ import streamlit as st
 
 from core.clock import local_now
 from reports import departments as model
+from reports.access import department_codes_in_scope, may_list_cases
 from ui import scorecards as ui
-from ui.access import require_page
+from ui.access import require_page, viewer_scope
 from ui.db import get_engine
 from ui.i18n import catalog, name_column
 from ui.live import live_cache, panel, resilient, show_freshness
 from ui.params import choice_param, url_selectbox
+from ui.safe import plain
 from ui.scorecard_figures import (
     make_category_figure,
     make_indicator_figure,
@@ -120,7 +122,7 @@ def ranking_section(card: model.Scorecard, name_col: str) -> None:
 
 
 def department_section(card: model.Scorecard, name_col: str) -> None:
-    codes = model.department_codes(card)
+    codes = department_codes_in_scope(card.table, viewer_scope())  # a department head: their own only
     if not codes:
         st.info(T("no_rows"))
         return
@@ -131,9 +133,9 @@ def department_section(card: model.Scorecard, name_col: str) -> None:
     view = model.department_view(card, code)
     row = view.row
     if row["oe_ranked"]:
-        st.subheader(T("dept_header", name=row[name_col], rank=int(row["oe_rank"]), n=view.n_ranked))
+        st.subheader(T("dept_header", name=plain(row[name_col]), rank=int(row["oe_rank"]), n=view.n_ranked))
     else:
-        st.subheader(T("dept_unranked", name=row[name_col], why=ui.status_text(row["oe_status"])))
+        st.subheader(T("dept_unranked", name=plain(row[name_col]), why=ui.status_text(row["oe_status"])))
     st.caption(
         f"{T('separation')}: {ui.status_text(row['oe_status'])} · {T('rank_interval')} "
         f"{ui.interval_text(row['oe_rank_lo'], row['oe_rank_hi'])} · {T('change')} "
@@ -190,7 +192,11 @@ def department_section(card: model.Scorecard, name_col: str) -> None:
     if not cases.ok:
         show_freshness(cases)
         return
-    ui.case_tabs(cases.value)
+    if may_list_cases(viewer_scope(), department_id=department_id):
+        ui.case_tabs(cases.value)
+    else:  # the wall kiosk: how many, never which (no case numbers, addresses or return notes)
+        for col, kind in zip(st.columns(3), ("overdue", "returned", "reworked")):
+            col.metric(T(kind + "_cases"), len(getattr(cases.value, kind)))
 
 
 def street_section(start: datetime, end: datetime) -> None:

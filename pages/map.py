@@ -11,8 +11,9 @@ import streamlit as st
 from core.clock import local_now
 from core.domain import CHANNELS, STATUSES
 from reports import map as case_map
+from reports.access import case_details_in_scope, may_list_cases
 from reports.map import COLOUR_BY, DEFAULT_LAYERS, LAYERS, MEASURES, POINT_WINDOWS, MapParams
-from ui.access import may_see, require_page
+from ui.access import may_see, require_page, viewer_scope
 from ui.auth import current_user
 from ui.db import get_engine
 from ui.deck import deck_payload_bytes, make_district_deck, picked_id
@@ -20,6 +21,7 @@ from ui.i18n import catalog, label, name_column
 from ui.live import live_cache, resilient, show_freshness
 from ui.params import choice_param, url_multiselect, url_selectbox
 from ui.reference import category_table, department_table, grid_shapes, street_table
+from ui.safe import plain
 from ui.shell import current_filters
 
 require_page("map")  # 权限: stops here unless the viewer's role may see this page
@@ -127,7 +129,7 @@ point_frame = None
 if points is not None and points.ok:
     if points.value.frame is None:
         st.info(T("too_many", n=points.value.n, cap=points.value.cap))
-    point_frame = points.value.frame
+    point_frame = case_details_in_scope(points.value.frame, viewer_scope())  # the wall: no case numbers
 communities = resilient(map_communities, filters.street_id) if "l_communities" in shown else None
 
 # --- map: the selection lives in the URL (?grid=ID), so a link reproduces the drill-down; a click updates it ---------
@@ -158,11 +160,17 @@ if selected is not None:
         row = grid.iloc[0]
         st.markdown(
             "**"
-            + T("drill", name=row["name"], open=int(row["open"]), overdue=int(row["overdue"]), new=int(row["new"]))
+            + T(
+                "drill",
+                name=plain(row["name"]),
+                open=int(row["open"]),
+                overdue=int(row["overdue"]),
+                new=int(row["new"]),
+            )
             + "**"
         )
-        cases = resilient(map_grid_cases, params, selected)
-        if cases.ok:
+        cases = resilient(map_grid_cases, params, selected) if may_list_cases(viewer_scope()) else None
+        if cases is not None and cases.ok:  # the wall kiosk: the counts above, never the list
             frame = cases.value
             st.dataframe(
                 pd.DataFrame(

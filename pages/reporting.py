@@ -21,6 +21,7 @@ from ui.flag_figures import FT, family_text, unit_text
 from ui.i18n import catalog
 from ui.live import live_cache, panel, resilient
 from ui.params import choice_param
+from ui.safe import plain
 from ui.shell import current_filters
 
 require_page("reporting")  # 权限: stops here unless the viewer's role may see this page
@@ -59,7 +60,7 @@ def cases_section(card: rp.EvidenceCard, stamp) -> None:
     st.markdown(f"**{T('cases', n=rp.CASES_LIMIT)}** · {T('cases_' + card.cases_kind)}")
     loaded = resilient(flag_cases, stamp, card.flag_id)
     if not loaded.ok or loaded.value.empty:
-        st.caption(T("cases_none") if loaded.ok else loaded.error or "—")
+        st.caption(T("cases_none") if loaded.ok else plain(loaded.error or "—"))
         return
     table = ff.cases_table(loaded.value)
     st.dataframe(
@@ -80,7 +81,7 @@ def review_section(card: rp.EvidenceCard, bundle) -> None:
     signed_in = user.name if user is not None and user.source not in ("demo", "kiosk") and user.name else None
     with st.form(f"review_{card.flag_id}", clear_on_submit=True, border=False):
         if signed_in:
-            st.caption(T("reviewer_signed_in", name=signed_in))
+            st.caption(T("reviewer_signed_in", name=plain(signed_in)))
             reviewer = signed_in
         else:
             reviewer = st.text_input(
@@ -110,11 +111,11 @@ def review_section(card: rp.EvidenceCard, bundle) -> None:
             fc.forget_reviews()  # the wall's cache of reviews too
             st.toast(T("saved"), icon=":material/check:")
         else:
-            st.error(T(outcome, error=detail), icon=":material/error:")
+            st.error(T(outcome, error=plain(detail)), icon=":material/error:")
     past = resilient(review_history, card.flag_id)
     st.markdown(f"**{T('past')}**")
     if not past.ok or past.value.empty:
-        st.caption(T("past_none") if past.ok else past.error or "—")
+        st.caption(T("past_none") if past.ok else plain(past.error or "—"))
         return
     st.dataframe(
         ff.review_table(past.value), hide_index=True, width="stretch", height=min(36 + 35 * len(past.value), 220)
@@ -126,7 +127,7 @@ def evidence_section(card: rp.EvidenceCard, bundle, stamp) -> None:
         badge = {"red": "red", "amber": "orange"}.get(card.level, "gray")
         kind = f" · {FT(card.unit_type)}" if card.unit_type in rp.AREA_TYPES else ""
         st.markdown(
-            f":{badge}-badge[{FT(card.level)}] **{unit_text(card.unit_type, card.name, card.shown_id)}**"
+            f":{badge}-badge[{FT(card.level)}] **{plain(unit_text(card.unit_type, card.name, card.shown_id))}**"
             f"{kind} · {family_text(card.family)}"
         )
         st.markdown(f"##### {T('title_' + card.level, family=FT('fam_' + card.family))}")
@@ -177,7 +178,7 @@ def funnel_tab(model: rp.FlagList, family: str, pick: str | None, stamp) -> None
     )
     loaded = resilient(funnel, stamp, rp.FunnelParams(family, ind, unit_type, pick))
     if not loaded.ok:
-        st.caption(loaded.error or "—")
+        st.caption(plain(loaded.error or "—"))
         return
     if not loaded.value.proportion:
         st.caption(T("standardised"))
@@ -199,7 +200,7 @@ try:
         raise RuntimeError(loaded.error or "—")
 except Exception as err:  # noqa: BLE001 - the page says why, never a traceback
     st.error(
-        T("unavailable", error=str(err).splitlines()[0][:200] if str(err) else type(err).__name__),
+        T("unavailable", error=plain(str(err).splitlines()[0][:200] if str(err) else type(err).__name__)),
         icon=":material/warning:",
     )
     st.stop()

@@ -13,7 +13,7 @@ import streamlit as st
 from core.clock import local_now
 from reports import wall
 from reports.map import view_streets
-from ui.access import require_page
+from ui.access import require_page, viewer_scope
 from ui.db import get_engine
 from ui.flags_cache import active_flags_summary, flags_wall_panel
 from ui.html_charts import (
@@ -75,7 +75,7 @@ def kpi_strip(params):
         return loaded
     for col, kpi in zip(cols, loaded.value):
         col.html(kpi_tile_html(kpi, T(kpi.key), T(kpi.versus), lambda change: T("points_change", change=change)))
-    flags = active_flags_summary()
+    flags = active_flags_summary(viewer_scope())  # the viewer's flags only (a street head: their street)
     if flags is None or "error" in flags:
         cols[6].html(tile_html(T("flags"), "—", T("flags_pending")))
     else:
@@ -209,7 +209,7 @@ def live_wall():
             if side.ok:
                 trend_panel(params, side)
         with panel():
-            flags_wall_panel()
+            flags_wall_panel(active_flags_summary(viewer_scope()))
     loads = [x for x in (kpis, map_loaded, side) if isinstance(x, Loaded)]
     times = [x.fetched_at for x in loads if x.fetched_at]
     oldest = min(times) if times else None

@@ -16,13 +16,15 @@ import streamlit as st
 
 from core.clock import local_now
 from reports import weekly as rw
+from reports.flags import in_scope
 from ui import flags_cache, meeting_pack
 from ui import weekly_view as view
-from ui.access import require_page
+from ui.access import require_page, viewer_scope
 from ui.db import get_engine, get_writer
 from ui.i18n import catalog, current_language, name_column
 from ui.live import live_cache, panel, resilient, show_freshness
 from ui.params import choice_param
+from ui.safe import plain
 
 require_page("weekly")  # 权限: stops here unless the viewer's role may see this page
 
@@ -56,7 +58,7 @@ def flag_table():
         bundle = flags_cache.flag_bundle(block=False)
     except Exception:  # noqa: BLE001 - the flags are optional on this page
         return None
-    return None if bundle is None else bundle.report.flags
+    return None if bundle is None else in_scope(bundle.report.flags, viewer_scope())  # the viewer's flags only
 
 
 st.title(T("title"))
@@ -121,7 +123,7 @@ with tab_agenda, panel():
             format_func=lambda i: name_of.get(i, str(i)),
             key="weekly_dept",
         )
-        st.subheader(name_of.get(dept, str(dept)))
+        st.subheader(plain(name_of.get(dept, str(dept))))
         st.markdown(view.department_summary(agenda.departments.set_index("department_id").loc[dept]))
         for heading, frame in view.case_tables(agenda.cases_of(dept), repeat_days):
             st.markdown(f"**{heading}**")
@@ -199,7 +201,7 @@ with tab_items, panel():
             except rw.ActionItemError as err:
                 st.error(view.rejected(err))
             except Exception as err:  # noqa: BLE001 - a database failure is a message, not a traceback
-                st.error(T("write_failed", error=str(err).splitlines()[0][:160]))
+                st.error(T("write_failed", error=plain(str(err).splitlines()[0][:160])))
     with c2.form("weekly_done", clear_on_submit=True):
         st.markdown(f"**{T('done')}**")
         texts = dict(zip(items.open["id"].astype(int), items.open["text"])) if len(items.open) else {}
@@ -219,7 +221,7 @@ with tab_items, panel():
             except rw.ActionItemError as err:
                 st.error(view.rejected(err))
             except Exception as err:  # noqa: BLE001
-                st.error(T("write_failed", error=str(err).splitlines()[0][:160]))
+                st.error(T("write_failed", error=plain(str(err).splitlines()[0][:160])))
     if st.session_state.get("weekly_flash"):
         st.success(st.session_state.pop("weekly_flash"))
     if len(its):

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from analytics.flags import FlagConfig, flags_from_windows, value_kind, window_flags  # noqa: F401 - value_kind for ui
 from data_access import flag_queries, job_store, queries, reviews
+from reports.access import Scope
 
 # Bump when what the stored frames mean or which columns they have changes (analytics.flags, data_access.flag_queries):
 # pages then ignore older results and the worker computes a new one at once (the version is part of its period key).
@@ -33,6 +34,7 @@ EVERY = timedelta(hours=1)  # how often the worker recomputes (new cases keep ar
 STALE_AFTER = 2 * EVERY  # older than this: pages say how old the result is (the worker may be down)
 QUERY_TIMEOUT_S = 300  # per-query limit of the job (the dashboard's 15 s suits interactive queries)
 ACTIVE_LEVELS = ("red", "amber")
+AREA_TYPES = ("street", "community")  # units with a street; verifiers and app accounts (people) have none
 KEEP_RESULTS = 24  # stored results kept (a day of hourly runs)
 
 
@@ -215,6 +217,22 @@ def active_flags(flags: pd.DataFrame) -> pd.DataFrame:
     out["_rank"] = out["level"].map({"red": 0, "amber": 1})
     out = out.sort_values(["_rank", "q", "family_p", "p"], na_position="last", kind="stable")
     return out.drop(columns="_rank").reset_index(drop=True)
+
+
+def in_scope(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """The rows of a flag frame (flags, indicators or history: ``unit_type``, ``street_id``) that ``scope`` covers.
+    THE scope rule of the flags for every page, panel and export: a street scope keeps its street and its
+    communities only (verifiers and app accounts belong to no street: none of them); the district keeps all."""
+    if scope.street_id is None or frame is None:
+        return frame
+    keep = frame["unit_type"].isin(AREA_TYPES) & (pd.to_numeric(frame["street_id"], errors="coerce") == scope.street_id)
+    return frame[keep]
+
+
+def shows_person(unit_type: str, scope: Scope) -> bool:
+    """May the id of this flagged unit be shown? Areas always; verifiers and app accounts only to a scope with
+    ``person_ids`` (never on the wall kiosk)."""
+    return unit_type in AREA_TYPES or scope.person_ids
 
 
 unit_key = reviews.unit_key  # a unit id as reviews store it (3, 3.0 and "3" are one street)

@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from analytics.flags import FAMILIES, PROPORTION, chance_band, funnel_data, funnel_indicators, value_kind
 from data_access import flag_queries, reviews
 from data_access.engine import GridscopeDBError
-from reports.flags import FlagBundle, active_flags, mask_account, unit_names
+from reports.access import Scope
+from reports.flags import FlagBundle, active_flags, in_scope, mask_account, unit_names
 
 UNIT_TYPES = reviews.UNIT_TYPES  # street, community, verifier, app_reporter (the list's order)
 AREA_TYPES = ("street", "community")
@@ -76,9 +77,7 @@ def _with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
 
 def _in_street(frame: pd.DataFrame, street_id: int | None) -> pd.DataFrame:
     """With a street chosen: only that street and its communities (verifiers and app accounts have no street)."""
-    if street_id is None:
-        return frame
-    return frame[frame["unit_type"].isin(AREA_TYPES) & (frame["street_id"] == street_id)]
+    return in_scope(frame, Scope(street_id=street_id))  # the one scope rule of the flags
 
 
 def _one_flag(bundle: FlagBundle, flag: str | None) -> pd.Series | None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -371,3 +372,255 @@ def test_hostile_scope_parameters_are_ignored(world, proxy, hostile):
     assert not at.exception
     assert at.session_state["filters"].street_id == 1
     assert "案件详情" not in rendered_text(at)
+
+
+# --- scope on every panel (issue 16, finding 6) ----------------------------------------------------------------------
+VERIFIER, APP_ACCOUNT = "V7788", "A00623-8056"  # personal ids in flags: a verifier's and an app account's
+VIEWERS = {"leader": "boss", "department_head": "wang", "street_head": "li", "wall": None}  # None: the kiosk
+
+
+def _flag(unit_type, unit_id, street_id, family, level, q):
+    return dict(
+        unit_type=unit_type,
+        unit_id=unit_id,
+        street_id=street_id,
+        family=family,
+        level=level,
+        unit_level=level,
+        q=q,
+        q_family=q,
+        family_p=q / 10,
+        p=q / 100,
+        persistent=False,
+        backed=True,
+        enough=True,
+        indicator=None,
+        observed=None,
+        expected=None,
+    )
+
+
+@pytest.fixture
+def scoped(world):
+    """``world`` plus overdue cases with addresses, returns with notes (departments 1 and 2, both streets) and
+    stored flags about both streets, a community of street 2, a verifier and an app account."""
+    from reports import flags
+    from reports.flags import FlagBundle, FlagReport
+
+    engine = make_engine(world["url"], read_only=False)
+    now = local_now()
+    for grid, dept in ((11, 1), (11, 2), (31, 1), (31, 2)):
+        add_case(
+            engine,
+            grid_id=grid,
+            department_id=dept,
+            reported_at=now - timedelta(days=2),
+            dispatched_at=now - timedelta(days=2),
+            deadline_at=now - timedelta(hours=3),
+            address=f"超期地址{grid}-{dept}",
+            events=[
+                dict(
+                    at=now - timedelta(days=2),
+                    action="report",
+                    to_status="pending_verify",
+                    department_id=None,
+                    note=None,
+                ),
+                dict(
+                    at=now - timedelta(hours=30),
+                    action="return",
+                    to_status="pending_dispatch",
+                    department_id=dept,
+                    note=f"退回说明{grid}-{dept}",
+                ),
+            ],
+        )
+    for dept in (1, 2, 3):  # disposed within the week: every department is on the scorecard
+        add_case(
+            engine,
+            department_id=dept,
+            status="closed",
+            reported_at=now - timedelta(days=3),
+            dispatched_at=now - timedelta(days=3),
+            deadline_at=now,
+            disposed_at=now - timedelta(days=2),
+        )
+    frame = pd.DataFrame(
+        [
+            _flag("street", 1, 1, "A", "red", 0.001),
+            _flag("street", 2, 2, "A", "red", 0.002),
+            _flag("community", 3, 2, "B", "amber", 0.01),
+            _flag("verifier", VERIFIER, None, "C", "red", 0.003),
+            _flag("app_reporter", APP_ACCOUNT, None, "D", "amber", 0.02),
+        ]
+    )
+    start = datetime(now.year, now.month, now.day) - timedelta(days=60)
+    report = FlagReport(flags=frame, indicators=frame.iloc[:0], window=(start, start + timedelta(days=60)), config=None)
+    flags.store(engine, FlagBundle(report, frame.iloc[:0], start + timedelta(days=60), now.replace(tzinfo=None), 1.0))
+    engine.dispose()
+    _clear()
+    return world
+
+
+def as_viewer(proxy, role: str, monkeypatch, query: dict | None = None) -> AppTest:
+    """The app as ``role`` sees it: signed in through the proxy header, or the kiosk for the wall role."""
+    if role == "wall":
+        monkeypatch.setenv("GRIDSCOPE_WALL_TOKEN", "t0ken")
+        proxy(None)
+        query = {"embed": "true", "wall_token": "t0ken", **(query or {})}
+    else:
+        proxy(VIEWERS[role])
+    return app(query)
+
+
+def flags_panel(at: AppTest) -> str:
+    """The wall's flags panel (st.html) and the flags tile of the KPI strip."""
+    return "\n".join(el.proto.body for el in at.get("html") if "选择性上报预警" in el.proto.body)
+
+
+def everything(at: AppTest) -> str:
+    """``rendered_text`` plus the map's deck (points and their case numbers travel to the browser)."""
+    return rendered_text(at) + "\n".join(el.proto.json for el in at.get("deck_gl_json_chart"))
+
+
+# what each role's wall flags panel names (street 1 = 测试街道1, street 2 = 测试街道2, community 3 in street 2)
+PANEL = {
+    "leader": ({"测试街道1", "测试街道2", VERIFIER}, set()),
+    "department_head": ({"测试街道1", "测试街道2", VERIFIER}, set()),
+    "street_head": ({"测试街道1"}, {"测试街道2", "测试社区3", VERIFIER, "核查员", "APP"}),
+    "wall": ({"测试街道1", "测试街道2"}, {VERIFIER, APP_ACCOUNT[:2] + "…" + APP_ACCOUNT[-2:]}),
+}
+
+
+@pytest.mark.parametrize("role", list(VIEWERS))
+def test_wall_flags_panel_is_held_to_the_viewers_scope(scoped, proxy, monkeypatch, role):
+    at = as_viewer(proxy, role, monkeypatch)
+    assert not at.exception
+    panel = flags_panel(at)
+    shown, hidden = PANEL[role]
+    assert all(name in panel for name in shown), (role, panel)
+    assert not any(name in panel for name in hidden), (role, panel)
+    tile = next(el.proto.body for el in at.get("html") if "疑似 " in el.proto.body and "建议核查 " in el.proto.body)
+    red, amber = (1, 0) if role == "street_head" else (3, 2)
+    assert f"疑似 {red}" in tile and f"建议核查 {amber}" in tile, (role, tile)
+
+
+# Never on any page a role may open: other streets' or departments' case lists, addresses, return notes; the wall
+# role: no case list, address, note, case number or personal id at all.
+FORBIDDEN = {
+    "leader": (),
+    "department_head": ("超期地址11-1", "超期地址31-1", "退回说明11-1", "退回说明31-1"),
+    "street_head": ("地址31-", "退回说明31-", "测试街道2", "测试社区3", VERIFIER),
+    "wall": ("地址", "退回说明", "T000", VERIFIER, PHONE),
+}
+
+
+def this_week(dept: str) -> dict:
+    """The departments page on ``dept`` for the running week (where the fixture's cases are)."""
+    today = local_now().date()
+    return {"dept": dept, "period": "week", "start": (today - timedelta(days=today.weekday())).isoformat()}
+
+
+QUERIES = {  # each page opened where its case lists are
+    "wall": {},
+    "map": {"grid": "31", "points": "p_7d"},
+    "backlog": {"grid": "31"},
+    "departments": this_week("cg"),
+    "reporting": {},
+    "weekly": {},
+    "data_quality": {},
+}
+
+
+@pytest.mark.parametrize("role", list(VIEWERS))
+def test_no_page_shows_a_role_what_is_outside_its_scope(scoped, proxy, monkeypatch, role):
+    pages = access.PAGE_ACCESS[role]
+    pages = set(QUERIES) if pages == access.ALL_PAGES else pages
+    assert pages <= set(QUERIES), "a page without a scope test"
+    for key in sorted(pages):
+        at = as_viewer(proxy, role, monkeypatch, QUERIES[key])
+        if key != "wall":
+            at.switch_page(f"pages/{key}.py").run()
+        assert not at.exception, (role, key)
+        text = everything(at)
+        leaked = [marker for marker in FORBIDDEN[role] if marker in text]
+        assert not leaked, (role, key, leaked)
+
+
+def test_the_checks_above_can_see_what_they_look_for(scoped, proxy, monkeypatch):
+    """A leader sees every marker (so their absence above means something)."""
+    seen = ""
+    for key, query in (("map", {"grid": "31"}), ("departments", this_week("cg")), ("backlog", {"grid": "31"})):
+        at = as_viewer(proxy, "leader", monkeypatch, query)
+        at.switch_page(f"pages/{key}.py").run()
+        seen += everything(at)
+    for marker in ("超期地址31-1", "退回说明31-1", "T000", "测试街道2"):
+        assert marker in seen, marker
+
+
+def test_wall_role_sees_counts_not_case_lists_on_the_departments_page(scoped, proxy, monkeypatch):
+    at = as_viewer(proxy, "wall", monkeypatch, this_week("lh"))
+    at.switch_page("pages/departments.py").run()
+    assert not at.exception
+    assert not any("地址" in str(df.value.columns) for df in at.dataframe)
+    assert {"超期未处置案件（当前）", "本期回退案件"} <= {m.label for m in at.metric}  # the counts stay
+
+
+def test_wall_role_map_drill_down_shows_counts_only(scoped, proxy, monkeypatch):
+    at = as_viewer(proxy, "wall", monkeypatch, {"grid": "11"})
+    at.switch_page("pages/map.py").run()
+    assert not at.exception
+    assert any("网格11" in m.value for m in at.markdown)  # the drill-down line with its counts
+    assert not at.dataframe and "地址" not in everything(at)
+
+
+def test_department_head_cannot_pick_another_departments_case_lists(scoped, proxy, monkeypatch):
+    at = as_viewer(proxy, "department_head", monkeypatch, this_week("lh"))
+    at.switch_page("pages/departments.py").run()
+    picker = next(s for s in at.selectbox if s.key == "url_dept")
+    assert set(picker.options) <= {"绿化市容局"}, picker.options  # only their own department on offer
+    if "cg" in (picker.options or []):
+        picker.set_value("cg").run()
+    text = everything(at)
+    assert "超期地址11-2" in text and "超期地址11-1" not in text
+
+
+def test_street_head_map_never_lists_another_streets_grid(scoped, proxy, monkeypatch):
+    at = as_viewer(proxy, "street_head", monkeypatch, {"grid": "31"})
+    at.switch_page("pages/map.py").run()
+    assert not at.exception
+    assert "地址31-" not in everything(at)
+    at = as_viewer(proxy, "street_head", monkeypatch, {"grid": "11"})
+    at.switch_page("pages/map.py").run()
+    assert "超期地址11-1" in everything(at)  # their own grid's list
+
+
+def test_scope_of_every_role_is_decided_in_one_table():
+    from reports.access import COUNTS_ONLY, DISTRICT, Scope
+
+    assert access.scope_of(auth.User("b", "leader")) == DISTRICT
+    assert access.scope_of(auth.User("w", "department_head", department_id=2)) == Scope(department_id=2)
+    assert access.scope_of(auth.User("l", "street_head", street_id=1)) == Scope(street_id=1)
+    for user in (auth.User("s", "wall"), auth.User("x", "visitor"), auth.User("y", "street_head"), None):
+        assert access.scope_of(user) == COUNTS_ONLY, user  # anything unknown or incomplete: counts only
+    assert set(access.PAGE_ACCESS) == {"leader", "department_head", "street_head", "wall"}  # all covered above
+
+
+def test_flags_in_scope_keeps_a_streets_own_units_only():
+    from reports.access import COUNTS_ONLY, DISTRICT, Scope
+    from reports.flags import in_scope, shows_person
+
+    frame = pd.DataFrame(
+        [_flag("street", 1, 1, "A", "red", 0.1), _flag("street", 2, 2, "A", "red", 0.1)]
+        + [_flag("community", 3, 2, "B", "red", 0.1), _flag("community", 1, 1.0, "B", "red", 0.1)]
+        + [
+            _flag("verifier", VERIFIER, None, "C", "red", 0.1),
+            _flag("app_reporter", APP_ACCOUNT, None, "D", "red", 0.1),
+        ]
+    )
+    assert len(in_scope(frame, DISTRICT)) == len(in_scope(frame, COUNTS_ONLY)) == 6
+    mine = in_scope(frame, Scope(street_id=1))
+    assert list(zip(mine["unit_type"], mine["unit_id"])) == [("street", 1), ("community", 1)]
+    assert in_scope(frame.iloc[:0], Scope(street_id=1)).empty
+    assert shows_person("street", COUNTS_ONLY) and not shows_person("verifier", COUNTS_ONLY)
+    assert shows_person("app_reporter", DISTRICT)

@@ -1,7 +1,7 @@
 """Engine guard-rails: bad URLs, read-only sessions, the per-query time limit and the row cap, on both dialects."""
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import exc, select, text
 
 from data_access.engine import (
     DatabaseConfigError,
@@ -205,8 +205,9 @@ def test_sqlite_busy_wait_is_capped_by_the_query_time_limit(tmp_path, monkeypatc
     try:
         engine = make_engine(url, timeout_s=1)
         started = time.monotonic()
-        with pytest.raises(DatabaseUnavailable, match="locked"):
+        with pytest.raises(QueryTimeout, match="locked by another") as caught:  # busy, not "cannot be reached"
             fetch_frame(engine, text("select count(*) from dataset_info"))
+        assert caught.value.code == "busy"
         assert time.monotonic() - started < 2.5  # the 1 s query limit, not the 10 s busy timeout
     finally:
         locker.kill()
@@ -254,3 +255,37 @@ def test_postgres_server_that_accepts_but_never_answers_fails_within_the_limit()
         assert time.monotonic() - started < 4
     finally:
         server.close()
+
+
+def test_errors_say_what_happened_not_always_unreachable(db_url, tmp_path, monkeypatch):
+    """A 20-digit value, a file locked by another writer and a slow query each get their own plain error (each with
+    a ``code`` the screens word from the catalog); only a database that cannot be reached says so."""
+    from data_access import engine as eng
+
+    reader = make_engine(db_url, timeout_s=0.3)
+    with pytest.raises(eng.ValueOutOfRange, match="out of range") as caught:
+        fetch_frame(reader, text("select cast(:v as integer) as n"), {"v": 10**20})
+    assert caught.value.code == "out_of_range" and "reach" not in str(caught.value)
+    assert isinstance(
+        eng.translate_error(OverflowError("Python int too large to convert"), reader), eng.ValueOutOfRange
+    )
+    locked = eng.translate_error(exc.OperationalError("x", {}, Exception("database is locked")), reader)
+    assert isinstance(locked, eng.QueryTimeout) and locked.code == "busy" and "reach" not in str(locked)
+    slow = eng.translate_error(exc.OperationalError("x", {}, Exception("interrupted")), reader)
+    assert isinstance(slow, eng.QueryTimeout) and slow.code == "timeout" and slow.values == {"seconds": "0.3"}
+    gone = eng.translate_error(exc.OperationalError("x", {}, Exception("connection refused")), reader)
+    assert isinstance(gone, eng.DatabaseUnavailable) and gone.code == "unreachable"
+    reader.dispose()
+
+
+def test_screens_word_each_error_by_its_code():
+    """The banner text comes from the catalog by code: a timeout or a 20-digit value never reads 'cannot connect'."""
+    from data_access import engine as eng
+    from ui.live import error_text
+
+    slow = eng.QueryTimeout("slow", seconds="3")
+    assert error_text(slow) == "查询超过 3 秒的时限，已停止；请缩小时间范围或筛选条件"
+    for err in (slow, eng.DatabaseBusy("locked", seconds="3"), eng.ValueOutOfRange("too big")):
+        assert "无法连接" not in error_text(err)
+    assert error_text(eng.DatabaseUnavailable("connection refused")) == "数据库无法连接（connection refused）"
+    assert error_text(RuntimeError("other\nline")) == "other"

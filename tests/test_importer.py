@@ -290,29 +290,36 @@ def test_reimport_changes_nothing_and_updates_are_diffed(writer, world, tmp_path
         assert conn.execute(select(func.count()).select_from(CaseEvent)).scalar_one() == n_events
 
 
-def test_failure_mid_file_leaves_the_database_unchanged(writer, world, tmp_path, monkeypatch):
+def test_failure_mid_file_keeps_committed_batches_and_a_rerun_completes_it(writer, world, tmp_path, monkeypatch):
+    """Batches are committed one by one (so other writers get in): a failure rolls back its own batch, writes no run
+    row, and importing the same file again completes it to exactly what one clean import gives."""
     rows, _ = messy_shanghai_rows()
-    im.import_file(writer, "shanghai_grid", write_file(tmp_path / "a.csv", SH_HEADER, rows[:3], "utf-8"))
-    before = snapshot(writer)
-    with writer.connect() as conn:
-        runs_before = conn.execute(select(func.count()).select_from(ImportRun)).scalar_one()
+    path = write_file(tmp_path / "b.csv", SH_HEADER, rows, "utf-8")
     calls = {"n": 0}
     real = im._write_chunk
 
     def failing(conn, chunk, summary):
         calls["n"] += 1
-        if calls["n"] == 3:  # after two chunks were written in this transaction
+        if calls["n"] == 3:  # after two batches were committed
             raise RuntimeError("disk on fire")
         return real(conn, chunk, summary)
 
     monkeypatch.setattr(im, "_write_chunk", failing)
-    path = write_file(tmp_path / "b.csv", SH_HEADER, rows, "utf-8")
     with pytest.raises(RuntimeError, match="disk on fire"):
         im.import_file(writer, "shanghai_grid", path, chunk_rows=2)
     assert calls["n"] == 3
-    assert snapshot(writer) == before
     with writer.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(ImportRun)).scalar_one() == runs_before
+        assert conn.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(ImportQuarantine)).scalar_one() == 0
+        partial = conn.execute(select(func.count()).select_from(Case)).scalar_one()
+    assert 0 < partial < 6  # the first two batches, not the failed one
+    monkeypatch.setattr(im, "_write_chunk", real)
+    resumed = im.import_file(writer, "shanghai_grid", path, chunk_rows=2)
+    assert resumed.accounted and resumed.unchanged == partial and resumed.inserted == 6 - partial
+    assert resumed.quarantined == 12
+    after = snapshot(writer)
+    again = im.import_file(writer, "shanghai_grid", path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 6) and snapshot(writer) == after
 
 
 def test_dry_run_writes_nothing_but_counts_everything(writer, world, tmp_path):
@@ -593,3 +600,107 @@ def test_database_without_grids_is_refused(writer, tmp_path):
     rows, _ = messy_shanghai_rows()
     with pytest.raises(im.ImportFailed, match="no grids"):
         im.import_file(writer, "shanghai_grid", write_file(tmp_path / "a.csv", SH_HEADER, rows, "utf-8"))
+
+
+# --- hostile cells, batches, out-of-range values (issue 16, finding 9) ----------------------------------------------
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_oversized_cells_are_quarantined_not_stored(writer, world, tmp_path, suffix):
+    """A cell over the per-cell cap (a 206 KB workbook once gave a 200 MB description) quarantines its row; the
+    quarantine keeps a cut copy, never the whole cell."""
+    cap = im.CELL_LIMIT
+    rows = [
+        sh_row("BIG1", point=gcj(11), desc="x" * cap),  # exactly the cap: lands
+        sh_row("BIG2", point=gcj(11), desc="y" * (cap + 1)),
+        sh_row("BIG3", point=gcj(11), address="z" * 200_000),
+        sh_row("BIG4", point=gcj(11)),
+    ]
+    summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / f"big{suffix}", SH_HEADER, rows, "utf-8"))
+    assert summary.accounted and summary.inserted == 2
+    assert dict(summary.reasons) == {"cell_too_large": 2}
+    with writer.connect() as conn:
+        landed = dict(conn.execute(select(Case.case_no, Case.description)).all())
+        raws = conn.execute(select(ImportQuarantine.raw_json)).scalars().all()
+    assert set(landed) == {"BIG1", "BIG4"} and len(landed["BIG1"]) == cap
+    assert all(len(v) <= cap + 40 for raw in raws for v in json.loads(raw).values() if isinstance(v, str))
+
+
+def test_nul_bytes_quarantine_the_row_instead_of_being_stripped(writer, world, tmp_path):
+    """Stripping NULs made 'A\\x001' and 'A1' the same case; now the row with a NUL is quarantined, verbatim."""
+    rows = [
+        sh_row("A\x001", point=gcj(11)),
+        sh_row("A1", point=gcj(11)),
+        sh_row("A2", point=gcj(11), desc="note\x00hidden"),
+    ]
+    summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "nul.csv", SH_HEADER, rows, "utf-8"))
+    assert summary.accounted and summary.inserted == 1 and dict(summary.reasons) == {"nul_byte": 2}
+    with writer.connect() as conn:
+        assert conn.execute(select(Case.case_no)).scalars().all() == ["A1"]
+        stored = {r.row_number: json.loads(r.raw_json) for r in conn.execute(select(ImportQuarantine))}
+    assert stored[2]["TASKID"] == "A\x001" and stored[4]["DESCRIPTION"] == "note\x00hidden"  # kept as read
+
+
+def test_out_of_range_integers_are_quarantined_not_fatal(writer, world, tmp_path, monkeypatch):
+    """Whatever maps a source value into an integer column, a value the column cannot hold (a 20-digit id) sends
+    its row to the quarantine instead of failing the whole import."""
+    real = im.RowMapper.department
+
+    def department(self, row, warnings):
+        return 10**19 + 7 if row.values.get("TASKID") == "HUGE" else real(self, row, warnings)
+
+    monkeypatch.setattr(im.RowMapper, "department", department)
+    rows = [sh_row("HUGE", point=gcj(11)), sh_row("FINE", point=gcj(11))]
+    summary = im.import_file(writer, "shanghai_grid", write_file(tmp_path / "int.csv", SH_HEADER, rows, "utf-8"))
+    assert summary.accounted and summary.inserted == 1 and dict(summary.reasons) == {"out_of_range": 1}
+
+
+def test_another_writer_gets_in_while_a_large_import_runs(writer, world, tmp_path, db_url):
+    """The import commits batch by batch: SQLite's write lock is free between batches, so an action item saved
+    during a long import waits at most one batch (it used to fail with 'cannot be reached' for 29 minutes)."""
+    import threading
+    import time
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from data_access import action_items
+    from data_access.engine import make_engine
+
+    rows = [sh_row(f"L{n:04d}", point=gcj(11)) for n in range(240)]
+    path = write_file(tmp_path / "large.csv", SH_HEADER, rows, "utf-8")
+    importing = make_engine(db_url, read_only=False)
+    other = make_engine(db_url, read_only=False, timeout_s=0.5)  # busy timeout 0.5 s
+    started, done, results = threading.Event(), threading.Event(), []
+
+    @event.listens_for(importing, "after_cursor_execute")
+    def slow_write(_conn, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("INSERT INTO CASES"):
+            started.set()
+            time.sleep(0.1)  # a slow disk: each batch holds the write lock a while
+
+    def save_items():
+        started.wait(10)
+        for n in range(2):
+            try:
+                action_items.create_item(
+                    other,
+                    department_id=1,
+                    text=f"item {n}",
+                    due_date=date(2024, 3, 8),
+                    week=date(2024, 3, 4),
+                    now=datetime(2024, 3, 4, 12),
+                )
+                results.append(("ok", done.is_set()))
+            except Exception as err:
+                results.append((repr(err), done.is_set()))
+
+    thread = threading.Thread(target=save_items)
+    thread.start()
+    try:
+        summary = im.import_file(importing, "shanghai_grid", path, chunk_rows=30)
+    finally:
+        done.set()
+        thread.join(10)
+        importing.dispose()
+        other.dispose()
+    assert summary.accounted and summary.inserted == 240
+    assert results == [("ok", False), ("ok", False)]  # both saved, while the import was still running

@@ -81,9 +81,11 @@ def test_unknown_grid_is_ignored_with_a_notice(app_db):
 
 
 def test_kiosk_drill_down_links_to_no_page_it_cannot_open(app_db):
-    """The kiosk's read-only role has no backlog page: the drill-down lists the cases without a link to it."""
+    """The kiosk's read-only role has no backlog page and sees counts, never case lists (docs/security.md): the
+    drill-down shows the grid's counts, without the list or a link."""
     at = _open_map({"grid": str(_busiest_grid(app_db)), "embed": "true"})
-    assert not at.exception and at.dataframe
+    assert not at.exception and not at.dataframe
+    assert any("在办" in m.value for m in at.markdown)
     assert not at.get("page_link")
     leader = _open_map({"grid": str(_busiest_grid(app_db))})
     assert leader.get("page_link")

@@ -17,6 +17,7 @@ from data_access import reviews
 from data_access.engine import make_engine
 from data_access.schema import FlagReview
 from reports import flags
+from reports.access import DISTRICT
 from tests.conftest import clear_app_caches
 from ui import flags_cache
 
@@ -186,7 +187,7 @@ def _wall_text(at) -> str:
 def test_wall_shows_the_active_flag_count_and_top_three(db):
     bundle = flags_cache.flag_bundle(block=True)  # stored by the module's fixture: read, never computed
     active = flags_cache.active_flags(bundle.report.flags)
-    summary = flags_cache.active_flags_summary()
+    summary = flags_cache.active_flags_summary(DISTRICT)  # the leader of the wall below (demo mode)
     # a flag dismissed by a reviewer (the review test above) no longer counts as active on the wall
     engine = make_engine(db)
     latest = reviews.latest_reviews(engine, since=bundle.report.window[0])

@@ -15,6 +15,7 @@ from core.i18n import translate
 from data_access.engine import make_engine
 from data_access.schema import ActionItemHistory
 from tests.conftest import clear_app_caches
+from ui.safe import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "weekly.py")
@@ -82,7 +83,7 @@ def test_week_selection_and_url(page_db):
 def test_bad_week_parameter_is_ignored_with_notice(page_db, bad):
     at = _run({"week": bad})
     assert not at.exception
-    assert any(t.value == translate("common", "ignored_param", "zh", name="week", value=bad) for t in at.toast)
+    assert any(t.value == translate("common", "ignored_param", "zh", name="week", value=plain(bad)) for t in at.toast)
     assert _week(at).weekday() == 0
 
 
@@ -134,7 +135,7 @@ def test_action_item_validation_message(page_db):
     at.text_input(key="weekly_new_cases").input("NOPE-404")
     at.button(key="FormSubmitter:weekly_create-保存督办事项").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("weekly", "err_unknown_cases", "zh", value="NOPE-404")]
+    assert [e.value for e in at.error] == [translate("weekly", "err_unknown_cases", "zh", value=plain("NOPE-404"))]
     assert (0 if _items_table(at) is None else len(_items_table(at))) == before
 
 

@@ -250,7 +250,7 @@ def test_reporting_page_without_a_result_says_the_worker_must_run(sqlite_world, 
         at.switch_page("pages/reporting.py")
         at.run()
         assert not at.exception
-        assert any("尚无预警结果" in e.value and "python -m worker" in e.value for e in at.error)
+        assert any("尚无预警结果" in e.value and "python -m worker" in e.value.replace("\\", "") for e in at.error)
     finally:
         clear_app_caches()
 

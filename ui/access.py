@@ -5,6 +5,9 @@
 - Each page starts with ``require_page("<key>")``: it refuses to render (``st.stop``) when reached anyway, and
   narrows the page's URL parameters to the viewer's scope: a street head only ever sees their street (the global
   street filter is forced), a department head only opens case files of their own department.
+- ``scope_of(user)`` is what each role may see INSIDE a page, as a ``reports.access.Scope`` the screen models and
+  panels filter by (flags of a street head's street only, case lists of a department head's department only, counts
+  and no case lists or personal ids for the wall kiosk). Pages ask ``viewer_scope()``; never a role name.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from dataclasses import replace
 import streamlit as st
 
 from reports import access as scope
+from reports.access import COUNTS_ONLY, DISTRICT, Scope
 from ui.auth import User, current_user, role_label
 from ui.db import get_engine
 from ui.i18n import catalog
 from ui.live import live_cache, resilient
 from ui.params import int_param
+from ui.safe import plain
 
 ALL_PAGES = "*"
 # Role → page keys of app.PAGES. Leaders see everything, also pages added later; every other role sees only what
@@ -29,11 +34,31 @@ PAGE_ACCESS: dict[str, frozenset[str] | str] = {
     "department_head": frozenset({"wall", "departments", "backlog"}),
     # their street only: the street filter is forced
     "street_head": frozenset({"wall", "map", "backlog"}),
-    # read-only kiosk: no forms, no case files, no reporter data
+    # read-only kiosk: no forms; counts and aggregates only, no case lists or files, no personal ids (scope_of)
     "wall": frozenset({"wall", "map", "departments"}),
 }
 
 T = catalog("access")
+
+
+def scope_of(user: User | None) -> Scope:
+    """THE role → scope rule (what a viewer sees inside the pages PAGE_ACCESS lets them open): leaders the district,
+    a department head case lists and files of their department (all rankings and counts stay visible), a street
+    head their street, the wall kiosk (and anything unknown) counts and aggregates only."""
+    if user is None:
+        return COUNTS_ONLY
+    if user.role == "leader":
+        return DISTRICT
+    if user.role == "department_head" and user.department_id is not None:
+        return Scope(department_id=user.department_id)
+    if user.role == "street_head" and user.street_id is not None:
+        return Scope(street_id=user.street_id)
+    return COUNTS_ONLY
+
+
+def viewer_scope() -> Scope:
+    """The signed-in viewer's scope (``scope_of(current_user())``)."""
+    return scope_of(current_user())
 
 
 def may_see(user: User | None, page: str) -> bool:
@@ -47,7 +72,7 @@ def allowed_pages(pages: dict, user: User | None) -> dict:
 
 
 def _scoped_notice(name: str, value) -> None:
-    st.toast(T("scoped", name=name, value=str(value)[:40]), icon=":material/lock:")
+    st.toast(T("scoped", name=plain(name), value=plain(str(value)[:40])), icon=":material/lock:")
 
 
 def force_street(user: User | None) -> None:
@@ -95,21 +120,18 @@ def id_param(name: str) -> int | None:
 
 def department_scope(user: User | None) -> int | None:
     """The one department whose cases ``user`` may list (a department head's), else None (no restriction)."""
-    return user.department_id if user is not None and user.role == "department_head" else None
+    return scope_of(user).department_id
 
 
 def case_allowed(user: User, case_id: int) -> bool:
     """May ``user`` open the case file of ``case_id``? Leaders yes, the wall never, the others within their scope."""
-    if user.role == "leader":
+    allowed = scope_of(user)
+    if allowed == DISTRICT:
         return True
-    if user.role not in ("department_head", "street_head"):
+    if not allowed.case_lists:
         return False
     owner = resilient(_case_owner, case_id)
-    if not owner.ok or owner.value is None:
-        return False  # unknown case or database down: deny
-    if user.role == "department_head":
-        return owner.value["department_id"] == user.department_id
-    return owner.value["street_id"] == user.street_id
+    return owner.ok and scope.covers_case(allowed, owner.value)  # unknown case or database down: deny
 
 
 def _scope_backlog(user: User) -> None:
@@ -140,7 +162,7 @@ def _scope_departments(user: User) -> None:
     if st.query_params.get("dept") not in (None, code):
         _scoped_notice("dept", st.query_params.get("dept"))
     st.query_params["dept"] = code
-    st.session_state.pop("dept_pick", None)  # the picker starts again from ?dept= (their own)
+    st.session_state.pop("url_dept", None)  # the picker (ui.params.url_selectbox) starts again from ?dept= (their own)
 
 
 SCOPES = {"backlog": _scope_backlog, "departments": _scope_departments}

@@ -48,6 +48,7 @@ import streamlit as st
 
 from core import settings
 from ui.i18n import catalog
+from ui.safe import plain
 
 log = logging.getLogger(__name__)
 
@@ -613,7 +614,7 @@ def login_view() -> None:
         return
     st.subheader(T("login_title"))
     if mode not in MODES:
-        st.error(T("bad_mode", mode=str(mode)[:40]))
+        st.error(T("bad_mode", mode=plain(str(mode)[:40])))
     elif mode == "none":
         exposed = open_demo_exposure()
         if exposed:
@@ -645,7 +646,7 @@ def login_view() -> None:
 
 
 def no_role_view(user: User) -> None:
-    st.error(T("no_role", name=_plain(user.name)))
+    st.error(T("no_role", name=plain(user.name)))
     logout_button(user)
 
 
@@ -657,19 +658,13 @@ def logout_button(user: User, container=None) -> None:
         target.button(T("logout"), icon=":material/logout:", on_click=st.logout)
 
 
-def _plain(text: str) -> str:
-    """A name from a header or an identity provider, defused for the markdown of a caption (no links, images,
-    icons or colour directives)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|:~$" else c for c in text)
-
-
 def user_badge(user: User) -> None:
     """The sidebar line saying who is looking (or that this is the demo without login)."""
     if user.is_demo:
         st.sidebar.caption(":material/lock_open: " + T("demo_mode"))
     elif user.source != "kiosk":
         shown = f"{user.display} · {user.name}" if user.display else user.name
-        st.sidebar.caption(T("signed_in", name=_plain(shown), role=role_label(user.role)))
+        st.sidebar.caption(T("signed_in", name=plain(shown), role=role_label(user.role)))
         logout_button(user, st.sidebar)
 
 

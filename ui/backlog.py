@@ -3,16 +3,16 @@ page draws and exports (CSV/XLSX of the unit table, as shown)."""
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
+from core import exports
 from core.clock import local_now
 from reports import backlog
 from ui.db import get_engine
 from ui.i18n import catalog, label, name_column
 from ui.live import live_cache
 from ui.reference import work_calendar
+from ui.safe import plain
 
 T = catalog("backlog")
 LEVEL_NAMES = {"street": "level_street", "community": "level_community", "grid": "level_grid"}
@@ -39,7 +39,7 @@ def load_case_file(case_id: int) -> backlog.CaseFile | None:
 # --- tables in the viewer's language -------------------------------------------------------------------------------
 def breadcrumb(model: backlog.Backlog | None) -> str:
     """全区 › street › community, as far as the view goes."""
-    names = [] if model is None else [n for n in (model.street_name, model.community_name) if n]
+    names = [] if model is None else [plain(n) for n in (model.street_name, model.community_name) if n]
     return " › ".join([T("district"), *names])
 
 
@@ -57,15 +57,13 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV with a BOM, so Excel opens the Chinese names correctly."""
-    return table.to_csv(index=False).encode("utf-8-sig")
+    """CSV with a BOM, so Excel opens the Chinese names correctly; formula-like text neutralised (core.exports)."""
+    return exports.csv_bytes(table)
 
 
 def xlsx_bytes(table: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, index=False, sheet_name="backlog")
-    return buffer.getvalue()
+    """The table as a one-sheet workbook; formula-like text stays text (core.exports)."""
+    return exports.xlsx_bytes({"backlog": table})
 
 
 def case_table(cases: pd.DataFrame) -> pd.DataFrame:

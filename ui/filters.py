@@ -13,6 +13,7 @@ import streamlit as st
 from core import params, settings
 from core.i18n import language_name
 from ui.i18n import COMMON, LANGUAGES, current_language
+from ui.safe import plain
 
 WINDOW_DAYS = (1, 7, 30, 90, 365)
 DEFAULT_DAYS = 30
@@ -34,16 +35,16 @@ def parse_query(query: dict, street_ids: set[int]) -> Filters:
         if params.parse_choice(raw_days, WINDOW_DAYS) is not None:
             days = int(raw_days)
         else:
-            notices.append(COMMON("ignored_param", name="days", value=params.shown(raw_days)))
+            notices.append(COMMON("ignored_param", name="days", value=plain(params.shown(raw_days))))
     raw_street = query.get("street")
     if raw_street not in (None, "", "all"):
         if params.parse_choice(raw_street, street_ids) is not None:
             street_id = int(raw_street)
         else:
-            notices.append(COMMON("ignored_param", name="street", value=params.shown(raw_street)))
+            notices.append(COMMON("ignored_param", name="street", value=plain(params.shown(raw_street))))
     raw_lang = query.get("lang")
     if raw_lang is not None and raw_lang not in LANGUAGES:
-        notices.append(COMMON("ignored_param", name="lang", value=params.shown(raw_lang)))
+        notices.append(COMMON("ignored_param", name="lang", value=plain(params.shown(raw_lang))))
     return Filters(days, street_id, tuple(notices))
 
 

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from ui.figures import DARK
 from ui.i18n import catalog, label
+from ui.safe import chart_text
 
 T = catalog("reporting")
 FT = catalog("flags")  # the vocabulary the wall shares: levels, unit types, families, indicators
@@ -215,7 +216,7 @@ def make_funnel_figure(model, *, height: int = 380, title: str | None = None) ->
             continue
         big = level in ("red", "amber")
         hover = [
-            f"<b>{unit_text(t, nm, sid)}</b><br>{T('fig_value')}: {fmt(y)}<br>{T('fig_volume')}: {v:,.0f}"
+            f"<b>{chart_text(unit_text(t, nm, sid))}</b><br>{T('fig_value')}: {fmt(y)}<br>{T('fig_volume')}: {v:,.0f}"
             + ("" if not np.isfinite(z) else f"<br>z = {z:.2f}")
             for t, nm, sid, y, v, z in zip(
                 part["unit_type"], part["name"], part["shown_id"], part["y"], part["n"], part["z"].astype(float)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from core import settings
 from core.clock import local_now
 from reports import flags
+from reports.access import Scope
 from reports.flags import FlagBundle, period_end_for
 from ui import db
 from ui.db import get_engine
@@ -190,10 +191,12 @@ def _dismissed_keys(since: datetime) -> set:
 _key_of = flags.flag_key
 
 
-def active_flags_summary() -> dict | None:
+def active_flags_summary(scope: Scope) -> dict | None:
     """For the wall: counts of active flags by level and the top three with a one-line reason, the result's age
     (``stale`` when older than two runs of the worker), or None when no result is stored yet. Never computes. A flag
-    dismissed by a reviewer during the current window no longer counts as active (the page still lists it)."""
+    dismissed by a reviewer during the current window no longer counts as active (the page still lists it). Only
+    the flags in the viewer's ``scope`` (``reports.flags.in_scope``: a street head's street); verifiers and app
+    accounts are named only to a scope with ``person_ids`` (the wall kiosk sees their kind, not who)."""
     url = settings.get("db_url")
     loaded = resilient(_stamp, url)
     if loaded.value is None:
@@ -204,15 +207,18 @@ def active_flags_summary() -> dict | None:
         return {"error": _first_line(err)[:120]}
     if bundle is None:
         return None
-    active = flags.still_active(active_flags(bundle.report.flags), _dismissed_keys(bundle.report.window[0]))
+    scoped = flags.in_scope(bundle.report.flags, scope)
+    active = flags.still_active(active_flags(scoped), _dismissed_keys(bundle.report.window[0]))
     names = resilient(unit_names).value or {}
     top = [
         {
             "level": r["level"],
             "unit_type": r["unit_type"],
-            "unit_id": r["unit_id"],
+            "unit_id": r["unit_id"] if flags.shows_person(r["unit_type"], scope) else None,
             "family": r["family"],
-            "name": unit_label(r["unit_type"], r["unit_id"], names),
+            "name": unit_label(r["unit_type"], r["unit_id"], names)
+            if flags.shows_person(r["unit_type"], scope)
+            else T(r["unit_type"]),
             "reason": short_reason(r),
         }
         for _, r in active.head(3).iterrows()
@@ -241,11 +247,10 @@ def _badge(level: str, text: str) -> str:
     )
 
 
-def flags_wall_panel(summary: dict | None = None) -> None:
-    """The wall's small flags panel: counts by level and the top three, worded as "疑似 / 建议核查"; the result's
-    age when the worker is behind, or that no result exists yet. HTML sized by the screen's width like the rest of
-    the wall, every name escaped."""
-    summary = active_flags_summary() if summary is None else summary
+def flags_wall_panel(summary: dict | None) -> None:
+    """The wall's small flags panel from ``active_flags_summary(scope)`` (the viewer's flags only): counts by level
+    and the top three, worded as "疑似 / 建议核查"; the result's age when the worker is behind, or that no result
+    exists yet. HTML sized by the screen's width like the rest of the wall, every name escaped."""
     body = [title_html(T("panel_title"))]
     muted = "<div style='color:#9aa7b4'>{}</div>"
     if summary is None:

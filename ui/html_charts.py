@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 import math
-from html import escape
 from typing import Callable
 
 import pandas as pd
 
 from reports.wall import Kpi
 from ui.figures import COLOURS
+from ui.safe import html_text as escape
 
 MUTED = "#9aa7b4"
 TONE_COLOURS = {"good": COLOURS["good"], "bad": COLOURS["bad"], "neutral": MUTED}

@@ -36,6 +36,7 @@ import streamlit as st
 from core import settings
 from core.clock import local_now
 from ui.i18n import COMMON, humanize_age
+from ui.safe import plain
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,18 @@ def resilient(loader: Callable, *args, **kwargs) -> Loaded:
         return _fallback(key, message)
     except Exception as err:  # noqa: BLE001 - any failure becomes a stale panel, never a traceback
         log.warning("loader %s failed: %s", key[0], err)
-        return _fallback(key, str(err).splitlines()[0][:200] if str(err) else type(err).__name__)
+        return _fallback(key, error_text(err))
     return Loaded(fetched.value, fetched.fetched_at)
+
+
+def error_text(err: Exception) -> str:
+    """What went wrong, in plain words: a database error by its ``code`` (unreachable, timeout, busy, out_of_range:
+    ``common.po`` ``db_<code>``), anything else as its first line. A timeout is never called "unreachable"."""
+    detail = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+    key = f"db_{getattr(err, 'code', '')}"
+    if key in COMMON:
+        return COMMON(key, detail=detail, **getattr(err, "values", {}))
+    return detail
 
 
 def _fallback(key: tuple, message: str) -> Loaded:
@@ -273,7 +284,7 @@ def show_freshness(loaded: Loaded, container=None) -> None:
     """The stale banner (with the data's age) or nothing; the caller shows 'data as of' separately."""
     target = container or st
     if loaded.error and not loaded.ok:
-        target.error(COMMON("no_data_yet", error=loaded.error), icon=":material/warning:")
+        target.error(COMMON("no_data_yet", error=plain(loaded.error)), icon=":material/warning:")
     elif loaded.stale:
         target.warning(COMMON("stale", age=humanize_age(loaded.age_seconds)), icon=":material/warning:")
 
@@ -286,4 +297,6 @@ def panel(container=None):
         yield target
     except Exception as err:
         log.exception("panel failed")
-        target.caption(COMMON("panel_failed", error=str(err).splitlines()[0][:160] if str(err) else type(err).__name__))
+        target.caption(
+            COMMON("panel_failed", error=plain(str(err).splitlines()[0][:160] if str(err) else type(err).__name__))
+        )

@@ -1,5 +1,5 @@
 """周例会材料: the weekly meeting pack as PDF (fpdf2, CJK font embedded, charts as PNG images drawn with matplotlib)
-and as XLSX (openpyxl, one sheet per section), built from the screen model ``reports.weekly.build`` — the same
+and as XLSX (one sheet per section, written by ``core.exports``: no cell becomes a formula), built from the screen model ``reports.weekly.build`` — the same
 agenda, in the same order, as the page.
 
 Every word comes from the ``pack`` catalog in the language asked for (Chinese, the meeting's language, by default;
@@ -26,6 +26,7 @@ from typing import Callable
 import pandas as pd
 from sqlalchemy import Engine
 
+from core import exports
 from core import i18n as messages
 from reports import weekly
 from reports.weekly import WeeklyModel, WeeklyParams
@@ -644,15 +645,7 @@ def xlsx_sheets(model: WeeklyModel, lang: str | None = None) -> dict[str, pd.Dat
 
 def build_xlsx(model: WeeklyModel, lang: str | None = None) -> bytes:
     """The meeting pack as an XLSX workbook (bytes), one sheet per section (see ``xlsx_sheets``)."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in xlsx_sheets(model, lang).items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            for i, col in enumerate(frame.columns, start=1):
-                width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)]) if len(frame) else 8
-                sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = min(60, width * 1.6 + 2)
-    return buf.getvalue()
+    return exports.xlsx_bytes(xlsx_sheets(model, lang), fit_widths=True)  # text never becomes a formula
 
 
 # --- the download buttons --------------------------------------------------------------------------------------------
@@ -673,7 +666,7 @@ def download(
     """A deferred builder for ``st.download_button(data=…)``: builds the model and the pack (``kind`` pdf | xlsx)
     when the viewer clicks, outside the page run; the bytes are kept per (database, week, N, language, action-item
     state, flags ready, hour), so a meeting clicking again does not wait again."""
-    state = hashlib.sha1(items[["id", "status"]].to_csv().encode() if len(items) else b"").hexdigest()[:12]
+    state = hashlib.sha1(items[["id", "status"]].to_json().encode() if len(items) else b"").hexdigest()[:12]
     key = (kind, str(engine.url), params, lang, state, flags is not None, f"{now:%Y%m%d%H}")
 
     def build() -> bytes:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core import params
 from ui.i18n import COMMON
+from ui.safe import plain
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ def _ignored(name: str, raw) -> None:
     seen = st.session_state.setdefault("_ignored_params", set())
     if (name, raw) not in seen:
         seen.add((name, raw))
-        st.toast(COMMON("ignored_param", name=name, value=params.shown(raw)))
+        st.toast(COMMON("ignored_param", name=plain(name), value=plain(params.shown(raw))))
 
 
 def int_param(name: str, lo: int, hi: int, default: int | None = None, *, notice: bool = True) -> int | None:

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.figures import COLOURS, DARK
+from ui.safe import chart_text
 
 GREY = "#8b98a5"
 FAINT = "rgba(255,255,255,0.08)"
@@ -40,7 +41,8 @@ def short_label(text, limit: int = 22) -> str:
 def _labels(series: pd.Series) -> list[str]:
     """Short axis labels, unless shortening would make two of them equal (a category axis would merge them)."""
     short = [short_label(v) for v in series]
-    return short if len(set(short)) == len(set(map(str, series))) else [str(v) for v in series]
+    shown = short if len(set(short)) == len(set(map(str, series))) else [str(v) for v in series]
+    return [chart_text(v) for v in shown]  # names are data: Plotly's label markup would render their <a href>
 
 
 def _height(n: int, per_row: int = 26, minimum: int = 260) -> int:
@@ -61,9 +63,9 @@ def make_oe_figure(
     data = table[table["oe"].notna()].sort_values("oe", ascending=True)
     colours = np.where(data["oe_hi"] < 1, COLOURS["bad"], np.where(data["oe_lo"] > 1, COLOURS["good"], GREY))
     hover = [
-        hover_template.format(label=lab, oe=oe, lo=lo, hi=hi, rank="—" if pd.isna(r) else int(r))
+        hover_template.format(label=chart_text(lab), oe=oe, lo=lo, hi=hi, rank="—" if pd.isna(r) else int(r))
         if hover_template
-        else f"{lab}: {oe:.3f} ({lo:.3f}–{hi:.3f})"
+        else f"{chart_text(lab)}: {oe:.3f} ({lo:.3f}–{hi:.3f})"
         for lab, oe, lo, hi, r in zip(
             data[label_col],
             data["oe"],
@@ -125,7 +127,7 @@ def make_indicator_figure(
             marker_color=colours,
             text=text,
             textposition="auto",
-            hovertext=list(data[label_col]),
+            hovertext=[chart_text(v) for v in data[label_col]],
             hoverinfo="text+x",
         )
     )
@@ -160,7 +162,10 @@ def make_rank_interval_figure(
                 thickness=1.5,
                 width=3,
             ),
-            hovertext=[f"{lab}: {int(r)} ({int(a)}–{int(b)})" for lab, r, a, b in zip(data[label_col], rank, lo, hi)],
+            hovertext=[
+                f"{chart_text(lab)}: {int(r)} ({int(a)}–{int(b)})"
+                for lab, r, a, b in zip(data[label_col], rank, lo, hi)
+            ],
             hoverinfo="text",
         )
     )
@@ -286,7 +291,7 @@ def make_oe_ranking_figure(
             text=[f"{v:.2f}" for v in data["oe"]],
             textposition="outside",
             cliponaxis=False,
-            hovertext=list(data[label_col]),
+            hovertext=[chart_text(v) for v in data[label_col]],
             hoverinfo="text+x",
         )
     )

@@ -3,18 +3,18 @@
 
 Indicator names and formulas come from the ``indicators`` catalog (``<scope>.<key>``, ``<scope>.<key>.formula``;
 scope ``department`` or ``street``), everything else from ``departments``. ``ranking_frame`` is the table the page
-shows and the CSV / Excel files hold (``to_xlsx`` writes the Excel file); the case lists, the category table and
+shows and the CSV / Excel files hold (``to_csv`` / ``to_xlsx`` write them through ``core.exports``); the case lists, the category table and
 the indicator tiles of the department view and the period picker are here too.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from core import exports
 from core import params as parse
 from core.periods import PERIOD_KINDS, period_bounds
 from reports import departments as model
@@ -100,11 +100,14 @@ def column_config(indicators, scope: str = "department") -> dict:
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    """The table as an Excel workbook of one sheet (the name cut to Excel's 31 characters)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buffer.getvalue()
+    """The table as an Excel workbook of one sheet (the name cut to Excel's 31 characters); formula-like text stays
+    text (``core.exports``)."""
+    return exports.xlsx_bytes({sheet: frame})
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """The table as CSV (UTF-8 with BOM, so Excel reads the Chinese); formula-like text neutralised."""
+    return exports.csv_bytes(frame)
 
 
 def export_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
@@ -112,7 +115,7 @@ def export_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         T("export_csv"),
-        frame.to_csv(index=False).encode("utf-8-sig"),
+        to_csv(frame),
         f"{stem}.csv",
         "text/csv",
         key=f"{key}_csv",

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from reports import weekly as rw
 from ui.i18n import catalog, label, name_column
 from ui.meeting_pack import fmt_delta, fmt_value
+from ui.safe import plain
 
 T = catalog("weekly")
 
@@ -192,4 +193,4 @@ def history_table(hist: pd.DataFrame) -> pd.DataFrame:
 
 def rejected(err: rw.ActionItemError) -> str:
     """Why an action item input was refused, in the viewer's language."""
-    return T(f"err_{err.code}", field=T(f"field_{err.field}"), **err.values)
+    return T(f"err_{err.code}", field=T(f"field_{err.field}"), **{k: plain(v) for k, v in err.values.items()})

@@ -59,3 +59,80 @@ def test_street_head_navigation(browser, proxy_server):
     context, page = _open(browser, proxy_server, "/data-quality", "li")  # not registered: the wall instead
     assert "城市运行态势" in page.inner_text("[data-testid='stMain']")
     context.close()
+
+
+# --- scope inside the pages (issue 16, finding 6) -------------------------------------------------------------------
+VERIFIER = "V7788"
+
+
+@pytest.fixture(scope="module")
+def scoped_server(tiny_world_url, tmp_path_factory):
+    """The tiny world with stored flags about streets 1 and 2 and a verifier; li = street head of street 1; the
+    kiosk signs in with its token. Returns (server, {street id: name})."""
+    from datetime import datetime, timedelta
+
+    import pandas as pd
+    from sqlalchemy import text
+
+    from core.clock import local_now
+    from data_access.engine import make_engine
+    from reports import flags
+    from reports.flags import FlagBundle, FlagReport
+    from tests.conftest import copy_world
+
+    tmp = tmp_path_factory.mktemp("scoped")
+    url = copy_world(tiny_world_url, tmp)
+    engine = make_engine(url, read_only=False)
+    with engine.connect() as conn:
+        names = dict(conn.execute(text("SELECT id, name FROM streets WHERE id IN (1, 2)")).all())
+    row = dict(unit_level="red", persistent=False, backed=True, enough=True, indicator=None, observed=None)
+    frame = pd.DataFrame(
+        [
+            dict(row, unit_type="street", unit_id=1, street_id=1, family="A", level="red", q=0.001),
+            dict(row, unit_type="street", unit_id=2, street_id=2, family="A", level="red", q=0.002),
+            dict(row, unit_type="verifier", unit_id=VERIFIER, street_id=None, family="C", level="red", q=0.003),
+        ]
+    ).assign(q_family=lambda f: f["q"], family_p=lambda f: f["q"], p=lambda f: f["q"], expected=None)
+    now = local_now().replace(tzinfo=None)
+    end = datetime(now.year, now.month, now.day)
+    report = FlagReport(flags=frame, indicators=frame.iloc[:0], window=(end - timedelta(days=60), end), config=None)
+    flags.store(engine, FlagBundle(report, frame.iloc[:0], end, now, 1.0))
+    engine.dispose()
+    roles = {"li": "street_head:1", "boss": "leader"}
+    env = {"GRIDSCOPE_AUTH_MODE": "proxy", "GRIDSCOPE_AUTH_ROLES": json.dumps(roles), "GRIDSCOPE_WALL_TOKEN": "t0k"}
+    server = start_server(url, tmp, env)
+    yield server, names
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+def _flags_panel(page) -> str:
+    return "\n".join(page.locator("[data-testid='stHtml']", has_text="选择性上报预警").all_inner_texts())
+
+
+def test_street_heads_wall_names_only_their_streets_flags(browser, scoped_server):
+    server, names = scoped_server
+    context, page = _open(browser, server, "/", "boss")  # the leader's wall names all three (the check can see)
+    panel = _flags_panel(page)
+    assert names[1] in panel and names[2] in panel and VERIFIER in panel, panel
+    context.close()
+    context, page = _open(browser, server, "/", "li")
+    panel = _flags_panel(page)
+    assert names[1] in panel, panel
+    assert names[2] not in panel and VERIFIER not in panel and "核查员" not in panel, panel
+    context.close()
+
+
+def test_kiosk_sees_counts_never_case_lists(browser, scoped_server):
+    server, _ = scoped_server
+    context, page = _open(browser, server, "/departments?embed=true&wall_token=t0k", None)
+    assert "部门考评" in page.inner_text("[data-testid='stMain']")  # the page itself rendered
+    # the department view's late/returned/reworked cases: their counts (metrics), not their lists (tabs)
+    assert page.locator("[data-testid='stMetricLabel']", has_text="超期未处置案件").count() == 1
+    assert page.locator("[data-baseweb='tab']", has_text="超期未处置案件").count() == 0
+    context.close()
+    context, page = _open(browser, server, "/map?embed=true&wall_token=t0k&grid=11", None)
+    main = page.inner_text("[data-testid='stMain']")
+    assert "网格" in main and "在办" in main  # the drill-down line with its counts …
+    assert page.locator("[data-testid='stDataFrame']").count() == 0  # … and no case list
+    context.close()
